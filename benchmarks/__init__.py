@@ -1,0 +1,1 @@
+"""Side-by-side timings of chaingrad against PyTorch (CPU) and micrograd."""

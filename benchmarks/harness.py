@@ -1,0 +1,121 @@
+"""Timing side by side: interleaved repetitions, medians, min/max and the ratio to an anchor."""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+THREADS = 2
+
+
+def set_threads(n: int = THREADS) -> None:
+    """Give chaingrad (numba, BLAS) and PyTorch the same number of threads."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(n))
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
+@dataclass
+class Timing:
+    """Seconds per call of one side over the repetitions."""
+
+    times: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def low(self) -> float:
+        return min(self.times)
+
+    @property
+    def high(self) -> float:
+        return max(self.times)
+
+
+@dataclass
+class Comparison:
+    """One workload timed for chaingrad and its anchor."""
+
+    name: str
+    ours: Timing
+    anchor: Timing | None
+    anchor_name: str
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """chaingrad's median over the anchor's: below 1 means chaingrad is faster."""
+        return None if self.anchor is None else self.ours.median / self.anchor.median
+
+
+def _time_once(fn: Callable[[], object], inner: int) -> float:
+    gc.collect()  # the previous call's garbage is not this call's cost
+    start = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - start) / inner
+
+
+def compare(
+    name: str,
+    ours: Callable[[], object],
+    anchor: Callable[[], object] | None,
+    anchor_name: str,
+    repeats: int = 7,
+    warmup: int = 1,
+    inner: int = 1,
+    note: str = "",
+) -> Comparison:
+    """Time ``ours`` and ``anchor`` alternately (A B, B A, ...) after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        ours()
+        if anchor is not None:
+            anchor()
+    mine, theirs = Timing(), Timing()
+    for rep in range(repeats):
+        pair = [(ours, mine), (anchor, theirs)]
+        if rep % 2:  # alternate who goes first, so neither always runs on a warmer machine
+            pair.reverse()
+        for fn, timing in pair:
+            if fn is not None:
+                timing.times.append(_time_once(fn, inner))
+    return Comparison(name, mine, theirs if anchor is not None else None, anchor_name, note)
+
+
+def _seconds(t: float) -> str:
+    if t >= 1.0:
+        return f"{t:.3f} s"
+    if t >= 1e-3:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t * 1e6:.1f} µs"
+
+
+def table(results: list[Comparison]) -> str:
+    """A plain-text table: medians with min–max, and the ratio chaingrad / anchor."""
+    header = f"{'workload':44} {'chaingrad (min–max)':30} {'anchor (min–max)':36} {'ratio':>6}"
+    lines = [header, "-" * len(header)]
+    for r in results:
+        ours = f"{_seconds(r.ours.median)} ({_seconds(r.ours.low)}–{_seconds(r.ours.high)})"
+        if r.anchor is None:
+            theirs, ratio = f"{r.anchor_name}: n/a", "—"
+        else:
+            theirs = (
+                f"{r.anchor_name} {_seconds(r.anchor.median)} "
+                f"({_seconds(r.anchor.low)}–{_seconds(r.anchor.high)})"
+            )
+            ratio = f"{r.ratio:.2f}"
+        lines.append(f"{r.name:44} {ours:30} {theirs:36} {ratio:>6}")
+        if r.note:
+            lines.append(f"    {r.note}")
+    return "\n".join(lines)

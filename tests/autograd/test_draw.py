@@ -1,0 +1,83 @@
+"""Drawing graphs: DOT content, SVG rendering, files, the renderer's absence."""
+
+import html
+import re
+import time
+
+import pytest
+
+from autograd import Value, draw
+from autograd.draw import GraphDrawing, RendererNotFoundError
+
+
+@pytest.fixture
+def small_graph():
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    e = a * b
+    e.label = "e"
+    loss = e + Value(10.0, "c")
+    loss.label = "L"
+    loss.backward()
+    return loss
+
+
+def test_svg_shows_labels_data_grads_and_local_gradients(small_graph):
+    drawing = small_graph.draw()
+    assert isinstance(drawing, GraphDrawing)
+    svg = drawing.svg
+    assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+    texts = [html.unescape(t) for t in re.findall(r">([^<]+)</text>", svg)]
+    for expected in ["a", "b", "e", "L", "data 2", "data -3", "grad -3", "grad 2", "*", "+"]:
+        assert expected in texts
+    # the edges into '*' carry the local gradients ∂e/∂a = b = -3 and ∂e/∂b = a = 2
+    assert "-3" in texts and "2" in texts
+    assert drawing._repr_svg_() == svg
+
+
+def test_dot_source_has_record_nodes_and_head_labels(small_graph):
+    source = small_graph.draw().source
+    assert "rankdir=LR" in source
+    assert 'label="{ a | data 2 | grad -3 }"' in source
+    assert "v0 -> v2_op [fontcolor=blue headlabel=-3]" in source
+    assert "v1 -> v2_op [fontcolor=blue headlabel=2]" in source
+
+
+def test_draw_writes_svg_png_and_dot_files(small_graph, tmp_path):
+    small_graph.draw(path=str(tmp_path / "g.svg"))
+    assert (tmp_path / "g.svg").read_text().rstrip().endswith("</svg>")
+    small_graph.draw(path=str(tmp_path / "g"), format="png")
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    small_graph.draw(path=str(tmp_path / "g.dot"), format="dot")
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_record_characters_in_labels_are_escaped():
+    v = Value(1.0, "x|{y}")
+    assert r"x\|\{y\}" in v.draw().source
+    assert "</svg>" in v.draw().svg
+
+
+def test_an_unknown_format_is_a_clear_error(small_graph):
+    with pytest.raises(ValueError, match="draw: format must be one of"):
+        small_graph.draw(format="gif")
+
+
+def test_missing_renderer_is_a_clear_error_but_source_still_works(small_graph, monkeypatch):
+    monkeypatch.setattr(draw.shutil, "which", lambda name: None)
+    monkeypatch.setattr(draw.sys, "executable", "/nonexistent/python")
+    drawing = small_graph.draw()
+    assert drawing.source.startswith("digraph")
+    with pytest.raises(RendererNotFoundError, match="pip install graphviz-pure"):
+        _ = drawing.svg
+
+
+def test_a_2000_node_graph_draws_in_well_under_30_seconds():
+    x = Value(0.3, "x")
+    y = x
+    for i in range(1000):  # 1000 ops + 1000 constants + x: 2001 Values
+        y = (y * 0.9).tanh() if i % 2 else y + 0.1
+    y.backward()
+    start = time.perf_counter()
+    svg = y.draw().svg
+    assert "</svg>" in svg
+    assert time.perf_counter() - start < 15.0
