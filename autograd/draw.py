@@ -21,9 +21,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from autograd.engine import topological_order
 
 if TYPE_CHECKING:
+    from autograd.tensor import Tensor
     from autograd.value import Value
 
 FORMATS = ("svg", "png", "dot")
@@ -172,3 +175,47 @@ def draw_value_graph(root: Value, path: str | None = None, format: str = "svg") 
                 # the edge carries ∂node/∂parent, recorded by the op in the forward pass
                 graph.edge(names[id(parent)], op_name, headlabel=fmt(local), fontcolor="blue")
     return finish(graph, 2 * len(nodes), path, format)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _grad_text(tensor: Tensor) -> str:
+    if tensor.grad is None:
+        return ""
+    return f"\\n‖grad‖ {fmt(float(np.linalg.norm(tensor.grad)))}"
+
+
+def draw_tensor_graph(root: Tensor, path: str | None = None, format: str = "svg") -> GraphDrawing:  # noqa: A002
+    """Draw a Tensor graph: ops with output shapes; leaves with names, shapes and grad norms."""
+    nodes = topological_order(root)
+    graph = new_digraph(len(nodes))
+    names = {id(node): f"t{i}" for i, node in enumerate(nodes)}
+    for node in nodes:
+        name = names[id(node)]
+        shape = _shape_text(node.shape)
+        dtype = "" if node.dtype == np.float32 else f" {node.dtype}"
+        if node._parents:
+            label = f"{node._op}\\n{shape}{dtype}{_grad_text(node)}"
+            graph.node(name, label=label, shape="box", style="rounded", **_root_style(node, root))
+            for parent in node._parents:
+                graph.edge(names[id(parent)], name)
+        elif node.requires_grad:  # a parameter or an input we differentiate w.r.t.
+            label = f"{node.name or 'tensor'}\\n{shape}{dtype}{_grad_text(node)}"
+            graph.node(name, label=label, shape="box", style="filled", fillcolor="lightblue")
+        else:  # data or a constant
+            label = f"{node.name or 'const'}\\n{shape}{dtype}"
+            graph.node(
+                name,
+                label=label,
+                shape="box",
+                style="filled",
+                fillcolor="gray92",
+                fontcolor="gray30",
+            )
+    return finish(graph, len(nodes), path, format)
+
+
+def _root_style(node: Tensor, root: Tensor) -> dict[str, str]:
+    return {"penwidth": "2"} if node is root else {}

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
+from autograd.grad_mode import no_grad
+from autograd.tensor import Tensor
 from autograd.value import Value
 
 
@@ -19,13 +23,19 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
-    """Check ``fn``'s gradients w.r.t. its Value inputs against central differences.
+    """Check ``fn``'s gradients against central differences; True, or ``GradcheckError``.
 
-    ``fn(*inputs)`` must return a Value. Every Value input is checked; other arguments are
-    passed through unchanged. Each numerical derivative is (f(x + eps) - f(x - eps)) / 2eps,
-    and it must agree with the engine's within ``atol + rtol * |numerical|``.
-    Returns True, or raises ``GradcheckError`` naming the input and both values.
+    With Tensor inputs, every input with ``requires_grad`` is checked, in float64 (float
+    inputs are copied to float64 first). ``fn`` may return a tensor of any shape: it is
+    projected on a fixed random vector v, so one backward pass gives vᵀJ, and each input
+    element's numerical derivative of v·f is (v·f(x + eps) - v·f(x - eps)) / 2eps.
+    With Value inputs, ``fn`` returns a Value and each Value input is checked.
+    Other arguments pass through unchanged. An engine gradient must agree with the numerical
+    one within ``atol + rtol * |numerical|``; the error names the input, the worst element and
+    both values. ``fn`` must be deterministic (no dropout).
     """
+    if any(isinstance(x, Tensor) for x in inputs):
+        return _tensor_gradcheck(fn, inputs, eps, atol, rtol)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
     if not checked:
         raise TypeError("gradcheck: no input is a Value, so there is nothing to check")
@@ -76,3 +86,59 @@ def _value_central_difference(
     plus = _scalar_output(fn, _with_values(inputs, {i: x + eps})).data
     minus = _scalar_output(fn, _with_values(inputs, {i: x - eps})).data
     return (plus - minus) / (2.0 * eps)
+
+
+def _float64_copy(x: Any) -> Any:
+    if isinstance(x, Tensor) and x.dtype.kind == "f":
+        return Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad, name=x.name)
+    return x
+
+
+def _tensor_gradcheck(
+    fn: Callable[..., Any], inputs: Sequence[Any], eps: float, atol: float, rtol: float
+) -> bool:
+    args = [_float64_copy(x) for x in inputs]  # copies: the caller's data is never perturbed
+    checked = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise TypeError("gradcheck: no input tensor has requires_grad=True")
+    out = fn(*args)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    if out.dtype != np.float64:
+        raise TypeError(f"gradcheck: fn returned {out.dtype}; the check needs float64 throughout")
+    v = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(v)
+    for i in checked:
+        x = args[i]
+        engine = x.grad if x.grad is not None else np.zeros_like(x.data)
+        numerical = _projected_central_difference(fn, args, x, v, eps)
+        excess = np.abs(engine - numerical) - (atol + rtol * np.abs(numerical))
+        if excess.size and excess.max() > 0:
+            worst = np.unravel_index(int(np.argmax(excess)), excess.shape)
+            name = f" {x.name!r}" if x.name else ""
+            where = tuple(int(k) for k in worst)
+            wrong = int((excess > 0).sum())
+            raise GradcheckError(
+                f"gradcheck: gradient w.r.t. input {i}{name} (shape {x.shape}) disagrees at "
+                f"element {where}: engine {float(engine[worst])!r}, numerical "
+                f"{float(numerical[worst])!r} (atol {atol}, rtol {rtol}; {wrong} of "
+                f"{excess.size} elements disagree)"
+            )
+    return True
+
+
+def _projected_central_difference(
+    fn: Callable[..., Any], args: list[Any], x: Tensor, v: np.ndarray, eps: float
+) -> np.ndarray:
+    """∂(v·f)/∂x by central differences, perturbing one element of ``x`` at a time."""
+    numerical = np.zeros_like(x.data)
+    with no_grad():
+        for idx in np.ndindex(x.shape):
+            original = x.data[idx]
+            x.data[idx] = original + eps
+            plus = float((fn(*args).data * v).sum())
+            x.data[idx] = original - eps
+            minus = float((fn(*args).data * v).sum())
+            x.data[idx] = original
+            numerical[idx] = (plus - minus) / (2.0 * eps)
+    return numerical

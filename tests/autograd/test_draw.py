@@ -81,3 +81,22 @@ def test_a_2000_node_graph_draws_in_well_under_30_seconds():
     svg = y.draw().svg
     assert "</svg>" in svg
     assert time.perf_counter() - start < 15.0
+
+
+def test_tensor_graph_shows_ops_shapes_names_and_grad_norms(tmp_path):
+    import numpy as np
+
+    from autograd import Tensor
+
+    x = Tensor(np.ones((4, 3)), name="x")
+    w = Tensor(np.full((3, 2), 0.5), requires_grad=True, name="W")
+    loss = (x @ w).relu().sum()
+    loss.backward()
+    drawing = loss.draw(path=str(tmp_path / "t.svg"))
+    source = drawing.source
+    assert "matmul\\n(4, 2) float64" in source and "relu\\n(4, 2) float64" in source
+    assert "W\\n(3, 2) float64\\n‖grad‖ 9.798" in source  # each entry of ∂loss/∂W is 4
+    assert "x\\n(4, 3) float64" in source and "lightblue" in source
+    texts = [html.unescape(t) for t in re.findall(r">([^<]+)</text>", drawing.svg)]
+    assert "matmul" in texts and "W" in texts and "‖grad‖ 9.798" in texts
+    assert (tmp_path / "t.svg").exists()

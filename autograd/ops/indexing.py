@@ -1,0 +1,59 @@
+"""Indexing ``t[index]``: the gradient is scattered back to the positions that were read.
+
+Basic indexing (ints, slices, None, Ellipsis) and boolean masks read each position at most
+once, so the scatter is a plain assignment; integer arrays may repeat a position, so their
+gradient is accumulated with ``np.add.at``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd.tensor import Tensor, recording
+
+
+def _canonical(part: Any) -> Any:
+    """One index component as NumPy takes it: Tensors and lists become arrays."""
+    if isinstance(part, Tensor):
+        return part.data
+    if isinstance(part, list):
+        return np.asarray(part)
+    return part
+
+
+def _repeats_possible(index: tuple[Any, ...]) -> bool:
+    """True when the index holds an integer array (which may name a position twice)."""
+    return any(isinstance(p, np.ndarray) and p.dtype != bool for p in index)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with NumPy's rules (views for basic indexing, copies for arrays)."""
+    parts = (
+        tuple(_canonical(p) for p in index) if isinstance(index, tuple) else (_canonical(index),)
+    )
+    for p in parts:
+        if isinstance(p, np.ndarray) and p.dtype.kind not in "iub":
+            raise IndexError(
+                f"index: arrays used as indices must be integer or boolean, got {p.dtype}"
+            )
+    try:
+        out = x.data[parts]
+    except IndexError as error:
+        raise IndexError(f"index: {error} (indexing a tensor of shape {x.shape})") from None
+    out = np.asarray(out)
+    if not recording(x):
+        return Tensor._constant(out)
+    shape, dtype = x.shape, x.dtype
+    accumulate = _repeats_possible(parts)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        full = np.zeros(shape, dtype=dtype)
+        if accumulate:
+            np.add.at(full, parts, g)  # a repeated index collects every share
+        else:
+            full[parts] = g
+        return (full,)
+
+    return Tensor._node(out, (x,), backward, "index")

@@ -1,0 +1,57 @@
+"""Matrix products: ``matmul`` with numpy.matmul's rules (1-D, 2-D, batched and broadcast)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd.tensor import Tensor, as_tensor, recording
+
+
+def _matmul_error(a: Tensor, b: Tensor) -> ValueError:
+    if a.ndim == 0 or b.ndim == 0:
+        return ValueError(f"matmul: {a.shape} @ {b.shape}: operands must have at least one axis")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        return ValueError(
+            f"matmul: {a.shape} @ {b.shape}: inner dimensions {inner_a} and {inner_b} differ"
+        )
+    return ValueError(f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast")
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """a @ b; the node keeps both operands, which are each other's local gradient."""
+    a = as_tensor(a, b if isinstance(b, Tensor) else None)
+    b = as_tensor(b, a)
+    x, y = a.data, b.data
+    try:
+        out = np.matmul(x, y)
+    except ValueError:
+        raise _matmul_error(a, b) from None
+    if not recording(a, b):
+        return Tensor._constant(out)
+    need_a, need_b = a.requires_grad, b.requires_grad
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if x.ndim == 1 and y.ndim == 1:  # a dot product: g is a scalar
+            return (g * y if need_a else None), (g * x if need_b else None)
+        # view 1-D operands as matrices: a vector on the left is a row, on the right a column
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g2 = g
+        if x.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if y.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        # C = A B  ⇒  ∂L/∂A = G Bᵀ,  ∂L/∂B = Aᵀ G  (batch axes are summed by unbroadcast)
+        ga = np.matmul(g2, np.swapaxes(y2, -1, -2)) if need_a else None
+        gb = np.matmul(np.swapaxes(x2, -1, -2), g2) if need_b else None
+        if ga is not None and x.ndim == 1:
+            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+        if gb is not None and y.ndim == 1:
+            gb = gb.reshape(gb.shape[:-1])
+        return ga, gb
+
+    return Tensor._node(out, (a, b), backward, "matmul")
