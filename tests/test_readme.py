@@ -12,5 +12,8 @@ def test_readme_python_examples_run(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
-    assert "-1.500 1.000" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "-1.500 1.000" in out
+    assert "(4, 16) (16,)" in out
     assert (tmp_path / "graph.svg").read_text().rstrip().endswith("</svg>")
+    assert (tmp_path / "mlp.svg").read_text().rstrip().endswith("</svg>")

@@ -21,13 +21,24 @@ def _matmul_error(a: Tensor, b: Tensor) -> ValueError:
     return ValueError(f"matmul: {a.shape} @ {b.shape}: batch dimensions cannot be broadcast")
 
 
+def _product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """np.matmul, except that a contraction over size 1 is done as the outer product it is.
+
+    NumPy's matmul does not hand (n, 1) @ (1, m) to BLAS: measured here, 103 µs for
+    784 × 128 against 22 µs for the broadcast multiply (the weight gradient at batch size 1).
+    """
+    if x.ndim >= 2 and y.ndim >= 2 and x.shape[-1] == 1 == y.shape[-2]:
+        return x * y  # (..., n, 1) * (..., 1, m) broadcasts to (..., n, m)
+    return np.matmul(x, y)
+
+
 def matmul(a: Any, b: Any) -> Tensor:
     """a @ b; the node keeps both operands, which are each other's local gradient."""
     a = as_tensor(a, b if isinstance(b, Tensor) else None)
     b = as_tensor(b, a)
     x, y = a.data, b.data
     try:
-        out = np.matmul(x, y)
+        out = _product(x, y)
     except ValueError:
         raise _matmul_error(a, b) from None
     if not recording(a, b):
@@ -46,8 +57,8 @@ def matmul(a: Any, b: Any) -> Tensor:
         if y.ndim == 1:
             g2 = np.expand_dims(g2, -1)
         # C = A B  ⇒  ∂L/∂A = G Bᵀ,  ∂L/∂B = Aᵀ G  (batch axes are summed by unbroadcast)
-        ga = np.matmul(g2, np.swapaxes(y2, -1, -2)) if need_a else None
-        gb = np.matmul(np.swapaxes(x2, -1, -2), g2) if need_b else None
+        ga = _product(g2, np.swapaxes(y2, -1, -2)) if need_a else None
+        gb = _product(np.swapaxes(x2, -1, -2), g2) if need_b else None
         if ga is not None and x.ndim == 1:
             ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if gb is not None and y.ndim == 1:

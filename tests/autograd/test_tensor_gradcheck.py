@@ -133,6 +133,8 @@ MATMUL_SHAPES = [
     ((5, 1, 2, 3), (4, 3, 2)),
     ((3,), (4, 3, 2)),
     ((4, 2, 3), (3,)),
+    ((3, 1), (1, 4)),  # an outer product (done as a broadcast multiply)
+    ((2, 3, 1), (1, 4)),
 ]
 
 
