@@ -1,1 +1,52 @@
-"""Neural networks on chaingrad's engine: modules, layers, losses, training and the CLI."""
+"""Neural networks on chaingrad's engine: modules, layers, losses, initialisation, model files.
+
+import nn
+import nn.functional as F
+model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+loss = F.cross_entropy(model(x), y)
+"""
+
+from nn import functional, init
+from nn.activations import ELU, SELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.containers import ModuleList, Sequential
+from nn.init import manual_seed
+from nn.layers import MLP, Dropout, Embedding, Flatten, Linear, Residual
+from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from nn.module import Module, Parameter
+from nn.normalization import BatchNorm1d, BatchNorm2d
+from nn.serialization import load
+from nn.summary import summary
+
+__all__ = [
+    "ELU",
+    "MLP",
+    "SELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Residual",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+    "load",
+    "manual_seed",
+    "summary",
+]

@@ -66,3 +66,38 @@ def matmul(a: Any, b: Any) -> Tensor:
         return ga, gb
 
     return Tensor._node(out, (a, b), backward, "matmul")
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weightᵀ + bias over the last axis (PyTorch's layout: weight is (out, in))."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not end in in_features = {weight.shape[1]} "
+            f"(weight {weight.shape})"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias of shape {bias.shape} does not match weight {weight.shape}")
+    xs, w = x.data, weight.data
+    out = _product(xs, w.T) if xs.ndim >= 2 else xs @ w.T
+    if bias is not None:
+        out += bias.data
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    if not recording(*parents):
+        return Tensor._constant(out)
+    need_x, need_w = x.requires_grad, weight.requires_grad
+    need_b = bias is not None and bias.requires_grad
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        g2 = g.reshape(-1, g.shape[-1])  # every leading axis is a batch axis
+        x2 = xs.reshape(-1, xs.shape[-1])
+        grads: list[np.ndarray | None] = [
+            _product(g, w) if need_x else None,  # ∂/∂x = g W
+            _product(g2.T, x2) if need_w else None,  # ∂/∂W = gᵀ x, summed over the batch
+        ]
+        if bias is not None:
+            grads.append(g2.sum(axis=0) if need_b else None)  # ∂/∂b = Σ g over the batch
+        return grads
+
+    return Tensor._node(out, parents, backward, "linear")

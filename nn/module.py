@@ -1,0 +1,299 @@
+"""``Module`` and ``Parameter``: networks as trees of modules that own named parameters.
+
+A module finds its parameters, buffers and submodules by attribute, in the order they were
+assigned, so names are stable and match PyTorch's (``"0.weight"``, ``"conv1.bias"``). That is
+what makes ``state_dict`` interchangeable with a PyTorch model's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from autograd import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates: ``requires_grad`` is always True."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, name: str = "") -> None:
+        super().__init__(data, requires_grad=True, name=name)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__().removeprefix("Tensor")
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict`` could not match (empty lists when everything matched)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of every layer and network: override ``forward``; call the module itself."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameter_names", {})  # dicts as ordered sets
+        object.__setattr__(self, "_buffer_names", {})
+        object.__setattr__(self, "_module_names", {})
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameter_names" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() ran: call super().__init__() "
+                f"first in {type(self).__name__}.__init__"
+            )
+        registries = (self._parameter_names, self._buffer_names, self._module_names)
+        if isinstance(value, Parameter):
+            self._register(name, self._parameter_names)
+            value.name = name
+        elif isinstance(value, Module):
+            self._register(name, self._module_names)
+            for sub_name, parameter in value.named_parameters():
+                parameter.name = f"{name}.{sub_name}"  # names follow the module tree
+        elif name in self._buffer_names:
+            if value is not None:
+                value = np.asarray(value)
+        elif name in self._parameter_names and value is not None:
+            raise TypeError(
+                f"cannot assign {type(value).__name__} to parameter {name!r} "
+                "(a Parameter or None is expected)"
+            )
+        elif value is not None:
+            for registry in registries:
+                registry.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def _register(self, name: str, registry: dict[str, None]) -> None:
+        for other in (self._parameter_names, self._buffer_names, self._module_names):
+            if other is not registry:
+                other.pop(name, None)
+        registry[name] = None
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameter_names, self._buffer_names, self._module_names):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep an array (running statistics, say) in ``state_dict`` without training it."""
+        self._register(name, self._buffer_names)
+        object.__setattr__(self, name, None if value is None else np.asarray(value))
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.forward(*args, **kwargs)
+        if _call_recorders:
+            for record in _call_recorders:
+                record(self, out)
+        return out
+
+    # ------------------------------------------------------------------ traversal
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules with their attribute names."""
+        for name in self._module_names:
+            module = self.__dict__.get(name)
+            if module is not None:
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        """Direct submodules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every module below it, with dotted names ("" for this one)."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            below = [(f"{name}.{n}" if name else n, m) for n, m in module.named_children()]
+            stack.extend(reversed(below))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) pairs in definition order; a shared parameter comes once."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
+            for name in module._parameter_names:
+                parameter = module.__dict__.get(name)
+                if parameter is None or id(parameter) in seen:
+                    continue
+                seen.add(id(parameter))
+                yield (f"{module_name}.{name}" if module_name else name), parameter
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, in definition order."""
+        for _, parameter in self.named_parameters(recurse=recurse):
+            yield parameter
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, array) pairs of every buffer."""
+        for module_name, module in self.named_modules(prefix):
+            for name in module._buffer_names:
+                buffer = module.__dict__.get(name)
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self) -> Iterator[np.ndarray]:
+        """Every buffer array."""
+        for _, buffer in self.named_buffers():
+            yield buffer
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch statistics) here and below; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (dropout off, running statistics); returns self."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (``.grad = None``)."""
+        for parameter in self.parameters():
+            parameter.grad = None
+
+    def to(self, dtype: Any) -> Module:
+        """Convert parameters and float buffers to ``dtype`` in place (same Parameter objects)."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"to: modules hold float parameters, got dtype {dtype}")
+        for parameter in self.parameters():
+            parameter.data = parameter.data.astype(dtype)
+            if parameter.grad is not None:
+                parameter.grad = parameter.grad.astype(dtype)
+        for module in self.modules():
+            for name in module._buffer_names:
+                buffer = module.__dict__.get(name)
+                if buffer is not None and buffer.dtype.kind == "f":
+                    object.__setattr__(module, name, buffer.astype(dtype))
+        return self
+
+    def float(self) -> Module:
+        """Convert to float32."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """Convert to float64."""
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------------ state
+    def _named_state(self) -> Iterator[tuple[str, Module, str, bool]]:
+        """(dotted name, owner, attribute, is_parameter) in PyTorch's state-dict order.
+
+        Each module's parameters, then its buffers, then its submodules'; shared entries once.
+        """
+        seen: set[int] = set()
+        for module_name, module in self.named_modules():
+            for registry, is_parameter in (
+                (module._parameter_names, True),
+                (module._buffer_names, False),
+            ):
+                for name in registry:
+                    value = module.__dict__.get(name)
+                    if value is None or id(value) in seen:
+                        continue
+                    seen.add(id(value))
+                    yield (
+                        (f"{module_name}.{name}" if module_name else name),
+                        module,
+                        name,
+                        is_parameter,
+                    )
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers by dotted name, as copies: a snapshot training won't change."""
+        state = {}
+        for key, module, name, is_parameter in self._named_state():
+            value = module.__dict__[name]
+            state[key] = (value.data if is_parameter else value).copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> LoadResult:
+        """Copy arrays into the parameters and buffers of the same names, keeping their dtypes.
+
+        ``strict``: every key must match (missing and unexpected keys are errors); shapes must
+        match in any case. Values may be ndarrays, Tensors, or anything ``np.asarray`` takes
+        (a CPU torch tensor, say).
+        """
+        targets = {
+            key: (module, name, is_parameter)
+            for key, module, name, is_parameter in self._named_state()
+        }
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected} "
+                "(pass strict=False to load what matches)"
+            )
+        for key, (module, name, is_parameter) in targets.items():
+            if key not in state:
+                continue
+            value = state[key]
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            current = module.__dict__[name]
+            current_array = current.data if is_parameter else current
+            if array.shape != current_array.shape:
+                raise ValueError(
+                    f"load_state_dict: {key!r} has shape {array.shape} in the state dict but "
+                    f"{current_array.shape} in the model"
+                )
+            if is_parameter:
+                current.data = array.astype(current_array.dtype, copy=True)
+            else:
+                object.__setattr__(module, name, array.astype(current_array.dtype, copy=True))
+        return LoadResult(missing, unexpected)
+
+    def save(self, path: str) -> None:
+        """Write ``state_dict()`` to a NumPy ``.npz`` file (plain arrays, no pickle)."""
+        from nn.serialization import save
+
+        save(self, path)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's parentheses in ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}(" + (self.extra_repr() if self.extra_repr() else "")]
+        for name, module in children:
+            body = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+# Callables run after every module call, as record(module, output); used by nn.summary.
+_call_recorders: list[Any] = []

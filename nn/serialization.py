@@ -1,0 +1,66 @@
+"""Model files: a state dict in a NumPy ``.npz``, read back without ever unpickling."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from nn.module import Module
+
+
+def save(model: Module, path: str | os.PathLike[str]) -> Path:
+    """Write ``model.state_dict()`` to ``path`` (``.npz`` is added if missing)."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = model.state_dict()
+    for name, array in state.items():
+        if array.dtype == object:
+            raise TypeError(f"save: {name!r} is an object array; model files hold numbers only")
+    np.savez(path, **state)
+    return path
+
+
+def load(
+    path: str | os.PathLike[str], model: Module | None = None
+) -> dict[str, np.ndarray] | Module:
+    """Read a model file: the state dict, or ``model`` with it loaded when one is given.
+
+    The file is opened with ``allow_pickle=False``: a file that carries a pickled object is
+    refused with an error, never executed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"load: no model file at {path}")
+    with open(path, "rb") as file:
+        head = file.read(4)
+    if head[:1] == b"\x80":  # the PROTO opcode that starts every modern pickle
+        raise ValueError(
+            f"load: {path} is a pickle, not an .npz model file; refusing to unpickle it"
+        )
+    if head[:2] != b"PK":  # an .npz is a zip archive
+        raise ValueError(f"load: {path} is not a valid .npz model file (not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            state = {name: archive[name] for name in archive.files}
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise ValueError(
+                f"load: {path} contains a pickled object; refusing to unpickle it "
+                "(chaingrad model files hold plain arrays only)"
+            ) from None
+        raise ValueError(f"load: {path} is not a valid .npz model file ({error})") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(f"load: {path} is not a valid .npz model file ({error})") from None
+    if not isinstance(state, dict) or not state:
+        raise ValueError(f"load: {path} holds no arrays")
+    if model is None:
+        return state
+    model.load_state_dict(state)
+    return model
