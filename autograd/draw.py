@@ -187,12 +187,36 @@ def _grad_text(tensor: Tensor) -> str:
     return f"\\n‖grad‖ {fmt(float(np.linalg.norm(tensor.grad)))}"
 
 
-def draw_tensor_graph(root: Tensor, path: str | None = None, format: str = "svg") -> GraphDrawing:  # noqa: A002
-    """Draw a Tensor graph: ops with output shapes; leaves with names, shapes and grad norms."""
+def draw_tensor_graph(
+    root: Tensor,
+    path: str | None = None,
+    format: str = "svg",  # noqa: A002
+    groups: dict[int, str] | None = None,
+) -> GraphDrawing:
+    """Draw a Tensor graph: ops with output shapes; leaves with names, shapes and grad norms.
+
+    ``groups`` maps ``id(tensor)`` to a label: every tensor of one group is drawn as a single
+    box with that label (a module, say), so a large network stays readable.
+    """
     nodes = topological_order(root)
+    groups = groups or {}
     graph = new_digraph(len(nodes))
     names = {id(node): f"t{i}" for i, node in enumerate(nodes)}
+    group_names = {label: f"g{i}" for i, label in enumerate(dict.fromkeys(groups.values()))}
+    for label, name in group_names.items():
+        graph.node(name, label=label, shape="box3d", style="filled", fillcolor="lightyellow")
+    edges: set[tuple[str, str]] = set()
     for node in nodes:
+        if id(node) in groups:
+            target = group_names[groups[id(node)]]
+            for parent in node._parents:
+                source = (
+                    group_names[groups[id(parent)]] if id(parent) in groups else names[id(parent)]
+                )
+                if source != target and (source, target) not in edges:
+                    edges.add((source, target))
+                    graph.edge(source, target)
+            continue
         name = names[id(node)]
         shape = _shape_text(node.shape)
         dtype = "" if node.dtype == np.float32 else f" {node.dtype}"
@@ -200,7 +224,12 @@ def draw_tensor_graph(root: Tensor, path: str | None = None, format: str = "svg"
             label = f"{node._op}\\n{shape}{dtype}{_grad_text(node)}"
             graph.node(name, label=label, shape="box", style="rounded", **_root_style(node, root))
             for parent in node._parents:
-                graph.edge(names[id(parent)], name)
+                source = (
+                    group_names[groups[id(parent)]] if id(parent) in groups else names[id(parent)]
+                )
+                if (source, name) not in edges:
+                    edges.add((source, name))
+                    graph.edge(source, name)
         elif node.requires_grad:  # a parameter or an input we differentiate w.r.t.
             label = f"{node.name or 'tensor'}\\n{shape}{dtype}{_grad_text(node)}"
             graph.node(name, label=label, shape="box", style="filled", fillcolor="lightblue")

@@ -98,7 +98,7 @@ class Module:
         out = self.forward(*args, **kwargs)
         if _call_recorders:
             for record in _call_recorders:
-                record(self, out)
+                record(self, args, out)
         return out
 
     # ------------------------------------------------------------------ traversal
@@ -295,5 +295,6 @@ class Module:
         return "\n".join(lines)
 
 
-# Callables run after every module call, as record(module, output); used by nn.summary.
+# Callables run after every module call, as record(module, inputs, output): nn.summary and
+# nn.graph use them to see what each module produced.
 _call_recorders: list[Any] = []

@@ -33,7 +33,7 @@ def summary(
     position = {id(m): i for i, (_, m) in enumerate(named)}
     rows: list[tuple[int, str, str, int]] = []
 
-    def record(module: Module, output: Any) -> None:
+    def record(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
         if module is model or id(module) not in names:
             return
         own = sum(p.size for p in module.parameters(recurse=False))

@@ -1,0 +1,68 @@
+"""The graph of one training step, drawn with each module collapsed into one box."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograd import Tensor
+from autograd.draw import GraphDrawing, draw_tensor_graph
+from nn import module as module_lib
+from nn.module import Module
+
+
+def _tensors(value: Any) -> list[Tensor]:
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [t for v in value for t in _tensors(v)]
+    return []
+
+
+def module_groups(
+    model: Module, calls: list[tuple[Module, tuple[Any, ...], Any]]
+) -> dict[int, str]:
+    """Assign every graph node a module computed to that module's label (top-level children).
+
+    A call's nodes are those reached walking back from its output until its inputs.
+    """
+    children = {id(m): name for name, m in model.named_children()}
+    groups: dict[int, str] = {}
+    for module, inputs, output in calls:
+        if id(module) not in children:
+            continue
+        outputs = _tensors(output)
+        count = sum(p.size for p in module.parameters())
+        shape = " ".join(str(tuple(t.shape)) for t in outputs)
+        label = f"{children[id(module)]}: {type(module).__name__}\\n{shape}\\n{count:,} parameters"
+        stop = {id(t) for t in _tensors(inputs)}
+        stack = list(outputs)
+        while stack:
+            node = stack.pop()
+            if id(node) in stop or id(node) in groups:
+                continue
+            groups[id(node)] = label
+            stack.extend(node._parents)
+    return groups
+
+
+def step_graph(model: Module, loss_fn: Any, *batch: Any, path: str | None = None) -> GraphDrawing:
+    """Run forward, loss and backward on one batch and draw the step, one box per module.
+
+    ``batch`` is (inputs..., target): the model gets every element but the last.
+    """
+    for t in _tensors(batch[:-1]):
+        t.name = t.name or "input"
+    calls: list[tuple[Module, tuple[Any, ...], Any]] = []
+
+    def record(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
+        calls.append((module, inputs, output))
+
+    module_lib._call_recorders.append(record)
+    try:
+        output = model(*batch[:-1])
+    finally:
+        module_lib._call_recorders.remove(record)
+    loss = loss_fn(output, batch[-1])
+    loss.backward()
+    model.zero_grad()
+    return draw_tensor_graph(loss, path=path, groups=module_groups(model, calls))

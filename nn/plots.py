@@ -1,0 +1,79 @@
+"""Plots for training: loss/accuracy curves and gradient flow per layer (matplotlib, on demand).
+
+Figures are built with ``matplotlib.figure.Figure`` directly, so nothing here touches pyplot's
+global state or needs a display; a returned Figure shows inline in Jupyter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nn.train import GradientFlow, History
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _save(figure: Any, path: str | None) -> None:
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=100)
+
+
+def plot_history(history: History, path: str | None = None) -> Any:
+    """Loss curves (train and validation) and, for classifiers, accuracy curves."""
+    has_accuracy = "accuracy" in history or "val_accuracy" in history
+    figure = _figure(10 if has_accuracy else 5.5, 3.8)
+    axes = figure.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
+    epochs = range(1, history.epochs + 1)
+    panels = [("loss", axes[0])] + ([("accuracy", axes[1])] if has_accuracy else [])
+    for metric, ax in panels:
+        for prefix, style in (("", "-o"), ("val_", "--s")):
+            values = history[f"{prefix}{metric}"] if f"{prefix}{metric}" in history else []
+            if values:
+                ax.plot(
+                    list(epochs)[: len(values)],
+                    values,
+                    style,
+                    markersize=3,
+                    label=f"{'validation' if prefix else 'training'}",
+                )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if history.best_epoch is not None and history.stopped_early:
+        axes[0].axvline(history.best_epoch, color="gray", linestyle=":", label="best epoch")
+    _save(figure, path)
+    return figure
+
+
+def plot_gradient_flow(flow: GradientFlow, path: str | None = None, kind: str = "lines") -> Any:
+    """Gradient norms per layer: over the steps (``"lines"``) or their means (``"bars"``)."""
+    if kind not in ("lines", "bars"):
+        raise ValueError(f"plot_gradient_flow: kind must be 'lines' or 'bars', got {kind!r}")
+    figure = _figure(8, 4)
+    ax = figure.subplots()
+    if kind == "lines":
+        for name, values in flow.norms.items():
+            if values and not name.endswith("bias"):
+                ax.plot(values, label=name, linewidth=1)
+        ax.set_xlabel("training step")
+        ax.set_ylabel("gradient norm")
+        ax.legend(fontsize=7, ncol=2)
+    else:
+        means = flow.mean_norms()
+        ax.bar(range(len(means)), list(means.values()), color="tab:blue")
+        ax.set_xticks(range(len(means)), list(means), rotation=45, ha="right", fontsize=8)
+        ax.set_ylabel("mean gradient norm")
+        ax.set_xlabel("layer (input → output)")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3, which="both")
+    ax.set_title("gradient flow")
+    _save(figure, path)
+    return figure
