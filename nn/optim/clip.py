@@ -57,8 +57,9 @@ def clip_grad_norm_(
         )
     coefficient = max_norm / (total + 1e-6)  # in the gradients' dtype, as PyTorch
     if not coefficient >= 1:  # also when NaN: PyTorch then spreads the NaN to every gradient
-        for p, g in zip(params, grads):
-            p.grad = g * coefficient.astype(g.dtype)  # a new array, never in place
+        with np.errstate(invalid="ignore"):  # inf·0 = NaN is the intended result
+            for p, g in zip(params, grads):
+                p.grad = g * coefficient.astype(g.dtype)  # a new array, never in place
     return float(total)
 
 

@@ -207,7 +207,7 @@ def _state_value(owner: str, key: str, value: Any, p: Tensor) -> Any:
         return int(value)
     if value is None or isinstance(value, (numbers.Number, str)):
         return value
-    array = np.array(value, dtype=p.data.dtype)  # copies; also reads torch tensors
+    array = np.array(np.asarray(value), dtype=p.data.dtype)  # a copy; also reads torch tensors
     if array.shape != p.data.shape:
         raise ValueError(
             f"{owner}.load_state_dict: {key!r} has shape {array.shape}, its parameter "

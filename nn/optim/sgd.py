@@ -65,7 +65,8 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()  # b₁ ← g₁
+                # b₁ ← g₁; np.array, as a 0-d g + λθ is a NumPy scalar (not updatable in place)
+                buf = state["momentum_buffer"] = np.array(grad)
             else:
                 buf *= momentum  # b ← μb + (1 − τ)g
                 buf += (1 - dampening) * grad
