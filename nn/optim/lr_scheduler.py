@@ -59,17 +59,20 @@ from nn.optim.optimizer import Optimizer
 
 
 def _check_optimizer(owner: str, optimizer: Any) -> None:
+    """TypeError unless ``optimizer`` is one of nn.optim's optimizers."""
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{owner}: expected an optimizer, got {type(optimizer).__name__}")
 
 
 def _positive_int(owner: str, name: str, value: Any) -> int:
+    """``value`` as an int ≥ 1, or a ValueError naming the scheduler and the argument."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
 def _real_in(owner: str, name: str, value: Any, ok: Callable[[float], bool], rule: str) -> float:
+    """``value`` as a float satisfying ``ok``, or a ValueError stating ``rule``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not ok(float(value)):
         raise ValueError(f"{owner}: {name} must be {rule}, got {value!r}")
     return float(value)
@@ -113,6 +116,7 @@ class LRScheduler:
         return list(self._last_lr)
 
     def _current_lrs(self) -> list[float]:
+        """Each group's lr as it is now (what a chainable form starts from)."""
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
