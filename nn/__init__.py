@@ -6,7 +6,7 @@ model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 loss = F.cross_entropy(model(x), y)
 """
 
-from nn import functional, init
+from nn import data, functional, init, optim
 from nn.activations import ELU, SELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.containers import ModuleList, Sequential
 from nn.init import manual_seed
@@ -44,9 +44,11 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "data",
     "functional",
     "init",
     "load",
     "manual_seed",
+    "optim",
     "summary",
 ]
