@@ -14,7 +14,7 @@ from nn.layers import MLP, Dropout, Embedding, Flatten, Linear, Residual
 from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.module import Module, Parameter
 from nn.normalization import BatchNorm1d, BatchNorm2d
-from nn.serialization import load
+from nn.serialization import load, load_metadata
 from nn.summary import summary
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "functional",
     "init",
     "load",
+    "load_metadata",
     "manual_seed",
     "optim",
     "summary",

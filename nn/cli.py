@@ -31,17 +31,94 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", default="runs/demo", help="folder for graph.svg (default: runs/demo)"
     )
+    _add_train(commands)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    from nn.recipes import DEFAULTS, MODELS, OPTIMIZERS, SCHEDULERS
+
+    train = commands.add_parser(
+        "train",
+        help="train a model on an embedded data set and write model.npz, curves.png, graph.svg",
+        description="Train a model with a progress bar, print its metrics and write model.npz, "
+        "curves.png (loss/accuracy), graph.svg (one training step) and, for text models, "
+        "sample.txt into --out. mlp and cnn learn the 8×8 digits; rnn, lstm and gru learn the "
+        "Zen of Python character by character.",
+    )
+    train.add_argument("model", choices=MODELS, help="what to train")
+    train.add_argument("--epochs", type=_positive_int, help="passes over the training data")
+    train.add_argument("--batch-size", type=_positive_int, help="examples per step")
+    train.add_argument("--lr", type=_positive_float, help="learning rate")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help="sgd means SGD with momentum 0.9")
+    train.add_argument(
+        "--scheduler", choices=SCHEDULERS, help="learning-rate schedule over the epochs"
+    )
+    train.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling")
+    train.add_argument("--out", help="output folder (default: runs/<model>)")
+    train.add_argument(
+        "--data",
+        help="an IDX image file (mlp, cnn; labels beside it or via --labels) or a UTF-8 text file "
+        "(rnn, lstm, gru); default: the embedded data",
+    )
+    train.add_argument("--labels", help="the IDX label file that goes with --data images")
+    train.epilog = "defaults: " + "; ".join(
+        f"{m}: {d['epochs']} epochs, batch {d['batch_size']}, "
+        f"{d['optimizer']} lr {d['lr']}, {d['scheduler']}"
+        for m, d in DEFAULTS.items()
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chaingrad`` console script."""
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        from nn.demo import run_demo
+    from nn.recipes import UsageError
 
-        print(run_demo(args.out))
+    try:
+        if args.command == "demo":
+            from nn.demo import run_demo
+
+            print(run_demo(args.out))
+        elif args.command == "train":
+            _train(args)
+    except UsageError as error:
+        sys.stderr.write(f"chaingrad {args.command}: error: {error}\n")
+        return 1
     return 0
+
+
+def _train(args: argparse.Namespace) -> None:
+    from nn.recipes import TrainConfig, train
+
+    config = TrainConfig(
+        model=args.model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        scheduler=args.scheduler,
+        seed=args.seed,
+        out=args.out,
+        data=args.data,
+        labels=args.labels,
+    )
+    result = train(config)
+    print("\n".join(result.lines))
+    print("  wrote " + ", ".join(str(f) for f in result.files))
 
 
 if __name__ == "__main__":

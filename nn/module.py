@@ -272,11 +272,11 @@ class Module:
                 object.__setattr__(module, name, array.astype(current_array.dtype, copy=True))
         return LoadResult(missing, unexpected)
 
-    def save(self, path: str) -> None:
-        """Write ``state_dict()`` to a NumPy ``.npz`` file (plain arrays, no pickle)."""
+    def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+        """Write ``state_dict()`` and optional JSON ``metadata`` to an ``.npz`` (no pickle)."""
         from nn.serialization import save
 
-        save(self, path)
+        save(self, path, metadata)
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:

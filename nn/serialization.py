@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from nn.module import Module
 
+METADATA_KEY = "__metadata__"  # JSON text as uint8 bytes: what a program needs to rebuild a model
 
-def save(model: Module, path: str | os.PathLike[str]) -> Path:
-    """Write ``model.state_dict()`` to ``path`` (``.npz`` is added if missing)."""
+
+def save(
+    model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
+) -> Path:
+    """Write ``model.state_dict()`` to ``path`` (``.npz`` is added if missing).
+
+    ``metadata``, a JSON-serialisable dict (layer sizes, a vocabulary), is stored beside the
+    arrays as UTF-8 bytes: readable with ``load_metadata``, ignored by ``load``.
+    """
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
@@ -23,6 +32,8 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     for name, array in state.items():
         if array.dtype == object:
             raise TypeError(f"save: {name!r} is an object array; model files hold numbers only")
+    if metadata is not None:
+        state[METADATA_KEY] = np.frombuffer(json.dumps(metadata).encode(), dtype=np.uint8)
     np.savez(path, **state)
     return path
 
@@ -35,6 +46,31 @@ def load(
     The file is opened with ``allow_pickle=False``: a file that carries a pickled object is
     refused with an error, never executed.
     """
+    state = _read_arrays(path)
+    state.pop(METADATA_KEY, None)
+    if not state:
+        raise ValueError(f"load: {path} holds no arrays")
+    if model is None:
+        return state
+    model.load_state_dict(state)
+    return model
+
+
+def load_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The metadata dict saved with a model (empty when there is none)."""
+    raw = _read_arrays(path).get(METADATA_KEY)
+    if raw is None:
+        return {}
+    try:
+        return json.loads(raw.astype(np.uint8).tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"load_metadata: the metadata in {path} is not valid JSON ({error})"
+        ) from None
+
+
+def _read_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Every array of an .npz file, refusing pickles and non-npz files with clear errors."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"load: no model file at {path}")
@@ -48,7 +84,7 @@ def load(
         raise ValueError(f"load: {path} is not a valid .npz model file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            state = {name: archive[name] for name in archive.files}
+            return {name: archive[name] for name in archive.files}
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise ValueError(
@@ -58,9 +94,3 @@ def load(
         raise ValueError(f"load: {path} is not a valid .npz model file ({error})") from None
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise ValueError(f"load: {path} is not a valid .npz model file ({error})") from None
-    if not isinstance(state, dict) or not state:
-        raise ValueError(f"load: {path} holds no arrays")
-    if model is None:
-        return state
-    model.load_state_dict(state)
-    return model

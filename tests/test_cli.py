@@ -35,3 +35,75 @@ def test_bad_arguments_give_one_line_and_exit_status_2():
     assert result.stderr.count("\n") == 1
     assert "invalid choice: 'bogus'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_train_mlp_writes_the_model_curves_and_graph(tmp_path, capsys):
+    from nn.data.datasets import digits
+    from nn.recipes import predict_images
+
+    out = tmp_path / "mlp"
+    assert main(["train", "mlp", "--epochs", "3", "--out", str(out), "--seed", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "chaingrad train mlp: the 8×8 digits (1,797 images), 1,437 to train and 360 to test, "
+        "3 epochs" in printed
+    )
+    assert "test accuracy 0.9" in printed or "test accuracy 0.8" in printed
+    for name in ("model.npz", "curves.png", "graph.svg"):
+        assert (out / name).stat().st_size > 0
+    assert "0: Flatten" in (out / "graph.svg").read_text()
+    images, labels = digits()
+    accuracy = (predict_images(str(out / "model.npz"), images).argmax(axis=1) == labels).mean()
+    assert accuracy > 0.8  # the saved file rebuilds a working classifier
+
+
+def _write_idx(path, array, code):
+    import struct
+
+    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
+    path.write_bytes(header + array.astype(array.dtype.newbyteorder(">")).tobytes())
+
+
+def test_train_on_idx_files_finds_the_labels_beside_the_images(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (60, 6, 6)).astype(np.uint8)
+    labels = (images.mean(axis=(1, 2)) > 127).astype(np.uint8)
+    _write_idx(tmp_path / "train-images-idx3-ubyte", images, 0x08)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", labels, 0x08)
+    args = [
+        "train",
+        "mlp",
+        "--epochs",
+        "1",
+        "--data",
+        str(tmp_path / "train-images-idx3-ubyte"),
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    assert main(args) == 0
+    assert "train-images-idx3-ubyte (60 images)" in capsys.readouterr().out
+
+
+def test_missing_or_corrupt_files_are_one_line_and_exit_status_1(tmp_path):
+    result = _run("train", "mlp", "--data", str(tmp_path / "nope-images-idx3-ubyte"))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "give the matching IDX label file with --labels" in result.stderr
+    bad = tmp_path / "bad-images-idx3-ubyte"
+    bad.write_bytes(b"\x00\x00\x08\x03\x00\x00")
+    result = _run("train", "mlp", "--data", str(bad), "--labels", str(bad))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_argument_errors_exit_2():
+    for args in (
+        ("train", "mlp", "--epochs", "0"),
+        ("train", "transformer"),
+        ("train", "mlp", "--lr", "-1"),
+    ):
+        result = _run(*args)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, args

@@ -64,3 +64,13 @@ def test_missing_and_mismatched_files_are_clear_errors(tmp_path):
     np.savez(tmp_path / "other.npz", something=np.ones(3))
     with pytest.raises(KeyError, match="missing keys"):
         nn.load(tmp_path / "other.npz", model=_model())
+
+
+def test_metadata_travels_with_the_model_and_load_ignores_it(tmp_path):
+    model = _model()
+    model.save(str(tmp_path / "m.npz"), metadata={"kind": "lstm", "vocab": ["h", "e", "l", "o"]})
+    assert nn.load_metadata(tmp_path / "m.npz") == {"kind": "lstm", "vocab": ["h", "e", "l", "o"]}
+    assert "__metadata__" not in nn.load(tmp_path / "m.npz")
+    nn.load(tmp_path / "m.npz", model=_model_with_other_weights())  # strict load still matches
+    model.save(str(tmp_path / "plain.npz"))
+    assert nn.load_metadata(tmp_path / "plain.npz") == {}

@@ -1,0 +1,265 @@
+"""What ``chaingrad train`` does: data, a standard model, an optimizer, ``fit``, and the outputs.
+
+Image models (mlp, cnn) train on the real 8×8 digits by default (or on IDX files a user has);
+text models (rnn, lstm, gru) learn the Zen of Python character by character (or a text file).
+Every run writes ``model.npz`` (with the metadata needed to rebuild it), ``curves.png`` and
+``graph.svg`` (one training step, one box per module) into its output folder.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import nn
+import nn.functional as F
+from autograd import Tensor, no_grad
+from nn import optim
+from nn.data import DataLoader, Standardize, TensorDataset, datasets
+from nn.graph import step_graph
+from nn.train import evaluate, fit
+
+IMAGE_MODELS = ("mlp", "cnn")
+TEXT_MODELS = ("rnn", "lstm", "gru")
+MODELS = IMAGE_MODELS + TEXT_MODELS
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+SCHEDULERS = ("none", "step", "exponential", "cosine", "linear", "inverse_sqrt", "plateau")
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {"epochs": 40, "batch_size": 32, "lr": 2e-3, "optimizer": "adam", "scheduler": "cosine"},
+    "cnn": {"epochs": 25, "batch_size": 32, "lr": 3e-3, "optimizer": "adam", "scheduler": "cosine"},
+    "rnn": {"epochs": 30, "batch_size": 16, "lr": 3e-3, "optimizer": "adam", "scheduler": "cosine"},
+    "lstm": {
+        "epochs": 30,
+        "batch_size": 16,
+        "lr": 3e-3,
+        "optimizer": "adam",
+        "scheduler": "cosine",
+    },
+    "gru": {"epochs": 30, "batch_size": 16, "lr": 3e-3, "optimizer": "adam", "scheduler": "cosine"},
+}
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for (a missing or corrupt file): one line, exit 1."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``chaingrad train`` was told; ``None`` means the model's default."""
+
+    model: str
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    scheduler: str | None = None
+    seed: int = 0
+    out: str | None = None
+    data: str | None = None
+    labels: str | None = None
+    progress: bool | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        defaults = DEFAULTS[self.model]
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        self.out = self.out or f"runs/{self.model}"
+
+
+def make_optimizer(name: str, parameters: Any, lr: float) -> optim.Optimizer:
+    """An optimizer by name; "sgd" uses momentum 0.9."""
+    if name == "sgd":
+        return optim.SGD(parameters, lr=lr, momentum=0.9)
+    classes = {
+        "adam": optim.Adam,
+        "adamw": optim.AdamW,
+        "rmsprop": optim.RMSprop,
+        "adagrad": optim.Adagrad,
+    }
+    return classes[name](parameters, lr=lr)
+
+
+def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int) -> Any:
+    """A learning-rate schedule over ``epochs`` by name (None for "none")."""
+    schedules = optim.lr_scheduler
+    if name == "none":
+        return None
+    if name == "step":
+        return schedules.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.3)
+    if name == "exponential":
+        return schedules.ExponentialLR(optimizer, gamma=0.01 ** (1 / max(1, epochs)))
+    if name == "cosine":
+        return schedules.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+    if name == "linear":
+        return schedules.LinearLR(
+            optimizer, start_factor=1.0, end_factor=0.01, total_iters=max(1, epochs)
+        )
+    if name == "inverse_sqrt":
+        return schedules.InverseSqrtLR(optimizer, warmup=max(1, epochs // 10))
+    return schedules.ReduceLROnPlateau(optimizer, factor=0.3, patience=2)
+
+
+# ---------------------------------------------------------------------------- images
+def load_images(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, str]:
+    """(images NCHW float32, integer labels, description): the digits, or the user's IDX files."""
+    if config.data is None:
+        x, y = datasets.digits()
+        return x, y, "the 8×8 digits (1,797 images)"
+    images_path = Path(config.data)
+    labels_path = Path(config.labels) if config.labels else _guess_labels(images_path)
+    try:
+        images, labels = datasets.idx_pair(images_path, labels_path)
+    except (FileNotFoundError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4:
+        raise UsageError(f"{images_path}: expected images of shape (N, H, W), got {images.shape}")
+    return (
+        images.astype(np.float32),
+        labels.astype(np.int64),
+        f"{images_path.name} ({len(images):,} images)",
+    )
+
+
+def _guess_labels(images: Path) -> Path:
+    """MNIST's naming: train-images-idx3-ubyte sits beside train-labels-idx1-ubyte."""
+    guess = images.with_name(images.name.replace("images-idx3", "labels-idx1"))
+    if guess == images or not guess.exists():
+        raise UsageError(f"{images}: give the matching IDX label file with --labels")
+    return guess
+
+
+def build_image_model(kind: str, input_shape: tuple[int, ...], classes: int) -> nn.Module:
+    """The CLI's standard models: an MLP, or a LeNet-style CNN (two conv-relu-pool blocks)."""
+    channels, height, width = input_shape
+    if kind == "mlp":
+        return nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(channels * height * width, 128),
+            nn.ReLU(),
+            nn.Dropout(0.2),
+            nn.Linear(128, 64),
+            nn.ReLU(),
+            nn.Linear(64, classes),
+        )
+    features = 32 * (height // 4) * (width // 4)
+    return nn.Sequential(
+        nn.Conv2d(channels, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(features, classes),
+    )
+
+
+@dataclass
+class TrainResult:
+    """What a run measured and wrote."""
+
+    lines: list[str]
+    metrics: dict[str, float]
+    files: list[Path]
+
+
+def train_images(config: TrainConfig) -> TrainResult:
+    """Train an image classifier, evaluate it on a held-out 20 %, and write the outputs."""
+    nn.manual_seed(config.seed)
+    x, y, description = load_images(config)
+    x_train, x_test, y_train, y_test = datasets.train_test_split(
+        x, y, test_size=0.2, seed=config.seed, stratify=y
+    )
+    standardize = Standardize.fit(x_train, axis=(0, 2, 3))  # statistics of the training split only
+    x_train, x_test = standardize(x_train), standardize(x_test)
+    classes = int(y.max()) + 1
+    model = build_image_model(config.model, x_train.shape[1:], classes)
+    train_loader = DataLoader(
+        TensorDataset(x_train, y_train), config.batch_size, shuffle=True, seed=config.seed
+    )
+    test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=256)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    scheduler = make_scheduler(config.scheduler, optimizer, config.epochs)
+    start = time.perf_counter()
+    history = fit(
+        model,
+        F.cross_entropy,
+        optimizer,
+        train_loader,
+        test_loader,
+        config.epochs,
+        scheduler,
+        progress=config.progress,
+    )
+    seconds = time.perf_counter() - start
+    test = evaluate(model, test_loader, F.cross_entropy)
+    out = Path(config.out)
+    metadata = {
+        "kind": config.model,
+        "input_shape": list(x_train.shape[1:]),
+        "classes": classes,
+        "mean": standardize.mean.ravel().tolist(),
+        "std": standardize.std.ravel().tolist(),
+    }
+    files = _write_outputs(
+        model, history, out, metadata, F.cross_entropy, Tensor(x_train[:16]), Tensor(y_train[:16])
+    )
+    lines = [
+        f"chaingrad train {config.model}: {description}, {len(x_train):,} to train and "
+        f"{len(x_test):,} to test, {history.epochs} epochs in {seconds:.1f} s",
+        f"  train loss {history['loss'][-1]:.4f}, test loss {test['loss']:.4f}, "
+        f"test accuracy {test['accuracy']:.4f}",
+    ]
+    metrics = {
+        "train_loss": history["loss"][-1],
+        "test_loss": test["loss"],
+        "test_accuracy": test["accuracy"],
+        "seconds": seconds,
+    }
+    return TrainResult(lines, metrics, files)
+
+
+def _write_outputs(
+    model: nn.Module,
+    history: Any,
+    out: Path,
+    metadata: dict[str, Any],
+    loss_fn: Any,
+    *batch: Tensor,
+) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(str(out / "model.npz"), metadata=metadata)
+    history.plot(str(out / "curves.png"))
+    model.train()
+    step_graph(model, loss_fn, *batch, path=str(out / "graph.svg"))
+    return [out / "model.npz", out / "curves.png", out / "graph.svg"]
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Run ``chaingrad train`` for the configured model."""
+    if config.model in IMAGE_MODELS:
+        return train_images(config)
+    from nn.text_models import train_text
+
+    return train_text(config)
+
+
+def predict_images(model_path: str, images: np.ndarray) -> np.ndarray:
+    """Class scores of a saved image model for raw (unstandardised) images."""
+    metadata = nn.load_metadata(model_path)
+    model = build_image_model(metadata["kind"], tuple(metadata["input_shape"]), metadata["classes"])
+    nn.load(model_path, model=model)
+    model.eval()
+    mean = np.asarray(metadata["mean"], np.float32).reshape(1, -1, 1, 1)
+    std = np.asarray(metadata["std"], np.float32).reshape(1, -1, 1, 1)
+    with no_grad():
+        return model(Tensor(((images - mean) / std).astype(np.float32))).data
