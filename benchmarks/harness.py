@@ -52,6 +52,24 @@ class Comparison:
     anchor: Timing | None
     anchor_name: str
     note: str = ""
+    flops: float | None = None  # floating-point operations per call, for compute-bound work
+    target: float | None = None  # the largest ratio the issues accept
+    error: str = ""  # a result that disagreed with the anchor: reported, never timed
+
+    @property
+    def gflops(self) -> float | None:
+        """chaingrad's GFLOP/s at its median time."""
+        return (
+            None
+            if self.flops is None or not self.ours.times
+            else self.flops / self.ours.median / 1e9
+        )
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the ratio is within the target (None without both)."""
+        ratio = self.ratio
+        return None if ratio is None or self.target is None else ratio <= self.target
 
     @property
     def ratio(self) -> float | None:

@@ -32,6 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="runs/demo", help="folder for graph.svg (default: runs/demo)"
     )
     _add_train(commands)
+    bench = commands.add_parser(
+        "bench",
+        help="run the benchmark suite side by side with PyTorch and micrograd",
+        description="Run `python -m benchmarks` (see its --help): every workload timed against "
+        "its anchor in one process with the same threads; prints the ratios.",
+        add_help=False,  # --help goes through to python -m benchmarks
+    )
+    del bench
     return parser
 
 
@@ -85,7 +93,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chaingrad`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "bench":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from nn.recipes import UsageError
 
     try:
@@ -95,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_demo(args.out))
         elif args.command == "train":
             _train(args)
+        elif args.command == "bench":
+            from benchmarks.__main__ import main as bench
+
+            return bench(extra)
     except UsageError as error:
         sys.stderr.write(f"chaingrad {args.command}: error: {error}\n")
         return 1

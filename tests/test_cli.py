@@ -107,3 +107,9 @@ def test_train_argument_errors_exit_2():
     ):
         result = _run(*args)
         assert result.returncode == 2 and result.stderr.count("\n") == 1, args
+
+
+def test_bench_passes_its_arguments_through():
+    result = _run("bench", "--only", "nonexistent")
+    assert result.returncode == 2 and "no workload matches ['nonexistent']" in result.stderr
+    assert _run("demo", "--bogus").returncode == 2

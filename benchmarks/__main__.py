@@ -1,0 +1,40 @@
+"""``python -m benchmarks``: the whole suite, side by side with PyTorch and micrograd."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks.suite import WORKLOADS, markdown_table, run, text_table, to_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite and print (and optionally save) its table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="workloads whose names start with these: " + ", ".join(w.name for w in WORKLOADS),
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions and smaller sizes (a few minutes)"
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write every timing as JSON")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the table as Markdown")
+    args = parser.parse_args(argv)
+    try:
+        report = run(args.only, args.quick, log=lambda line: print(line, file=sys.stderr))
+    except ValueError as error:
+        parser.error(str(error))
+    print(text_table(report))
+    if args.json:
+        Path(args.json).write_text(to_json(report))
+    if args.markdown:
+        Path(args.markdown).write_text(markdown_table(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

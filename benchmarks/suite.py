@@ -1,0 +1,254 @@
+"""The whole benchmark suite: a registry of workloads, the run, and its reports.
+
+Every workload runs chaingrad and its anchor (PyTorch or micrograd) side by side in this
+process with the same thread count, interleaved, and checks they agree before timing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+import os
+import platform
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmarks.harness import THREADS, Comparison, Timing, set_threads
+
+
+@dataclass
+class Workload:
+    """A named benchmark: ``run(quick)`` returns a Comparison; ``target`` is the accepted ratio."""
+
+    name: str
+    module: str
+    function: str
+    target: float | None
+    kwargs: dict[str, Any]
+    quick_kwargs: dict[str, Any]
+
+    def run(self, quick: bool) -> Comparison:
+        """Import and call the workload's function, recording its target."""
+        fn = getattr(importlib.import_module(self.module), self.function)
+        result = fn(**(self.quick_kwargs if quick else self.kwargs))
+        result.target = self.target
+        return result
+
+
+def _w(
+    name: str,
+    module: str,
+    function: str,
+    target: float | None,
+    quick: dict | None = None,
+    **kwargs: Any,
+) -> Workload:
+    return Workload(name, module, function, target, kwargs, {**kwargs, **(quick or {})})
+
+
+WORKLOADS: list[Workload] = [
+    _w("scalar-mlp", "benchmarks.scalar", "mlp_step", 0.5, {"repeats": 3}),
+    _w("scalar-chain", "benchmarks.scalar", "chain_backward", None, {"n": 200_000, "repeats": 1}),
+    _w("small-ops", "benchmarks.tensor_ops", "small_op_overhead", 3.0, {"repeats": 3}),
+    _w("mlp-128", "benchmarks.tensor_ops", "mlp_step", 1.3, {"repeats": 7}, batch=128),
+    _w("mlp-1", "benchmarks.tensor_ops", "mlp_step", 3.0, {"repeats": 7}, batch=1),
+]
+
+
+def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """NumPy's float32 n×n matrix product in GFLOP/s: this machine's practical compute limit."""
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for name in ("numba", "torch", "micrograd"):
+        try:
+            module = importlib.import_module(name)
+            versions[name] = getattr(module, "__version__", "installed")
+        except ImportError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run(
+    only: list[str] | None = None, quick: bool = False, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Run the selected workloads; returns the machine description and every result."""
+    set_threads()
+    chosen = [w for w in WORKLOADS if not only or any(w.name.startswith(o) for o in only)]
+    if only and not chosen:
+        raise ValueError(f"no workload matches {only}; choose from {[w.name for w in WORKLOADS]}")
+    results: list[Comparison] = []
+    for workload in chosen:
+        log(f"running {workload.name} ...")
+        try:
+            results.append(workload.run(quick))
+        except AssertionError as error:  # disagreement with the anchor: report, do not time
+            first_line = (
+                str(error).strip().splitlines()[0] if str(error).strip() else "results differ"
+            )
+            results.append(
+                Comparison(
+                    workload.name,
+                    Timing(),
+                    None,
+                    "",
+                    error=f"wrong result: {first_line}",
+                    target=workload.target,
+                )
+            )
+        except Exception as error:  # one broken workload must not hide the rest
+            results.append(
+                Comparison(
+                    workload.name,
+                    Timing(),
+                    None,
+                    "",
+                    error=f"failed: {error!r}",
+                    target=workload.target,
+                )
+            )
+            log(traceback.format_exc())
+    return {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{_cpu()}, {os.cpu_count()} cores, {platform.system()}",
+        "threads": THREADS,
+        "versions": _versions(),
+        "sgemm_gflops": sgemm_gflops(repeats=3 if quick else 5),
+        "quick": quick,
+        "results": results,
+    }
+
+
+def _fmt_seconds(t: float) -> str:
+    if t >= 1.0:
+        return f"{t:.2f} s"
+    if t >= 1e-3:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t * 1e6:.1f} µs"
+
+
+def rows(report: dict[str, Any]) -> list[dict[str, str]]:
+    """One row of strings per result, shared by the text and markdown tables."""
+    out = []
+    for r in report["results"]:
+        if r.error:
+            out.append(
+                {
+                    "workload": r.name,
+                    "chaingrad": "—",
+                    "anchor": "—",
+                    "ratio": "—",
+                    "target": _target(r),
+                    "GFLOP/s": "",
+                    "status": r.error,
+                }
+            )
+            continue
+        spread = f"{_fmt_seconds(r.ours.low)}–{_fmt_seconds(r.ours.high)}"
+        ours = f"{_fmt_seconds(r.ours.median)} ({spread})"
+        anchor = (
+            f"{r.anchor_name} {_fmt_seconds(r.anchor.median)}"
+            if r.anchor
+            else f"{r.anchor_name or 'none'}"
+        )
+        met = r.met
+        status = "" if met is None else ("met" if met else "missed")
+        if r.note:
+            status = f"{status}; {r.note}" if status else r.note
+        out.append(
+            {
+                "workload": r.name,
+                "chaingrad": ours,
+                "anchor": anchor,
+                "ratio": f"{r.ratio:.2f}" if r.ratio is not None else "—",
+                "target": _target(r),
+                "GFLOP/s": f"{r.gflops:.1f}" if r.gflops is not None else "",
+                "status": status,
+            }
+        )
+    return out
+
+
+def _target(r: Comparison) -> str:
+    return f"≤ {r.target:g}" if r.target is not None else ""
+
+
+def _header(report: dict[str, Any]) -> list[str]:
+    versions = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+    return [
+        f"{report['date']} · {report['machine']} · {report['threads']} threads each · {versions}",
+        f"NumPy float32 2048² matmul: {report['sgemm_gflops']:.0f} GFLOP/s "
+        "(the machine's practical limit)",
+    ]
+
+
+def text_table(report: dict[str, Any]) -> str:
+    """The report as aligned plain text."""
+    table = rows(report)
+    columns = list(table[0]) if table else []
+    widths = {c: max(len(c), *(len(row[c]) for row in table)) for c in columns}
+    lines = [*_header(report), "", "  ".join(c.ljust(widths[c]) for c in columns)]
+    lines.append("  ".join("-" * widths[c] for c in columns))
+    lines += ["  ".join(row[c].ljust(widths[c]) for c in columns) for row in table]
+    lines.append("ratio = chaingrad's median / the anchor's (below 1: chaingrad is faster)")
+    return "\n".join(lines)
+
+
+def markdown_table(report: dict[str, Any]) -> str:
+    """The report as a Markdown table with the machine and versions above it."""
+    table = rows(report)
+    columns = list(table[0]) if table else []
+    lines = [f"_{line}_  " for line in _header(report)] + [""]
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    lines += ["| " + " | ".join(row[c] for c in columns) + " |" for row in table]
+    lines += ["", "Ratio = chaingrad's median time / the anchor's; below 1 chaingrad is faster."]
+    return "\n".join(lines)
+
+
+def to_json(report: dict[str, Any]) -> str:
+    """The report as JSON, with every repetition's time."""
+
+    def result(r: Comparison) -> dict[str, Any]:
+        return {
+            "name": r.name,
+            "anchor": r.anchor_name,
+            "ours_seconds": r.ours.times,
+            "anchor_seconds": r.anchor.times if r.anchor else None,
+            "ratio": r.ratio,
+            "target": r.target,
+            "met": r.met,
+            "gflops": r.gflops,
+            "note": r.note,
+            "error": r.error,
+        }
+
+    return json.dumps({**report, "results": [result(r) for r in report["results"]]}, indent=2)

@@ -1,0 +1,67 @@
+"""The benchmark suite's machinery: selection, agreement checks, reports (no timing asserted)."""
+
+import json
+
+import pytest
+
+from benchmarks import suite
+from benchmarks.harness import Comparison, Timing, compare
+
+
+def _fake_report(results):
+    return {
+        "date": "2026-11-22",
+        "machine": "test machine",
+        "threads": 2,
+        "versions": {"python": "3"},
+        "sgemm_gflops": 100.0,
+        "quick": True,
+        "results": results,
+    }
+
+
+def test_compare_interleaves_and_reports_the_ratio():
+    calls = []
+    result = compare(
+        "x", lambda: calls.append("a"), lambda: calls.append("b"), "anchor", repeats=4, warmup=1
+    )
+    assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
+    assert len(result.ours.times) == len(result.anchor.times) == 4
+    assert result.ratio == result.ours.median / result.anchor.median
+
+
+def test_reports_show_targets_flops_and_errors():
+    good = Comparison(
+        "conv", Timing([2.0, 1.0, 3.0]), Timing([4.0]), "torch", flops=4e9, target=1.0
+    )
+    wrong = Comparison("rnn", Timing(), None, "", error="wrong result: outputs differ", target=1.5)
+    missing = Comparison("scalar", Timing([1.0]), None, "micrograd (not installed)")
+    report = _fake_report([good, wrong, missing])
+    text = suite.text_table(report)
+    assert "0.50" in text and "met" in text and "2.0" in text  # ratio, status, GFLOP/s
+    assert "wrong result: outputs differ" in text and "micrograd (not installed)" in text
+    markdown = suite.markdown_table(report)
+    assert markdown.count("\n|") == 5 and "| conv |" in markdown
+    data = json.loads(suite.to_json(report))
+    assert data["results"][0]["met"] is True and data["results"][1]["error"].startswith(
+        "wrong result"
+    )
+
+
+def test_a_workload_that_disagrees_is_reported_not_timed(monkeypatch):
+    def disagrees(**kwargs):
+        raise AssertionError("Not equal to tolerance rtol=1e-05\nmore detail")
+
+    monkeypatch.setattr(suite, "WORKLOADS", [suite.Workload("bad", "builtins", "len", 1.0, {}, {})])
+    monkeypatch.setattr(suite.Workload, "run", lambda self, quick: disagrees())
+    monkeypatch.setattr(suite, "sgemm_gflops", lambda repeats=5: 1.0)
+    report = suite.run(quick=True, log=lambda line: None)
+    (result,) = report["results"]
+    assert (
+        result.error == "wrong result: Not equal to tolerance rtol=1e-05" and not result.ours.times
+    )
+
+
+def test_unknown_workloads_are_an_error():
+    with pytest.raises(ValueError, match="no workload matches"):
+        suite.run(only=["nonexistent"], quick=True, log=lambda line: None)
