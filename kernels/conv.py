@@ -16,7 +16,7 @@ from kernels.checks import (
     float_dtype,
     int_pair,
 )
-from kernels.conv_kernels import conv2d_backward_kernel, conv2d_forward_kernel
+from kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_kernel
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -48,6 +48,10 @@ def _check_conv2d(
     except ValueError as err:
         raise ValueError(f"{fn}: x {x.shape}, w {w.shape}, padding {(ph, pw)}: {err}") from None
     return (sh, sw), (ph, pw), (ho, wo)
+
+
+def _round_up(n: int) -> int:
+    return -(-n // LANES) * LANES
 
 
 def _taps(
@@ -122,20 +126,21 @@ def _backward(
     offs4[:n_taps] = offs
     if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
         hb, pb = h + kh - 1, wd + kw - 1
+        g_stride = _round_up(hb * pb + LANES)  # each gy plane on its grid, then slack zeros
         wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
-        rows = np.arange(o)[:, None] * hb + np.arange(kh)[None, :]
-        offs_gx = (rows[:, :, None] * pb + np.arange(kw)[None, None, :]).ravel()
+        rows = np.arange(o)[:, None] * g_stride + np.arange(kh)[None, :] * pb
+        offs_gx = (rows[:, :, None] + np.arange(kw)[None, None, :]).ravel()
     else:  # input grad: columns W^T gy, then col2im
+        g_stride = _round_up(ho * wo)
         wgx = np.ascontiguousarray(w.reshape(o, -1).T)
-        offs_gx = np.arange(o) * (ho * wo)
+        offs_gx = np.arange(o) * g_stride
     chunks = max(1, min(n, numba.get_num_threads()))
-    gx = np.empty((n, c, h, wd), dtype=dtype) if need_input else np.empty((0, 0, 0, 0), dtype)
-    gw_parts = np.zeros((chunks, o4, t4) if need_weight else (chunks, 0, 0), dtype=dtype)
+    gx = np.empty((n, c, h, wd) if need_input else (0, 0, 0, 0), dtype=dtype)
+    gw_parts = np.zeros((chunks, o4, t4), dtype=dtype)
     gb_parts = np.zeros((chunks, o), dtype=dtype)
     conv2d_backward_kernel(
-        gy, x, w.reshape(o, -1), wgx, offs4, offs_gx.astype(np.int64),
-        kh, kw, sh, sw, ph, pw, src_len, pitch,
-        need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
+        gy, x, wgx, offs4, offs_gx.astype(np.int64), kh, kw, sh, sw, ph, pw, src_len, pitch,
+        g_stride, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
     )  # fmt: skip
     return (
         gx if need_input else None,

@@ -116,6 +116,8 @@ def tap_row1(
 @njit(cache=True, fastmath=FMA_REASSOC)
 def tap_dot4x4(
     g: np.ndarray,
+    start: int,
+    row: int,
     o0: int,
     src: np.ndarray,
     offs: np.ndarray,
@@ -123,8 +125,15 @@ def tap_dot4x4(
     n_q: int,
     out: np.ndarray,
 ) -> None:
-    """out[o0 + i, t0 + j] += sum_q g[o0 + i, q] * src[offs[t0 + j] + q] for i, j < 4."""
-    g0, g1, g2, g3 = g[o0], g[o0 + 1], g[o0 + 2], g[o0 + 3]
+    """out[o0 + i, t0 + j] += sum_q G[o0 + i, q] * src[offs[t0 + j] + q] for i, j < 4.
+
+    G is stored flat in ``g``: row o starts at ``start + o * row``.
+    """
+    b0 = start + o0 * row
+    g0 = g[b0 : b0 + n_q]
+    g1 = g[b0 + row : b0 + row + n_q]
+    g2 = g[b0 + 2 * row : b0 + 2 * row + n_q]
+    g3 = g[b0 + 3 * row : b0 + 3 * row + n_q]
     s0 = src[offs[t0] : offs[t0] + n_q]
     s1 = src[offs[t0 + 1] : offs[t0 + 1] + n_q]
     s2 = src[offs[t0 + 2] : offs[t0 + 2] + n_q]
