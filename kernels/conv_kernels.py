@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from kernels.taps import tap_dot4x4, tap_row1, tap_rows8
+from kernels.taps import FMA_REASSOC, tap_dot4x4, tap_row1, tap_rows8
 
 LANES = 16  # one 64-byte vector of float32; a multiple of the float64 vector too
 
@@ -107,6 +107,15 @@ def fill_source(
                         line = xn[c, ih]
                         for ow in range(ow_lo, ow_hi):
                             row[oh * wo + ow] = line[ow * sw + j - pw]
+
+
+@njit(cache=True, fastmath=FMA_REASSOC)
+def total(a: np.ndarray) -> float:
+    """The sum of a 1-D array in its own dtype, in vector lanes (a plain loop adds serially)."""
+    s = a.dtype.type(0)
+    for i in range(a.shape[0]):
+        s += a[i]
+    return s
 
 
 @njit(cache=True)
@@ -235,8 +244,9 @@ def conv2d_backward_kernel(
         flat = gbuf.reshape(gbuf.size)
         for n in range(chunk * n_img // n_chunks, (chunk + 1) * n_img // n_chunks):
             if need_bias:
+                planes = gy[n].reshape(n_out, ho * wo)
                 for o in range(n_out):
-                    gb_parts[chunk, o] += gy[n, o].sum()
+                    gb_parts[chunk, o] += total(planes[o])
             if not (need_weight or need_input):
                 continue
             to_grid(gy[n], pb, top, left, gbuf)
