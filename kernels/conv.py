@@ -134,13 +134,15 @@ def _backward(
         g_stride = _round_up(ho * wo)
         wgx = np.ascontiguousarray(w.reshape(o, -1).T)
         offs_gx = np.arange(o) * g_stride
-    chunks = max(1, min(n, numba.get_num_threads()))
+    threads = numba.get_num_threads()
+    chunks = max(1, min(n, threads))  # one chunk of images per thread
+    splits = 1 if n >= threads else -(-threads // n)
     gx = np.empty((n, c, h, wd) if need_input else (0, 0, 0, 0), dtype=dtype)
     gw_parts = np.zeros((chunks, o4, t4), dtype=dtype)
     gb_parts = np.zeros((chunks, o), dtype=dtype)
     conv2d_backward_kernel(
         gy, x, wgx, offs4, offs_gx.astype(np.int64), kh, kw, sh, sw, ph, pw, src_len, pitch,
-        g_stride, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
+        g_stride, splits, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
     )  # fmt: skip
     return (
         gx if need_input else None,

@@ -205,6 +205,7 @@ def conv2d_backward_kernel(
     src_len: int,
     pitch: int,
     g_stride: int,
+    splits: int,
     need_input: bool,
     need_weight: bool,
     need_bias: bool,
@@ -221,6 +222,7 @@ def conv2d_backward_kernel(
     the source's pitch. Other strides: gy rows as they are, for the columns W^T gy (``wgx`` =
     W^T, (C*kh*kw, O)) and the weight gradient alike. ``offs`` is padded to a multiple of 4
     taps, ``gw_parts`` (chunks, O4, T4) to multiples of 4; one chunk per ``gb_parts`` row.
+    With fewer images than threads, each image's channel blocks are split ``splits`` ways.
     """
     n_img, n_out, ho, wo = gy.shape
     h, w = x.shape[2], x.shape[3]
@@ -236,34 +238,38 @@ def conv2d_backward_kernel(
         g_base = top * pb + left if shared else 0
     else:
         pb, top, left, n_qx, shared, g_base = wo, 0, 0, round_up(ho * wo), True, 0
-    for chunk in prange(n_chunks):
+    for task in prange(n_chunks * splits):  # splits > 1 only when images are fewer than threads
+        chunk, part = task // splits, task % splits
         src = np.empty(src_len + LANES if need_weight else 0, dtype=x.dtype)
         gbuf = aligned_rows(o4, g_stride, x)
         g1 = aligned_rows(o4 if need_weight and not shared else 0, ho * pitch + LANES, x)
         acc = aligned_rows(8, n_qx, x)
         flat = gbuf.reshape(gbuf.size)
         for n in range(chunk * n_img // n_chunks, (chunk + 1) * n_img // n_chunks):
-            if need_bias:
+            if need_bias and part == 0:
                 planes = gy[n].reshape(n_out, ho * wo)
                 for o in range(n_out):
                     gb_parts[chunk, o] += total(planes[o])
             if not (need_weight or need_input):
                 continue
             to_grid(gy[n], pb, top, left, gbuf)
-            if need_weight:
+            if need_weight:  # this part's blocks of 4 output channels
                 fill_source(x[n], kh, kw, sh, sw, ph, pw, src)
                 g, g_row, start = flat, gbuf.shape[1], g_base
                 if not shared:  # gy again, on the source's pitch (junk columns 0)
                     to_grid(gy[n], pitch, 0, 0, g1)
                     g, g_row, start = g1.reshape(g1.size), g1.shape[1], 0
-                for o0 in range(0, o4, 4):
+                for o0 in range(4 * part, o4, 4 * splits):
                     for t0 in range(0, t4, 4):
                         tap_dot4x4(g, start, g_row, o0, src, offs, t0, n_q, gw_parts[chunk])
-            if need_input:
+            if need_input and (stride1 or part == 0):
+                # stride 1: rows are input channels, split over the parts; col2im adds
+                # several rows into one channel, so one part does all of them
+                step = 8 * splits if stride1 else 8
                 if not stride1:
                     gx[n] = 0
                 zero = x.dtype.type(0)
-                for r0 in range(0, wgx.shape[0], 8):
+                for r0 in range(8 * part, wgx.shape[0], step):
                     rows = accumulate_rows(flat, offs_gx, wgx, r0, n_qx, acc)
                     if stride1:
                         for r in range(rows):

@@ -1,5 +1,10 @@
 """conv2d / conv1d kernels against the NumPy reference, PyTorch and the lecture notes."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -286,3 +291,48 @@ def test_conv1d_matches_pytorch(x_shape, w_shape, stride, padding):
     got = conv1d_backward(gy, x, w, stride, padding, True, True, True)
     for g, t in zip(got, (tx, tw, tb)):
         assert_close(g, t.grad.numpy(), np.float64)
+
+
+# --- thread counts: images and channel blocks are divided over the threads --------------
+
+THREAD_CASES = [  # batches smaller and larger than the thread count, stride 1 and strided
+    ((1, 3, 7, 6), (20, 3, 3, 3), (1, 1), (1, 1)),
+    ((3, 2, 8, 9), (9, 2, 3, 2), (2, 1), (1, 0)),
+    ((5, 4, 6, 6), (6, 4, 2, 2), (1, 1), (0, 1)),
+]
+
+
+def _check_thread_cases():
+    rng = np.random.default_rng(6)
+    for x_shape, w_shape, stride, padding in THREAD_CASES:
+        x, w, b = random_conv(rng, x_shape, w_shape, np.float64)
+        y = conv2d_forward(x, w, b, stride, padding)
+        assert_close(y, conv2d_forward_reference(x, w, b, stride, padding), np.float64)
+        gy = rng.standard_normal(y.shape)
+        got = conv2d_backward(gy, x, w, stride, padding, True, True, True)
+        want = conv2d_backward_reference(gy, x, w, stride, padding, True, True, True)
+        for g, r in zip(got, want):
+            assert_close(g, r, np.float64)
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    numba = pytest.importorskip("numba")
+    before = numba.get_num_threads()
+    try:
+        for threads in range(1, numba.config.NUMBA_NUM_THREADS + 1):
+            numba.set_num_threads(threads)  # within NUMBA_NUM_THREADS, restored below
+            _check_thread_cases()
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_three_threads_in_a_fresh_process():
+    # more threads than this machine may have cores: uneven splits of images and channels
+    code = "import tests.kernels.test_conv as t; t._check_thread_cases(); print('ok')"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "NUMBA_NUM_THREADS": "3", "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
