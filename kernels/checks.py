@@ -1,0 +1,56 @@
+"""Argument checks and the canonical array layout shared by the kernel wrappers.
+
+Every jitted kernel sees C-contiguous float32 or float64 arrays only, so each kernel compiles
+once per dtype; these helpers bring user input to that form or fail with a message that names
+the calling function and the offending shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(fn: str, *arrays: np.ndarray) -> np.dtype:
+    """The one float dtype the kernel runs in: NumPy's promotion, at least float32."""
+    dtype = np.result_type(*(a.dtype for a in arrays), np.float32)
+    if dtype not in FLOAT_DTYPES:
+        kinds = ", ".join(str(a.dtype) for a in arrays)
+        raise TypeError(f"{fn}: expected float32 or float64 arrays, got {kinds}")
+    return dtype
+
+
+def canonical(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one)."""
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def check_rank(fn: str, name: str, a: np.ndarray, ndim: int, layout: str) -> None:
+    """Raise a ValueError naming ``fn`` when ``a`` is not ``ndim``-dimensional."""
+    if a.ndim != ndim:
+        raise ValueError(f"{fn}: {name} must be {ndim}-D {layout}, got shape {a.shape}")
+
+
+def int_pair(fn: str, name: str, value: int | tuple[int, int], minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints as a pair, each at least ``minimum``."""
+    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
+        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def check_int(fn: str, name: str, value: int, minimum: int) -> int:
+    """An int of at least ``minimum`` (conv1d's stride and padding)."""
+    if not isinstance(value, int | np.integer):
+        raise TypeError(f"{fn}: {name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_array(a: object) -> np.ndarray:
+    """``a`` as an ndarray without copying one that already is."""
+    return a if isinstance(a, np.ndarray) else np.asarray(a)

@@ -1,0 +1,244 @@
+"""Convolution (cross-correlation, like PyTorch): conv2d over NCHW and conv1d over NCL.
+
+Forward, input gradient, weight and bias gradients, stride and zero padding, float32/float64.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from kernels.checks import (
+    as_array,
+    canonical,
+    check_int,
+    check_rank,
+    float_dtype,
+    int_pair,
+)
+from kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_kernel
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """(size + 2 * padding - kernel) // stride + 1; ValueError if the kernel does not fit."""
+    if size + 2 * padding < kernel:
+        raise ValueError(
+            f"conv_output_size: kernel size {kernel} is larger than the padded input size "
+            f"{size + 2 * padding} (input {size} + 2 * padding {padding})"
+        )
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _check_conv2d(
+    fn: str, x: np.ndarray, w: np.ndarray, stride: object, padding: object
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Validate ranks, channels and sizes; return (stride, padding, output size)."""
+    check_rank(fn, "x", x, 4, "(N, C, H, W)")
+    check_rank(fn, "w", w, 4, "(O, C, kh, kw)")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[1]} "
+            f"(x {x.shape}, w {w.shape})"
+        )
+    sh, sw = int_pair(fn, "stride", stride, 1)
+    ph, pw = int_pair(fn, "padding", padding, 0)
+    try:
+        ho = conv_output_size(x.shape[2], w.shape[2], sh, ph)
+        wo = conv_output_size(x.shape[3], w.shape[3], sw, pw)
+    except ValueError as err:
+        raise ValueError(f"{fn}: x {x.shape}, w {w.shape}, padding {(ph, pw)}: {err}") from None
+    return (sh, sw), (ph, pw), (ho, wo)
+
+
+def _round_up(n: int) -> int:
+    return -(-n // LANES) * LANES
+
+
+def _taps(
+    c: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int], padding: tuple[int, int],
+    ho: int, wo: int,
+) -> tuple[np.ndarray, int, int]:  # fmt: skip
+    """Tap offsets, source length and output pitch of the layout ``fill_source`` builds."""
+    (sh, sw), (ph, pw) = stride, padding
+    if sh == 1 and sw == 1:  # the padded image: tap (c, i, j) starts at (c*Hp + i)*Wp + j
+        hp, wp = h + 2 * ph, w + 2 * pw
+        rows = np.arange(c)[:, None] * hp + np.arange(kh)[None, :]
+        offs = (rows[:, :, None] * wp + np.arange(kw)[None, None, :]).ravel()
+        return offs.astype(np.int64), c * hp * wp, wp
+    n_pix = ho * wo  # im2col: tap t is row t of the (C*kh*kw, Ho*Wo) columns
+    return np.arange(c * kh * kw, dtype=np.int64) * n_pix, c * kh * kw * n_pix, wo
+
+
+def _forward(
+    fn: str,
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: object,
+    padding: object,
+) -> np.ndarray:
+    x, w = as_array(x), as_array(w)
+    (sh, sw), (ph, pw), (ho, wo) = _check_conv2d(fn, x, w, stride, padding)
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    if b is not None:
+        b = as_array(b)
+        if b.shape != (o,):
+            raise ValueError(f"{fn}: b must have shape ({o},) for w {w.shape}, got {b.shape}")
+    dtype = float_dtype(fn, x, w) if b is None else float_dtype(fn, x, w, b)
+    x, wm = canonical(x, dtype), canonical(w, dtype).reshape(o, -1)
+    b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
+    offs, src_len, pitch = _taps(c, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo)
+    # few images: also split each image's output channels (in blocks of 8) over the threads
+    threads = numba.get_num_threads()
+    splits = 1 if n >= 2 * threads else max(1, min(-(-o // 8), -(-2 * threads // n)))
+    y = np.empty((n, o, ho, wo), dtype=dtype)
+    conv2d_forward_kernel(x, wm, b, offs, kh, kw, sh, sw, ph, pw, src_len, pitch, splits, y)
+    return y
+
+
+def _backward(
+    fn: str,
+    gy: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: object,
+    padding: object,
+    need_input: bool,
+    need_weight: bool,
+    need_bias: bool,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    gy, x, w = as_array(gy), as_array(x), as_array(w)
+    (sh, sw), (ph, pw), (ho, wo) = _check_conv2d(fn, x, w, stride, padding)
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    if gy.shape != (n, o, ho, wo):
+        raise ValueError(
+            f"{fn}: gy must have the output shape {(n, o, ho, wo)} for x {x.shape} and "
+            f"w {w.shape}, got {gy.shape}"
+        )
+    dtype = float_dtype(fn, gy, x, w)
+    gy, x, w = canonical(gy, dtype), canonical(x, dtype), canonical(w, dtype)
+    offs, src_len, pitch = _taps(c, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo)
+    n_taps = c * kh * kw
+    o4, t4 = -(-o // 4) * 4, -(-n_taps // 4) * 4  # the weight-gradient blocks are 4 x 4
+    offs4 = np.zeros(t4, np.int64)  # extra taps read offset 0; their sums are dropped
+    offs4[:n_taps] = offs
+    if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
+        hb, pb = h + kh - 1, wd + kw - 1
+        g_stride = _round_up(hb * pb + LANES)  # each gy plane on its grid, then slack zeros
+        wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
+        rows = np.arange(o)[:, None] * g_stride + np.arange(kh)[None, :] * pb
+        offs_gx = (rows[:, :, None] + np.arange(kw)[None, None, :]).ravel()
+    else:  # input grad: columns W^T gy, then col2im
+        g_stride = _round_up(ho * wo)
+        wgx = np.ascontiguousarray(w.reshape(o, -1).T)
+        offs_gx = np.arange(o) * g_stride
+    threads = numba.get_num_threads()
+    chunks = max(1, min(n, threads))  # one chunk of images per thread
+    splits = 1 if n >= threads else -(-threads // n)
+    gx = np.empty((n, c, h, wd) if need_input else (0, 0, 0, 0), dtype=dtype)
+    gw_parts = np.zeros((chunks, o4, t4), dtype=dtype)
+    gb_parts = np.zeros((chunks, o), dtype=dtype)
+    conv2d_backward_kernel(
+        gy, x, wgx, offs4, offs_gx.astype(np.int64), kh, kw, sh, sw, ph, pw, src_len, pitch,
+        g_stride, splits, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
+    )  # fmt: skip
+    return (
+        gx if need_input else None,
+        gw_parts.sum(axis=0)[:o, :n_taps].reshape(w.shape) if need_weight else None,
+        gb_parts.sum(axis=0) if need_bias else None,
+    )
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+) -> np.ndarray:
+    """y = conv2d(x, w) + b for x (N, C, H, W), w (O, C, kh, kw), b (O,) or None."""
+    return _forward("conv2d_forward", x, w, b, stride, padding)
+
+
+def conv2d_backward(
+    gy: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    need_input: bool,
+    need_weight: bool,
+    need_bias: bool,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(gx, gw, gb) of conv2d for the upstream gy (N, O, Ho, Wo); None where not needed."""
+    return _backward(
+        "conv2d_backward", gy, x, w, stride, padding, need_input, need_weight, need_bias
+    )
+
+
+def _check_conv1d(fn: str, x: np.ndarray, w: np.ndarray, stride: object, padding: object) -> int:
+    """Validate conv1d arguments with 1-D messages; return the output length."""
+    check_rank(fn, "x", x, 3, "(N, C, L)")
+    check_rank(fn, "w", w, 3, "(O, C, k)")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[1]} "
+            f"(x {x.shape}, w {w.shape})"
+        )
+    s, p = check_int(fn, "stride", stride, 1), check_int(fn, "padding", padding, 0)
+    try:
+        return conv_output_size(x.shape[2], w.shape[2], s, p)
+    except ValueError as err:
+        raise ValueError(f"{fn}: x {x.shape}, w {w.shape}, padding {p}: {err}") from None
+
+
+def conv1d_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int, padding: int
+) -> np.ndarray:
+    """y = conv1d(x, w) + b for x (N, C, L), w (O, C, k), b (O,) or None."""
+    fn = "conv1d_forward"
+    x, w = as_array(x), as_array(w)
+    _check_conv1d(fn, x, w, stride, padding)
+    # a length-L signal is an image of height 1: the conv2d kernels do the work
+    y = _forward(fn, x[:, :, None, :], w[:, :, None, :], b, (1, stride), (0, padding))
+    return y[:, :, 0, :]
+
+
+def conv1d_backward(
+    gy: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: int,
+    padding: int,
+    need_input: bool,
+    need_weight: bool,
+    need_bias: bool,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(gx, gw, gb) of conv1d for the upstream gy (N, O, Lo); None where not needed."""
+    fn = "conv1d_backward"
+    gy, x, w = as_array(gy), as_array(x), as_array(w)
+    lo = _check_conv1d(fn, x, w, stride, padding)
+    expected = (x.shape[0], w.shape[0], lo)
+    if gy.shape != expected:
+        raise ValueError(
+            f"{fn}: gy must have the output shape {expected} for x {x.shape} and w {w.shape}, "
+            f"got {gy.shape}"
+        )
+    gx, gw, gb = _backward(
+        fn,
+        gy[:, :, None, :],
+        x[:, :, None, :],
+        w[:, :, None, :],
+        (1, stride),
+        (0, padding),
+        need_input,
+        need_weight,
+        need_bias,
+    )
+    return (
+        None if gx is None else gx[:, :, 0, :],
+        None if gw is None else gw[:, :, 0, :],
+        gb,
+    )

@@ -1,0 +1,338 @@
+"""conv2d / conv1d kernels against the NumPy reference, PyTorch and the lecture notes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kernels.conv import (
+    conv1d_backward,
+    conv1d_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv_output_size,
+)
+from kernels.reference import (
+    conv1d_backward_reference,
+    conv1d_forward_reference,
+    conv2d_backward_reference,
+    conv2d_forward_reference,
+)
+
+# (x shape, w shape, stride, padding): batch 1, one channel, non-square, strides 2 and 3,
+# padding wider than the kernel, kernel = input, row counts that are not multiples of 8
+CONV2D_CASES = [
+    ((1, 1, 5, 5), (1, 1, 3, 3), (1, 1), (0, 0)),
+    ((2, 3, 7, 9), (4, 3, 3, 2), (1, 1), (1, 0)),
+    ((2, 3, 8, 7), (5, 3, 3, 3), (2, 2), (1, 1)),
+    ((3, 2, 10, 11), (3, 2, 2, 3), (3, 2), (0, 2)),
+    ((2, 4, 5, 6), (3, 4, 5, 6), (1, 1), (0, 0)),
+    ((2, 2, 4, 4), (3, 2, 2, 2), (1, 1), (3, 2)),
+    ((2, 9, 6, 6), (10, 9, 3, 3), (1, 1), (1, 1)),
+    ((3, 5, 13, 11), (7, 5, 5, 3), (2, 1), (2, 1)),
+    ((2, 6, 5, 4), (9, 6, 1, 1), (1, 1), (0, 0)),
+    ((1, 3, 6, 6), (20, 3, 3, 3), (1, 1), (1, 1)),
+    ((1, 2, 9, 8), (17, 2, 4, 2), (1, 3), (2, 0)),
+    ((5, 1, 8, 8), (8, 1, 5, 5), (1, 1), (0, 0)),
+]
+CONV2D_IDS = [f"x{x}-w{w}-s{s}-p{p}" for x, w, s, p in CONV2D_CASES]
+
+CONV1D_CASES = [
+    ((1, 1, 7), (1, 1, 3), 1, 0),
+    ((2, 3, 11), (5, 3, 4), 1, 2),
+    ((3, 4, 16), (9, 4, 3), 2, 1),
+    ((2, 2, 9), (3, 2, 9), 3, 0),
+    ((1, 5, 10), (12, 5, 1), 1, 0),
+]
+
+
+def assert_close(actual, expected, dtype):
+    """float64: tight; float32: rtol 1e-4 with an absolute floor at the output's scale."""
+    assert actual.dtype == dtype
+    assert actual.shape == expected.shape
+    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    rtol, atol = (1e-10, 1e-12 * scale) if dtype == np.float64 else (1e-4, 1e-5 * scale)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
+
+
+def random_conv(rng, x_shape, w_shape, dtype):
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    return x, w, b
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("x_shape", "w_shape", "stride", "padding"), CONV2D_CASES, ids=CONV2D_IDS)
+def test_conv2d_matches_reference(x_shape, w_shape, stride, padding, dtype):
+    rng = np.random.default_rng(0)
+    x, w, b = random_conv(rng, x_shape, w_shape, dtype)
+    for bias in (b, None):
+        y = conv2d_forward(x, w, bias, stride, padding)
+        assert_close(y, conv2d_forward_reference(x, w, bias, stride, padding), dtype)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    got = conv2d_backward(gy, x, w, stride, padding, True, True, True)
+    want = conv2d_backward_reference(gy, x, w, stride, padding, True, True, True)
+    for g, r in zip(got, want):
+        assert_close(g, r, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("x_shape", "w_shape", "stride", "padding"), CONV1D_CASES)
+def test_conv1d_matches_reference(x_shape, w_shape, stride, padding, dtype):
+    rng = np.random.default_rng(1)
+    x, w, b = random_conv(rng, x_shape, w_shape, dtype)
+    for bias in (b, None):
+        y = conv1d_forward(x, w, bias, stride, padding)
+        assert_close(y, conv1d_forward_reference(x, w, bias, stride, padding), dtype)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    got = conv1d_backward(gy, x, w, stride, padding, True, True, True)
+    want = conv1d_backward_reference(gy, x, w, stride, padding, True, True, True)
+    for g, r in zip(got, want):
+        assert_close(g, r, dtype)
+
+
+@pytest.mark.parametrize("need", [(True, False, False), (False, True, False), (False, False, True)])
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
+def test_conv2d_backward_returns_only_what_is_needed(need, stride):
+    rng = np.random.default_rng(2)
+    x, w, _ = random_conv(rng, (2, 3, 6, 5), (4, 3, 3, 3), np.float64)
+    gy = rng.standard_normal(conv2d_forward(x, w, None, stride, (1, 1)).shape)
+    got = conv2d_backward(gy, x, w, stride, (1, 1), *need)
+    want = conv2d_backward_reference(gy, x, w, stride, (1, 1), True, True, True)
+    for flag, g, r in zip(need, got, want):
+        if flag:
+            assert_close(g, r, np.float64)
+        else:
+            assert g is None
+
+
+@st.composite
+def conv_configs(draw):
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    ph, pw = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    h = draw(st.integers(max(1, kh - 2 * ph), 9))
+    w = draw(st.integers(max(1, kw - 2 * pw), 9))
+    n, c, o = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 11))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    return (n, c, h, w), (o, c, kh, kw), stride, (ph, pw), draw(st.integers(0, 2**16))
+
+
+@settings(max_examples=40, deadline=None)
+@given(conv_configs())
+def test_conv2d_random_shapes_match_reference(config):
+    x_shape, w_shape, stride, padding, seed = config
+    rng = np.random.default_rng(seed)
+    x, w, b = random_conv(rng, x_shape, w_shape, np.float64)
+    y = conv2d_forward(x, w, b, stride, padding)
+    assert_close(y, conv2d_forward_reference(x, w, b, stride, padding), np.float64)
+    gy = rng.standard_normal(y.shape)
+    got = conv2d_backward(gy, x, w, stride, padding, True, True, True)
+    want = conv2d_backward_reference(gy, x, w, stride, padding, True, True, True)
+    for g, r in zip(got, want):
+        assert_close(g, r, np.float64)
+
+
+def test_lecture_vertical_edge_kernel_on_the_first_channel():
+    # seeds/000: X1 and the vertical-edge kernel W11 (-1 0 1 on each row), no padding, stride 1
+    x1 = np.array(
+        [
+            [9, 9, 3, 3, 4],
+            [9, 3, 3, 4, 5],
+            [9, 3, 3, 5, 5],
+            [9, 3, 3, 4, 5],
+            [9, 9, 3, 3, 4],
+        ],
+        dtype=np.float64,
+    )
+    w11 = np.array([[-1, 0, 1]] * 3, dtype=np.float64)
+    y = conv2d_forward(x1[None, None], w11[None, None], None, (1, 1), (0, 0))
+    expected = [[-18, -3, 5], [-18, 4, 6], [-18, -3, 5]]
+    np.testing.assert_array_equal(y[0, 0], expected)
+
+
+def test_output_size_of_ten_5x5_filters_with_padding_2_keeps_32x32():
+    x = np.zeros((1, 3, 32, 32), np.float32)
+    w = np.zeros((10, 3, 5, 5), np.float32)
+    assert conv2d_forward(x, w, np.zeros(10, np.float32), (1, 1), (2, 2)).shape == (1, 10, 32, 32)
+    assert conv_output_size(32, 5, 1, 2) == 32
+    assert conv_output_size(28, 2, 2, 0) == 14
+    assert conv_output_size(7, 3, 2, 1) == 4
+
+
+def test_conv_output_size_rejects_a_kernel_larger_than_the_padded_input():
+    with pytest.raises(ValueError, match=r"kernel size 7 .* padded input size 6"):
+        conv_output_size(4, 7, 1, 1)
+
+
+def test_dtypes_follow_numpy_promotion_and_views_are_accepted():
+    rng = np.random.default_rng(3)
+    x32, w32, b32 = random_conv(rng, (2, 3, 6, 5), (4, 3, 3, 3), np.float32)
+    assert conv2d_forward(x32, w32, b32, (1, 1), (1, 1)).dtype == np.float32
+    y = conv2d_forward(x32, w32.astype(np.float64), b32, (1, 1), (1, 1))
+    assert y.dtype == np.float64
+    # a non-contiguous view (here transposed twice) gives the same result as its copy
+    xt = np.ascontiguousarray(x32.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    assert not xt.flags.c_contiguous
+    np.testing.assert_array_equal(
+        conv2d_forward(xt, w32, b32, (1, 1), (1, 1)),
+        conv2d_forward(x32, w32, b32, (1, 1), (1, 1)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 5, 5)), None, 1, 0),
+            r"conv2d_forward: x \(1, 1, 3, 3\), w \(1, 1, 5, 5\).*kernel size 5 is larger",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 3, 3)), np.zeros((1, 1, 2, 2)), None, 1, 0),
+            r"conv2d_forward: x must be 4-D \(N, C, H, W\), got shape \(1, 3, 3\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 2, 5, 5)), np.zeros((4, 3, 3, 3)), None, 1, 0),
+            r"conv2d_forward: x has 2 channels but w expects 3 "
+            r"\(x \(1, 2, 5, 5\), w \(4, 3, 3, 3\)\)",
+        ),
+        (
+            lambda: conv2d_forward(
+                np.zeros((1, 2, 5, 5)), np.zeros((4, 2, 3, 3)), np.zeros(3), 1, 0
+            ),
+            r"conv2d_forward: b must have shape \(4,\)",
+        ),
+        (
+            lambda: conv2d_backward(
+                np.zeros((1, 4, 2, 2)),
+                np.zeros((1, 2, 5, 5)),
+                np.zeros((4, 2, 3, 3)),
+                1,
+                0,
+                True,
+                True,
+                True,
+            ),
+            r"conv2d_backward: gy must have the output shape \(1, 4, 3, 3\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 2, 5, 5)), np.zeros((4, 2, 3, 3)), None, 0, 0),
+            r"conv2d_forward: stride must be >= 1",
+        ),
+        (
+            lambda: conv1d_forward(np.zeros((2, 3, 4)), np.zeros((1, 2, 3)), None, 1, 0),
+            r"conv1d_forward: x has 3 channels but w expects 2",
+        ),
+        (
+            lambda: conv1d_forward(np.zeros((2, 3, 4)), np.zeros((1, 3, 9)), None, 1, 1),
+            r"conv1d_forward: x \(2, 3, 4\), w \(1, 3, 9\).*kernel size 9 is larger",
+        ),
+        (
+            lambda: conv1d_backward(
+                np.zeros((2, 1, 2)),
+                np.zeros((2, 3, 4, 1)),
+                np.zeros((1, 3, 3)),
+                1,
+                0,
+                True,
+                True,
+                True,
+            ),
+            r"conv1d_backward: x must be 3-D \(N, C, L\), got shape \(2, 3, 4, 1\)",
+        ),
+    ],
+)
+def test_bad_input_names_the_function_and_the_shapes(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_non_float_data_is_a_type_error():
+    with pytest.raises(TypeError, match="conv2d_forward: expected float32 or float64"):
+        conv2d_forward(np.zeros((1, 1, 3, 3), complex), np.zeros((1, 1, 2, 2)), None, 1, 0)
+
+
+# --- PyTorch parity: values and, through torch autograd, the three gradients ---------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("x_shape", "w_shape", "stride", "padding"), CONV2D_CASES, ids=CONV2D_IDS)
+def test_conv2d_matches_pytorch(x_shape, w_shape, stride, padding, dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x, w, b = random_conv(rng, x_shape, w_shape, dtype)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding)
+    y = conv2d_forward(x, w, b, stride, padding)
+    assert_close(y, ty.detach().numpy(), dtype)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    ty.backward(torch.tensor(gy))
+    got = conv2d_backward(gy, x, w, stride, padding, True, True, True)
+    for g, t in zip(got, (tx, tw, tb)):
+        assert_close(g, t.grad.numpy(), dtype)
+
+
+@pytest.mark.parametrize(("x_shape", "w_shape", "stride", "padding"), CONV1D_CASES)
+def test_conv1d_matches_pytorch(x_shape, w_shape, stride, padding):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x, w, b = random_conv(rng, x_shape, w_shape, np.float64)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.conv1d(tx, tw, tb, stride=stride, padding=padding)
+    y = conv1d_forward(x, w, b, stride, padding)
+    assert_close(y, ty.detach().numpy(), np.float64)
+    gy = rng.standard_normal(y.shape)
+    ty.backward(torch.tensor(gy))
+    got = conv1d_backward(gy, x, w, stride, padding, True, True, True)
+    for g, t in zip(got, (tx, tw, tb)):
+        assert_close(g, t.grad.numpy(), np.float64)
+
+
+# --- thread counts: images and channel blocks are divided over the threads --------------
+
+THREAD_CASES = [  # batches smaller and larger than the thread count, stride 1 and strided
+    ((1, 3, 7, 6), (20, 3, 3, 3), (1, 1), (1, 1)),
+    ((3, 2, 8, 9), (9, 2, 3, 2), (2, 1), (1, 0)),
+    ((5, 4, 6, 6), (6, 4, 2, 2), (1, 1), (0, 1)),
+]
+
+
+def _check_thread_cases():
+    rng = np.random.default_rng(6)
+    for x_shape, w_shape, stride, padding in THREAD_CASES:
+        x, w, b = random_conv(rng, x_shape, w_shape, np.float64)
+        y = conv2d_forward(x, w, b, stride, padding)
+        assert_close(y, conv2d_forward_reference(x, w, b, stride, padding), np.float64)
+        gy = rng.standard_normal(y.shape)
+        got = conv2d_backward(gy, x, w, stride, padding, True, True, True)
+        want = conv2d_backward_reference(gy, x, w, stride, padding, True, True, True)
+        for g, r in zip(got, want):
+            assert_close(g, r, np.float64)
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    numba = pytest.importorskip("numba")
+    before = numba.get_num_threads()
+    try:
+        for threads in range(1, numba.config.NUMBA_NUM_THREADS + 1):
+            numba.set_num_threads(threads)  # within NUMBA_NUM_THREADS, restored below
+            _check_thread_cases()
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_three_threads_in_a_fresh_process():
+    # more threads than this machine may have cores: uneven splits of images and channels
+    code = "import tests.kernels.test_conv as t; t._check_thread_cases(); print('ok')"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "NUMBA_NUM_THREADS": "3", "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
