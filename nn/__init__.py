@@ -9,6 +9,7 @@ loss = F.cross_entropy(model(x), y)
 from nn import data, functional, init, optim
 from nn.activations import ELU, SELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.containers import ModuleList, Sequential
+from nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.init import manual_seed
 from nn.layers import MLP, Dropout, Embedding, Flatten, Linear, Residual
 from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -21,10 +22,13 @@ __all__ = [
     "ELU",
     "MLP",
     "SELU",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -34,6 +38,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "NLLLoss",

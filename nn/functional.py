@@ -8,6 +8,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd.ops import elementwise
+from autograd.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
 from autograd.ops.linalg import linear
 from autograd.ops.losses import (
     REDUCTIONS,
@@ -21,9 +22,12 @@ from autograd.tensor import as_tensor
 from nn.init import generator
 
 __all__ = [
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "elu",
@@ -31,6 +35,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "relu",

@@ -1,0 +1,133 @@
+"""Convolution and pooling as engine ops; the loops are numba kernels in ``kernels/``.
+
+Like every op, each records what its backward needs in the forward pass: a convolution keeps
+its input and weights (its backward is the same convolution machinery run the other way),
+max pooling keeps the argmax of each window (the gradient is routed there), average pooling
+only the shapes (the gradient is shared equally over each window).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from autograd.tensor import Tensor, recording
+from kernels import conv as conv_kernels
+from kernels import pool as pool_kernels
+
+
+def _pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    """An int or a pair of ints as a pair."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value), int(value))
+    if (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(isinstance(v, numbers.Integral) for v in value)
+    ):
+        return (int(value[0]), int(value[1]))
+    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def _renamed(error: Exception, kernel: str, op: str) -> Exception:
+    """A kernel's error, worded with the op name the user called."""
+    return type(error)(str(error).replace(f"{kernel}:", f"{op}:"))
+
+
+def _common_dtype(*tensors: Tensor | None) -> np.dtype:
+    dtype = np.result_type(*(t.data for t in tensors if t is not None))
+    if dtype.kind != "f":
+        raise TypeError(f"convolution needs floating-point tensors, got {dtype}")
+    return dtype
+
+
+def conv2d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0
+) -> Tensor:
+    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,)."""
+    stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
+    dtype = _common_dtype(x, weight, bias)
+    xs, ws = x.data.astype(dtype, copy=False), weight.data.astype(dtype, copy=False)
+    bs = None if bias is None else bias.data.astype(dtype, copy=False)
+    try:
+        out = conv_kernels.conv2d_forward(xs, ws, bs, stride, padding)
+    except (ValueError, TypeError) as error:
+        raise _renamed(error, "conv2d_forward", "conv2d") from None
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    if not recording(*parents):
+        return Tensor._constant(out)
+    need = [t.requires_grad for t in parents] + [False]
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        gx, gw, gb = conv_kernels.conv2d_backward(
+            g, xs, ws, stride, padding, need[0], need[1], need[2]
+        )
+        return [gx, gw] if bias is None else [gx, gw, gb]
+
+    return Tensor._node(out, parents, backward, "conv2d")
+
+
+def conv1d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: int = 0
+) -> Tensor:
+    """1-D cross-correlation of x (N, C, L) with weight (O, C, k), plus bias (O,)."""
+    dtype = _common_dtype(x, weight, bias)
+    xs, ws = x.data.astype(dtype, copy=False), weight.data.astype(dtype, copy=False)
+    bs = None if bias is None else bias.data.astype(dtype, copy=False)
+    try:
+        out = conv_kernels.conv1d_forward(xs, ws, bs, stride, padding)
+    except (ValueError, TypeError) as error:
+        raise _renamed(error, "conv1d_forward", "conv1d") from None
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    if not recording(*parents):
+        return Tensor._constant(out)
+    need = [t.requires_grad for t in parents] + [False]
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        gx, gw, gb = conv_kernels.conv1d_backward(
+            g, xs, ws, stride, padding, need[0], need[1], need[2]
+        )
+        return [gx, gw] if bias is None else [gx, gw, gb]
+
+    return Tensor._node(out, parents, backward, "conv1d")
+
+
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """The maximum of each window; the gradient goes to that maximum (the first, on a tie)."""
+    kernel = _pair(kernel_size, "kernel_size", "max_pool2d")
+    steps = kernel if stride is None else _pair(stride, "stride", "max_pool2d")
+    pads = _pair(padding, "padding", "max_pool2d")
+    try:
+        out, argmax = pool_kernels.max_pool2d_forward(x.data, kernel, steps, pads)
+    except (ValueError, TypeError) as error:
+        raise _renamed(error, "max_pool2d_forward", "max_pool2d") from None
+    if not recording(x):
+        return Tensor._constant(out)
+    shape = x.shape
+    # the local gradient: 1 at each window's argmax, 0 elsewhere, kept as the argmax itself
+    return Tensor._node(
+        out, (x,), lambda g: (pool_kernels.max_pool2d_backward(g, argmax, shape),), "max_pool2d"
+    )
+
+
+def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """The mean of each window, zero padding counted (PyTorch's count_include_pad=True)."""
+    kernel = _pair(kernel_size, "kernel_size", "avg_pool2d")
+    steps = kernel if stride is None else _pair(stride, "stride", "avg_pool2d")
+    pads = _pair(padding, "padding", "avg_pool2d")
+    try:
+        out = pool_kernels.avg_pool2d_forward(x.data, kernel, steps, pads)
+    except (ValueError, TypeError) as error:
+        raise _renamed(error, "avg_pool2d_forward", "avg_pool2d") from None
+    if not recording(x):
+        return Tensor._constant(out)
+    shape = x.shape
+    # every cell of a window gets 1/(kh·kw) of the window's gradient
+    return Tensor._node(
+        out,
+        (x,),
+        lambda g: (pool_kernels.avg_pool2d_backward(g, shape, kernel, steps, pads),),
+        "avg_pool2d",
+    )
