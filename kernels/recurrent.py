@@ -21,7 +21,6 @@ import numpy as np
 
 from kernels.recurrent_checks import canonical, check_layer, expect_shape, float_dtype
 from kernels.recurrent_steps import (
-    add_rows,
     gru_cell_backward,
     gru_gate_n,
     gru_gates_rz,
@@ -149,7 +148,7 @@ def rnn_forward(
     w_hh_t = w_hh.T
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=h[t + 1])
-        add_rows(h[t + 1], xp[t], h[t + 1])
+        np.add(h[t + 1], xp[t], out=h[t + 1])
         if nonlinearity == "tanh":
             np.tanh(h[t + 1], out=h[t + 1])
         else:
@@ -214,7 +213,7 @@ def lstm_forward(
     mm = np.empty((batch, 4 * hidden), dtype=dtype)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
-        add_rows(mm, gates[t], gates[t])
+        np.add(mm, gates[t], out=gates[t])
         np.tanh(gates[t], out=gates[t])
         lstm_cell_forward(gates[t], c[t], c[t + 1])
         np.tanh(c[t + 1], out=tanh_c[t])
