@@ -11,6 +11,8 @@ gradients as one GEMM each over all steps.
 
 ``saved`` (a NamedTuple per cell, below) is what backward needs; ``saved.h[1:]`` is the very array
 returned as ``out``, so the caller must not write into ``out`` before calling backward.
+None is accepted for the biases (their gradients are then None), for the initial states and for
+every upstream gradient (g_out, g_hn, g_cn), each meaning zeros.
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ def _bias_grads(has_bias, gb_ih, gb_hh):
     return (gb_ih if has_bias[0] else None), (gb_hh if has_bias[1] else None)
 
 
+def _seq_grad(g, shape, dtype):
+    """The upstream gradient of ``out`` in canonical form, zeros when it is None."""
+    return np.zeros(shape, dtype=dtype) if g is None else canonical(g, dtype)
+
+
 def _state_grad(g, shape, dtype):
     """A writable copy of an upstream state gradient, zeros when it is None."""
     return np.zeros(shape, dtype=dtype) if g is None else np.array(g, dtype=dtype, order="C")
@@ -128,7 +135,7 @@ def _check_backward(fn, saved, cls, gates, g_out, states, x, w_ih, w_hh):
 
 def rnn_forward(
     x: np.ndarray,
-    h0: np.ndarray,
+    h0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     b_ih: np.ndarray | None,
@@ -145,7 +152,7 @@ def rnn_forward(
     x, h0, w_ih, w_hh, b_ih, b_hh = (canonical(a, dtype) for a in (x, h0, w_ih, w_hh, b_ih, b_hh))
     xp = _input_projection(x, w_ih, _sum_biases(b_ih, b_hh), None)
     h = np.empty((steps + 1, batch, hidden), dtype=dtype)
-    h[0] = h0
+    h[0] = 0.0 if h0 is None else h0
     w_hh_t = w_hh.T
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=h[t + 1])
@@ -158,7 +165,7 @@ def rnn_forward(
 
 
 def rnn_backward(
-    g_out: np.ndarray,
+    g_out: np.ndarray | None,
     g_hn: np.ndarray | None,
     x: np.ndarray,
     h0: np.ndarray,
@@ -175,7 +182,8 @@ def rnn_backward(
     steps, batch, hidden, dtype = _check_backward(
         fn, saved, RNNSaved, 1, g_out, states, x, w_ih, w_hh
     )
-    g_out, x, w_ih, w_hh = (canonical(a, dtype) for a in (g_out, x, w_ih, w_hh))
+    x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
+    g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     da = np.empty((steps, batch, hidden), dtype=dtype)
     relu = nonlinearity == "relu"
@@ -188,8 +196,8 @@ def rnn_backward(
 
 def lstm_forward(
     x: np.ndarray,
-    h0: np.ndarray,
-    c0: np.ndarray,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     b_ih: np.ndarray | None,
@@ -210,7 +218,8 @@ def lstm_forward(
     h = np.empty((steps + 1, batch, hidden), dtype=dtype)
     c = np.empty((steps + 1, batch, hidden), dtype=dtype)
     tanh_c = np.empty((steps, batch, hidden), dtype=dtype)
-    h[0], c[0] = h0, c0
+    h[0] = 0.0 if h0 is None else h0
+    c[0] = 0.0 if c0 is None else c0
     mm = np.empty((batch, 4 * hidden), dtype=dtype)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
@@ -224,7 +233,7 @@ def lstm_forward(
 
 
 def lstm_backward(
-    g_out: np.ndarray,
+    g_out: np.ndarray | None,
     g_hn: np.ndarray | None,
     g_cn: np.ndarray | None,
     x: np.ndarray,
@@ -240,7 +249,8 @@ def lstm_backward(
     steps, batch, hidden, dtype = _check_backward(
         fn, saved, LSTMSaved, 4, g_out, states, x, w_ih, w_hh
     )
-    g_out, x, w_ih, w_hh = (canonical(a, dtype) for a in (g_out, x, w_ih, w_hh))
+    x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
+    g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = np.empty((steps, batch, 4 * hidden), dtype=dtype)
@@ -253,7 +263,7 @@ def lstm_backward(
 
 def gru_forward(
     x: np.ndarray,
-    h0: np.ndarray,
+    h0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     b_ih: np.ndarray | None,
@@ -276,7 +286,7 @@ def gru_forward(
     xp = _input_projection(x, w_ih, bias, scale)
     w_hh_t = (w_hh * scale[:, None]).T
     h = np.empty((steps + 1, batch, hidden), dtype=dtype)
-    h[0] = h0
+    h[0] = 0.0 if h0 is None else h0
     gates = np.empty((steps, batch, 3 * hidden), dtype=dtype)
     hn = np.empty((steps, batch, hidden), dtype=dtype)
     mm = np.empty((batch, 3 * hidden), dtype=dtype)
@@ -293,7 +303,7 @@ def gru_forward(
 
 
 def gru_backward(
-    g_out: np.ndarray,
+    g_out: np.ndarray | None,
     g_hn: np.ndarray | None,
     x: np.ndarray,
     h0: np.ndarray,
@@ -307,7 +317,8 @@ def gru_backward(
     steps, batch, hidden, dtype = _check_backward(
         fn, saved, GRUSaved, 3, g_out, states, x, w_ih, w_hh
     )
-    g_out, x, w_ih, w_hh = (canonical(a, dtype) for a in (g_out, x, w_ih, w_hh))
+    x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
+    g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh_carry = _state_grad(g_hn, (batch, hidden), dtype)
     mm = np.zeros((batch, hidden), dtype=dtype)
     dax = np.empty((steps, batch, 3 * hidden), dtype=dtype)

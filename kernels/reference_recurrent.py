@@ -4,6 +4,7 @@ Same signatures as the kernels with a ``_reference`` suffix. Layout is time-majo
 states (B, H); weights and gate order exactly as PyTorch (LSTM [i, f, g, o], GRU [r, z, n]).
 ``saved`` here is a dict: ``steps``, one tuple per time step, and ``bias``, which of b_ih, b_hh
 were given (a missing bias gets a None gradient, as in the kernels); only these references read it.
+As in the kernels, a None initial state or upstream gradient means zeros.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ def _affine(v: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     return v @ w.T if b is None else v @ w.T + b
 
 
-def _zeros_if_none(g: np.ndarray | None, like: np.ndarray) -> np.ndarray:
-    return np.zeros_like(like) if g is None else g
+def _zeros_if_none(g: np.ndarray | None, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    return np.zeros(shape, dtype=dtype) if g is None else g
+
+
+def _state_shape(x: np.ndarray, w_hh: np.ndarray) -> tuple[int, int]:
+    return x.shape[1], w_hh.shape[1]
 
 
 def _bias_grads(saved: dict, gb_ih: np.ndarray, gb_hh: np.ndarray) -> tuple:
@@ -41,7 +46,7 @@ def _bias_grads(saved: dict, gb_ih: np.ndarray, gb_hh: np.ndarray) -> tuple:
 
 def rnn_forward_reference(
     x: np.ndarray,
-    h0: np.ndarray,
+    h0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     b_ih: np.ndarray | None,
@@ -49,7 +54,7 @@ def rnn_forward_reference(
     nonlinearity: str = "tanh",
 ) -> tuple[np.ndarray, dict]:
     """Elman RNN, h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), step by step."""
-    h = h0
+    h = _zeros_if_none(h0, _state_shape(x, w_hh), x.dtype)
     outs, saved = [], []
     for t in range(x.shape[0]):
         h_prev = h
@@ -60,10 +65,10 @@ def rnn_forward_reference(
 
 
 def rnn_backward_reference(
-    g_out: np.ndarray,
+    g_out: np.ndarray | None,
     g_hn: np.ndarray | None,
     x: np.ndarray,
-    h0: np.ndarray,
+    h0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     saved: dict,
@@ -73,10 +78,12 @@ def rnn_backward_reference(
     gx = np.zeros_like(x)
     gw_ih, gw_hh = np.zeros_like(w_ih), np.zeros_like(w_hh)
     gb = np.zeros(w_ih.shape[0], dtype=x.dtype)
-    dh_next = _zeros_if_none(g_hn, h0)  # gradient reaching h_t from step t + 1
+    dh_next = _zeros_if_none(
+        g_hn, _state_shape(x, w_hh), x.dtype
+    )  # gradient reaching h_t from step t + 1
     for t in reversed(range(x.shape[0])):
         h_prev, h = saved["steps"][t]
-        dh = g_out[t] + dh_next
+        dh = dh_next if g_out is None else g_out[t] + dh_next
         if nonlinearity == "tanh":
             da = dh * (1.0 - h * h)  # d tanh: 1 - h²
         else:
@@ -91,16 +98,17 @@ def rnn_backward_reference(
 
 def lstm_forward_reference(
     x: np.ndarray,
-    h0: np.ndarray,
-    c0: np.ndarray,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     b_ih: np.ndarray | None,
     b_hh: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """LSTM with PyTorch's gates [i, f, g, o], step by step."""
-    n = h0.shape[1]
-    h, c = h0, c0
+    n = w_hh.shape[1]
+    h = _zeros_if_none(h0, _state_shape(x, w_hh), x.dtype)
+    c = _zeros_if_none(c0, _state_shape(x, w_hh), x.dtype)
     outs, saved = [], []
     for t in range(x.shape[0]):
         a = _affine(x[t], w_ih, b_ih) + _affine(h, w_hh, b_hh)
@@ -117,12 +125,12 @@ def lstm_forward_reference(
 
 
 def lstm_backward_reference(
-    g_out: np.ndarray,
+    g_out: np.ndarray | None,
     g_hn: np.ndarray | None,
     g_cn: np.ndarray | None,
     x: np.ndarray,
-    h0: np.ndarray,
-    c0: np.ndarray,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     saved: dict,
@@ -131,11 +139,11 @@ def lstm_backward_reference(
     gx = np.zeros_like(x)
     gw_ih, gw_hh = np.zeros_like(w_ih), np.zeros_like(w_hh)
     gb = np.zeros(w_ih.shape[0], dtype=x.dtype)
-    dh_next = _zeros_if_none(g_hn, h0)
-    dc_next = _zeros_if_none(g_cn, c0)
+    dh_next = _zeros_if_none(g_hn, _state_shape(x, w_hh), x.dtype)
+    dc_next = _zeros_if_none(g_cn, _state_shape(x, w_hh), x.dtype)
     for t in reversed(range(x.shape[0])):
         h_prev, c_prev, i, f, g, o, c = saved["steps"][t]
-        dh = g_out[t] + dh_next
+        dh = dh_next if g_out is None else g_out[t] + dh_next
         tanh_c = np.tanh(c)
         do = dh * tanh_c
         dc = dc_next + dh * o * (1.0 - tanh_c * tanh_c)  # d tanh(c): 1 - tanh²(c)
@@ -160,15 +168,15 @@ def lstm_backward_reference(
 
 def gru_forward_reference(
     x: np.ndarray,
-    h0: np.ndarray,
+    h0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     b_ih: np.ndarray | None,
     b_hh: np.ndarray | None,
 ) -> tuple[np.ndarray, dict]:
     """GRU in PyTorch's form (gates [r, z, n], n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)))."""
-    n = h0.shape[1]
-    h = h0
+    n = w_hh.shape[1]
+    h = _zeros_if_none(h0, _state_shape(x, w_hh), x.dtype)
     outs, saved = [], []
     for t in range(x.shape[0]):
         ax = _affine(x[t], w_ih, b_ih)
@@ -185,10 +193,10 @@ def gru_forward_reference(
 
 
 def gru_backward_reference(
-    g_out: np.ndarray,
+    g_out: np.ndarray | None,
     g_hn: np.ndarray | None,
     x: np.ndarray,
-    h0: np.ndarray,
+    h0: np.ndarray | None,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     saved: dict,
@@ -198,10 +206,10 @@ def gru_backward_reference(
     gw_ih, gw_hh = np.zeros_like(w_ih), np.zeros_like(w_hh)
     gb_ih = np.zeros(w_ih.shape[0], dtype=x.dtype)
     gb_hh = np.zeros(w_hh.shape[0], dtype=x.dtype)
-    dh_next = _zeros_if_none(g_hn, h0)
+    dh_next = _zeros_if_none(g_hn, _state_shape(x, w_hh), x.dtype)
     for t in reversed(range(x.shape[0])):
         h_prev, r, z, cand, hn = saved["steps"][t]
-        dh = g_out[t] + dh_next
+        dh = dh_next if g_out is None else g_out[t] + dh_next
         dcand = dh * (1.0 - z)
         dz = dh * (h_prev - cand)
         dan = dcand * (1.0 - cand * cand)  # d tanh: 1 - n²

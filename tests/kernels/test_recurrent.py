@@ -205,6 +205,20 @@ def test_kernel_matches_pytorch_float32(cell):
     assert_results_close(run(cell, case), torch_results(cell, case), 1e-4, 1e-5)
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_none_initial_states_and_upstream_gradients_mean_zeros(cell):
+    case = make_case(cell, (4, 3, 2, 5), final_grads=False)
+    zeros = dict(case, h0=np.zeros_like(case["h0"]), c0=np.zeros_like(case["c0"]))
+    want = run(cell, zeros)
+    nones = dict(case, h0=None, c0=None)
+    assert_results_close(run(cell, nones), want, 1e-12, 1e-14)
+    assert_results_close(run(cell, nones, reference=True), want, 1e-12, 1e-14)
+    only_final = dict(zeros, g_out=None, g_hn=case["g_out"][0], g_cn=case["g_out"][1])
+    want = run(cell, dict(only_final, g_out=np.zeros_like(case["g_out"])))
+    assert_results_close(run(cell, only_final), want, 1e-12, 1e-14)
+    assert_results_close(run(cell, only_final, reference=True), want, 1e-12, 1e-14)
+
+
 def test_forward_records_what_the_docs_say():
     c = make_case("lstm", (4, 2, 3, 5))
     out, c_n, saved = k.lstm_forward(c["x"], c["h0"], c["c0"], c["w_ih"], c["w_hh"], None, None)
