@@ -6,12 +6,13 @@ gradient (input, initial states, weights, biases), float32, the same thread coun
 checked against PyTorch before anything is timed. Run: ``python -m benchmarks.recurrent``
 (``--quick`` for fewer repetitions and no cold-cache compile timing).
 
-The two sides alternate as in ``harness.compare``, but each timed block starts after a pause and
+The sides alternate as in ``harness.compare``, but each timed block starts after a pause and
 an untimed call of its own side: both libraries' worker threads busy-wait after a call (NumPy's
 OpenBLAS for about 0.1 s, 0.1 s of CPU measured; PyTorch's OpenMP pool about 12 ms), so timing
 one side straight after the other measured the other's spinning threads on this 2-core machine
 (torch's LSTM 236 ms right after ours against 5 ms alone; ours 17 ms right after torch's
-against 8 ms alone).
+against 8 ms alone). A third side times only the BLAS calls our kernels make (same shapes),
+which shows how much of the gap is NumPy's GEMMs rather than the kernels' own work.
 """
 
 from __future__ import annotations
@@ -121,27 +122,45 @@ def check_agreement(p: Problem, rtol: float = 1e-3, atol: float = 1e-4) -> None:
             raise AssertionError(f"{p.cell}: result {k} differs from PyTorch (max |Δ| {err})")
 
 
-def settled_compare(
-    name: str,
-    mine: Callable[[], object],
-    anchor: Callable[[], object] | None,
-    anchor_name: str,
-    repeats: int = 15,
-    inner: int = 3,
-    settle: float = 0.25,
-) -> Comparison:
-    """Alternate the sides (A B, B A, ...); each block: pause, one untimed call, ``inner`` timed."""
-    sides = [(mine, Timing())] + ([(anchor, Timing())] if anchor is not None else [])
+def gemms_only(p: Problem) -> Callable[[], None]:
+    """Just the BLAS calls our forward + backward make, at the same shapes: the floor that
+    NumPy's BLAS sets, whatever the gate arithmetic costs."""
+    w_ih, w_hh = p.weights[:2]
+    steps, batch, n_in = p.x.shape
+    x2 = p.x.reshape(steps * batch, n_in)
+    h = np.zeros((steps + 1, batch, w_hh.shape[1]), dtype=np.float32)
+    da = np.full((steps, batch, w_hh.shape[0]), 0.01, dtype=np.float32)
+    mm = np.empty((batch, w_hh.shape[0]), dtype=np.float32)
+    dh = np.empty((batch, w_hh.shape[1]), dtype=np.float32)
+
+    def run() -> None:
+        x2 @ w_ih.T
+        for t in range(steps):
+            np.matmul(h[t], w_hh.T, out=mm)
+        for t in range(steps):
+            np.matmul(da[t], w_hh, out=dh)
+        da2 = da.reshape(steps * batch, -1)
+        da2 @ w_ih, da2.T @ x2, da2.T @ h[:-1].reshape(steps * batch, -1)
+
+    return run
+
+
+def settled_times(
+    fns: list[Callable[[], object]], repeats: int = 15, inner: int = 3, settle: float = 0.25
+) -> list[Timing]:
+    """Rotate through ``fns`` (A B C, B C A, ...); each block: pause, one untimed call, then
+    ``inner`` timed calls."""
+    timings = [Timing() for _ in fns]
     for rep in range(repeats):
-        for fn, timing in sides[::-1] if rep % 2 else sides:
+        for k in range(len(fns)):
+            i = (rep + k) % len(fns)
             time.sleep(settle)  # let the other library's worker threads stop spinning
-            fn()
+            fns[i]()
             start = time.perf_counter()
             for _ in range(inner):
-                fn()
-            timing.times.append((time.perf_counter() - start) / inner)
-    theirs = sides[1][1] if anchor is not None else None
-    return Comparison(name, sides[0][1], theirs, anchor_name)
+                fns[i]()
+            timings[i].times.append((time.perf_counter() - start) / inner)
+    return timings
 
 
 def fwd_bwd(cell: str, repeats: int = 15) -> Comparison:
@@ -152,9 +171,16 @@ def fwd_bwd(cell: str, repeats: int = 15) -> Comparison:
     try:
         import torch  # noqa: F401
     except ImportError:
-        return settled_compare(name, ours(p), None, "torch (not installed)", repeats)
+        mine, floor = settled_times([ours(p), gemms_only(p)], repeats)
+        return Comparison(name, mine, None, "torch (not installed)", _floor_note(floor))
     check_agreement(p)
-    return settled_compare(name, ours(p), theirs(p), "torch", repeats)
+    mine, anchor, floor = settled_times([ours(p), theirs(p), gemms_only(p)], repeats)
+    return Comparison(name, mine, anchor, "torch", _floor_note(floor, anchor))
+
+
+def _floor_note(floor: Timing, anchor: Timing | None = None) -> str:
+    ratio = "" if anchor is None else f" = {floor.median / anchor.median:.2f}× torch"
+    return f"our BLAS calls alone take {floor.median * 1e3:.2f} ms{ratio}"
 
 
 def lstm(repeats: int = 15) -> Comparison:
