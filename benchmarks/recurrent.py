@@ -146,7 +146,7 @@ def gemms_only(p: Problem) -> Callable[[], None]:
 
 
 def settled_times(
-    fns: list[Callable[[], object]], repeats: int = 15, inner: int = 3, settle: float = 0.25
+    fns: list[Callable[[], object]], repeats: int = 15, inner: int = 3, settle: float = 0.15
 ) -> list[Timing]:
     """Rotate through ``fns`` (A B C, B C A, ...); each block: pause, one untimed call, then
     ``inner`` timed calls."""

@@ -9,6 +9,13 @@ binary floating point), so one ``tanh`` pass covers all of an LSTM's gates. Back
 steps in reverse with one GEMM ``da @ W_hh`` per step and then forms the input and weight
 gradients as one GEMM each over all steps.
 
+Measured on the 2-core development machine (float32, batch 32, hidden 128), which chose this:
+NumPy's tanh over (32, 512) takes 4.6 µs, numba's scalar ``math.tanh`` 167 µs, hence NumPy for
+every nonlinearity; the gate arithmetic in numba costs 4–5 µs a step, a BLAS GEMM 20–28 µs, so the
+per-step GEMMs (forward and backward) and the four big GEMMs are most of the time. A fully fused
+float32 step with a rational tanh (7.6 µs instead of 12.5 µs for the NumPy + numba sequence)
+made no difference end to end that the machine's noise could resolve, so it was not adopted.
+
 ``saved`` (a NamedTuple per cell, below) is what backward needs; ``saved.h[1:]`` is the very array
 returned as ``out``, so the caller must not write into ``out`` before calling backward.
 None is accepted for the biases (their gradients are then None), for the initial states and for

@@ -206,6 +206,15 @@ def test_kernel_matches_pytorch_float32(cell):
 
 
 @pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("missing", ["b_ih", "b_hh"])
+def test_one_bias_missing(cell, missing):
+    case = dict(make_case(cell, (3, 2, 4, 3)), **{missing: None})
+    got, want = run(cell, case), run(cell, case, reference=True)
+    assert_results_close(got, want, 1e-10, 1e-12)
+    assert got[NAMES.index(f"g{missing}")] is None
+
+
+@pytest.mark.parametrize("cell", CELLS)
 def test_none_initial_states_and_upstream_gradients_mean_zeros(cell):
     case = make_case(cell, (4, 3, 2, 5), final_grads=False)
     zeros = dict(case, h0=np.zeros_like(case["h0"]), c0=np.zeros_like(case["c0"]))
