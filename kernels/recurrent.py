@@ -1,0 +1,339 @@
+"""Elman RNN, LSTM and GRU over a whole time-major sequence: forward, and backward through time.
+
+One layer, one direction, PyTorch's parameter layout and gate order (LSTM [i, f, g, o], GRU
+[r, z, n]). Each forward does the input projections of all steps as one GEMM, then per step one
+BLAS GEMM ``h @ W_hhᵀ``, NumPy's SIMD ``tanh`` for every nonlinearity and a numba kernel for the
+gate arithmetic between them (kernels/recurrent_steps.py). A sigmoid is computed as
+σ(a) = (1 + tanh(a / 2)) / 2, with the sigmoid gates' weight rows halved once per call (exact in
+binary floating point), so one ``tanh`` pass covers all of an LSTM's gates. Backward sweeps the
+steps in reverse with one GEMM ``da @ W_hh`` per step and then forms the input and weight
+gradients as one GEMM each over all steps.
+
+Measured on the 2-core development machine (float32, batch 32, hidden 128), which chose this:
+NumPy's tanh over (32, 512) takes 4.6 µs, numba's scalar ``math.tanh`` 167 µs, hence NumPy for
+every nonlinearity; the gate arithmetic in numba costs 4–5 µs a step, a BLAS GEMM 20–28 µs, so the
+per-step GEMMs (forward and backward) and the four big GEMMs are most of the time. A fully fused
+float32 step with a rational tanh (7.6 µs instead of 12.5 µs for the NumPy + numba sequence)
+made no difference end to end that the machine's noise could resolve, so it was not adopted.
+
+``saved`` (a NamedTuple per cell, below) is what backward needs; ``saved.h[1:]`` is the very array
+returned as ``out``, so the caller must not write into ``out`` before calling backward.
+None is accepted for the biases (their gradients are then None), for the initial states and for
+every upstream gradient (g_out, g_hn, g_cn), each meaning zeros.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from kernels.recurrent_checks import canonical, check_layer, expect_shape, float_dtype
+from kernels.recurrent_steps import (
+    gru_cell_backward,
+    gru_gate_n,
+    gru_gates_rz,
+    gru_output,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    rnn_backward_step,
+)
+
+
+class RNNSaved(NamedTuple):
+    """rnn_forward's record: h (T + 1, B, H) with h[0] = h0 and h[1:] = out; which biases exist."""
+
+    h: np.ndarray
+    has_bias: tuple[bool, bool]
+
+
+class LSTMSaved(NamedTuple):
+    """lstm_forward's record for BPTT.
+
+    h, c (T + 1, B, H): hidden and cell states, h[0] = h0, c[0] = c0, h[1:] = out;
+    tanh_c (T, B, H): tanh(c_t); gates (T, B, 4H): the activated gates i, f, g, o.
+    """
+
+    h: np.ndarray
+    c: np.ndarray
+    tanh_c: np.ndarray
+    gates: np.ndarray
+    has_bias: tuple[bool, bool]
+
+
+class GRUSaved(NamedTuple):
+    """gru_forward's record for BPTT.
+
+    h (T + 1, B, H): h[0] = h0, h[1:] = out; gates (T, B, 3H): the activated r, z, n;
+    hn (T, B, H): W_hn h_{t-1} + b_hn, the part of n's pre-activation that r gates.
+    """
+
+    h: np.ndarray
+    gates: np.ndarray
+    hn: np.ndarray
+    has_bias: tuple[bool, bool]
+
+
+def _gate_scale(dtype: np.dtype, hidden: int, per_gate: tuple[float, ...]) -> np.ndarray:
+    """Per-row factors of the stacked weights: 0.5 for a sigmoid gate (σ via tanh(a/2)), else 1."""
+    return np.repeat(np.asarray(per_gate, dtype=dtype), hidden)
+
+
+def _input_projection(x, w_ih, bias, scale):
+    """(x_t W_ihᵀ + bias) ⊙ scale for all steps as one GEMM: (T·B, I) @ (I, G) -> (T, B, G)."""
+    steps, batch, n_in = x.shape
+    xp = np.empty((steps, batch, w_ih.shape[0]), dtype=x.dtype)
+    w = w_ih if scale is None else w_ih * scale[:, None]
+    np.matmul(x.reshape(steps * batch, n_in), w.T, out=xp.reshape(steps * batch, -1))
+    if bias is not None:
+        xp += bias if scale is None else bias * scale
+    return xp
+
+
+def _sum_biases(*biases):
+    """The sum of the biases that are given (both enter every pre-activation the same way)."""
+    given = [b for b in biases if b is not None]
+    return None if not given else sum(given[1:], given[0])
+
+
+def _bias_grads(has_bias, gb_ih, gb_hh):
+    return (gb_ih if has_bias[0] else None), (gb_hh if has_bias[1] else None)
+
+
+def _seq_grad(g, shape, dtype):
+    """The upstream gradient of ``out`` in canonical form, zeros when it is None."""
+    return np.zeros(shape, dtype=dtype) if g is None else canonical(g, dtype)
+
+
+def _state_grad(g, shape, dtype):
+    """A writable copy of an upstream state gradient, zeros when it is None."""
+    return np.zeros(shape, dtype=dtype) if g is None else np.array(g, dtype=dtype, order="C")
+
+
+def _weight_grads(dax, dah, x, h_prev, w_ih):
+    """gx, gw_ih, gw_hh, gb_ih, gb_hh as one GEMM (or column sum) each over all T·B rows."""
+    steps, batch, gates = dax.shape
+    dax2 = dax.reshape(steps * batch, gates)
+    dah2 = dah.reshape(steps * batch, gates)
+    gx = (dax2 @ w_ih).reshape(x.shape)
+    gw_ih = dax2.T @ x.reshape(steps * batch, -1)
+    gw_hh = dah2.T @ h_prev.reshape(steps * batch, -1)
+    ones = np.ones(steps * batch, dtype=dax.dtype)  # column sums as a GEMV: 2× np.sum(axis=0)
+    gb_ih = ones @ dax2
+    gb_hh = gb_ih.copy() if dah is dax else ones @ dah2
+    return gx, gw_ih, gw_hh, gb_ih, gb_hh
+
+
+def _check_backward(fn, saved, cls, gates, g_out, states, x, w_ih, w_hh):
+    """Check backward's arguments against the forward's record; return (T, B, H) and dtype."""
+    if not isinstance(saved, cls):
+        raise TypeError(
+            f"{fn}: saved must be the {cls.__name__} from the forward, got {type(saved)}"
+        )
+    steps, batch, hidden = saved.h.shape[0] - 1, saved.h.shape[1], saved.h.shape[2]
+    check_layer(fn, gates, x, w_ih, w_hh, None, None)
+    expect_shape(fn, "x", x, (steps, batch, "input_size"))
+    expect_shape(fn, "w_hh", w_hh, (gates * hidden, hidden))
+    expect_shape(fn, "g_out", g_out, (steps, batch, hidden))
+    for name, a in states.items():
+        expect_shape(fn, name, a, (batch, hidden))
+    return steps, batch, hidden, saved.h.dtype
+
+
+def rnn_forward(
+    x: np.ndarray,
+    h0: np.ndarray | None,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray | None,
+    b_hh: np.ndarray | None,
+    nonlinearity: str = "tanh",
+) -> tuple[np.ndarray, RNNSaved]:
+    """Elman RNN h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh) over x (T, B, I)."""
+    fn = "rnn_forward"
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{fn}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    steps, batch, _, hidden = check_layer(fn, 1, x, w_ih, w_hh, b_ih, b_hh)
+    expect_shape(fn, "h0", h0, (batch, hidden))
+    dtype = float_dtype(fn, x, h0, w_ih, w_hh, b_ih, b_hh)
+    x, h0, w_ih, w_hh, b_ih, b_hh = (canonical(a, dtype) for a in (x, h0, w_ih, w_hh, b_ih, b_hh))
+    xp = _input_projection(x, w_ih, _sum_biases(b_ih, b_hh), None)
+    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    h[0] = 0.0 if h0 is None else h0
+    w_hh_t = w_hh.T
+    for t in range(steps):
+        np.matmul(h[t], w_hh_t, out=h[t + 1])
+        np.add(h[t + 1], xp[t], out=h[t + 1])
+        if nonlinearity == "tanh":
+            np.tanh(h[t + 1], out=h[t + 1])
+        else:
+            np.maximum(h[t + 1], 0.0, out=h[t + 1])
+    return h[1:], RNNSaved(h, (b_ih is not None, b_hh is not None))
+
+
+def rnn_backward(
+    g_out: np.ndarray | None,
+    g_hn: np.ndarray | None,
+    x: np.ndarray,
+    h0: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    saved: RNNSaved,
+    nonlinearity: str = "tanh",
+) -> tuple:
+    """Backprop through time for rnn_forward: (gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh)."""
+    fn = "rnn_backward"
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{fn}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    states = {"g_hn": g_hn, "h0": h0}
+    steps, batch, hidden, dtype = _check_backward(
+        fn, saved, RNNSaved, 1, g_out, states, x, w_ih, w_hh
+    )
+    x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
+    g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
+    dh = _state_grad(g_hn, (batch, hidden), dtype)
+    da = np.empty((steps, batch, hidden), dtype=dtype)
+    relu = nonlinearity == "relu"
+    for t in range(steps - 1, -1, -1):
+        rnn_backward_step(g_out[t], dh, saved.h[t + 1], relu, da[t])
+        np.matmul(da[t], w_hh, out=dh)
+    gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
+    return gx, dh, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
+
+
+def lstm_forward(
+    x: np.ndarray,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray | None,
+    b_hh: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, LSTMSaved]:
+    """LSTM over x (T, B, I) with gates [i, f, g, o]: (out (T, B, H), c_n (B, H), saved)."""
+    fn = "lstm_forward"
+    steps, batch, _, hidden = check_layer(fn, 4, x, w_ih, w_hh, b_ih, b_hh)
+    expect_shape(fn, "h0", h0, (batch, hidden))
+    expect_shape(fn, "c0", c0, (batch, hidden))
+    dtype = float_dtype(fn, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = (
+        canonical(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    )
+    scale = _gate_scale(dtype, hidden, (0.5, 0.5, 1.0, 0.5))
+    gates = _input_projection(x, w_ih, _sum_biases(b_ih, b_hh), scale)
+    w_hh_t = (w_hh * scale[:, None]).T
+    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    c = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    tanh_c = np.empty((steps, batch, hidden), dtype=dtype)
+    h[0] = 0.0 if h0 is None else h0
+    c[0] = 0.0 if c0 is None else c0
+    mm = np.empty((batch, 4 * hidden), dtype=dtype)
+    for t in range(steps):
+        np.matmul(h[t], w_hh_t, out=mm)
+        np.add(mm, gates[t], out=gates[t])
+        np.tanh(gates[t], out=gates[t])
+        lstm_cell_forward(gates[t], c[t], c[t + 1])
+        np.tanh(c[t + 1], out=tanh_c[t])
+        np.multiply(gates[t, :, 3 * hidden :], tanh_c[t], out=h[t + 1])
+    saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
+    return h[1:], c[-1].copy(), saved
+
+
+def lstm_backward(
+    g_out: np.ndarray | None,
+    g_hn: np.ndarray | None,
+    g_cn: np.ndarray | None,
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    saved: LSTMSaved,
+) -> tuple:
+    """Backprop through time for lstm_forward: (gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh)."""
+    fn = "lstm_backward"
+    states = {"g_hn": g_hn, "g_cn": g_cn, "h0": h0, "c0": c0}
+    steps, batch, hidden, dtype = _check_backward(
+        fn, saved, LSTMSaved, 4, g_out, states, x, w_ih, w_hh
+    )
+    x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
+    g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
+    dh = _state_grad(g_hn, (batch, hidden), dtype)
+    dc = _state_grad(g_cn, (batch, hidden), dtype)
+    da = np.empty((steps, batch, 4 * hidden), dtype=dtype)
+    for t in range(steps - 1, -1, -1):
+        lstm_cell_backward(g_out[t], dh, dc, saved.gates[t], saved.c[t], saved.tanh_c[t], da[t])
+        np.matmul(da[t], w_hh, out=dh)
+    gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
+    return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
+
+
+def gru_forward(
+    x: np.ndarray,
+    h0: np.ndarray | None,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray | None,
+    b_hh: np.ndarray | None,
+) -> tuple[np.ndarray, GRUSaved]:
+    """GRU over x (T, B, I) in PyTorch's form, gates [r, z, n]: (out (T, B, H), saved)."""
+    fn = "gru_forward"
+    steps, batch, _, hidden = check_layer(fn, 3, x, w_ih, w_hh, b_ih, b_hh)
+    expect_shape(fn, "h0", h0, (batch, hidden))
+    dtype = float_dtype(fn, x, h0, w_ih, w_hh, b_ih, b_hh)
+    x, h0, w_ih, w_hh, b_ih, b_hh = (canonical(a, dtype) for a in (x, h0, w_ih, w_hh, b_ih, b_hh))
+    scale = _gate_scale(dtype, hidden, (0.5, 0.5, 1.0))
+    # b_hh's r and z parts add to the input side; its n part (b_hn) sits inside r ⊙ (...)
+    b_hn = np.zeros(hidden, dtype=dtype)
+    bias = b_ih
+    if b_hh is not None:
+        b_hn = b_hh[2 * hidden :]
+        b_hrz = np.concatenate([b_hh[: 2 * hidden], np.zeros(hidden, dtype=dtype)])
+        bias = _sum_biases(b_ih, b_hrz)
+    xp = _input_projection(x, w_ih, bias, scale)
+    w_hh_t = (w_hh * scale[:, None]).T
+    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    h[0] = 0.0 if h0 is None else h0
+    gates = np.empty((steps, batch, 3 * hidden), dtype=dtype)
+    hn = np.empty((steps, batch, hidden), dtype=dtype)
+    mm = np.empty((batch, 3 * hidden), dtype=dtype)
+    for t in range(steps):
+        np.matmul(h[t], w_hh_t, out=mm)
+        gru_gates_rz(mm, xp[t], b_hn, gates[t], hn[t])
+        rz = gates[t, :, : 2 * hidden]
+        np.tanh(rz, out=rz)
+        gru_gate_n(xp[t], gates[t], hn[t])
+        cand = gates[t, :, 2 * hidden :]
+        np.tanh(cand, out=cand)
+        gru_output(gates[t], h[t], h[t + 1])
+    return h[1:], GRUSaved(h, gates, hn, (b_ih is not None, b_hh is not None))
+
+
+def gru_backward(
+    g_out: np.ndarray | None,
+    g_hn: np.ndarray | None,
+    x: np.ndarray,
+    h0: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    saved: GRUSaved,
+) -> tuple:
+    """Backprop through time for gru_forward: (gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh)."""
+    fn = "gru_backward"
+    states = {"g_hn": g_hn, "h0": h0}
+    steps, batch, hidden, dtype = _check_backward(
+        fn, saved, GRUSaved, 3, g_out, states, x, w_ih, w_hh
+    )
+    x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
+    g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
+    dh_carry = _state_grad(g_hn, (batch, hidden), dtype)
+    mm = np.zeros((batch, hidden), dtype=dtype)
+    dax = np.empty((steps, batch, 3 * hidden), dtype=dtype)
+    dah = np.empty((steps, batch, 3 * hidden), dtype=dtype)
+    for t in range(steps - 1, -1, -1):
+        gru_cell_backward(
+            g_out[t], dh_carry, mm, saved.gates[t], saved.hn[t], saved.h[t], dax[t], dah[t]
+        )
+        np.matmul(dah[t], w_hh, out=mm)
+    gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(dax, dah, x, saved.h[:-1], w_ih)
+    return gx, dh_carry + mm, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)

@@ -1,0 +1,71 @@
+"""Shape checks and the canonical layout for the recurrence kernels' Python wrappers.
+
+The jitted step kernels see C-contiguous float32 or float64 arrays only (one compile per dtype);
+these helpers bring the caller's arrays to that form or raise an error that names the function and
+the expected and actual shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(fn: str, *arrays: np.ndarray | None) -> np.dtype:
+    """The float dtype a call runs in: NumPy's promotion of the given arrays, at least float32."""
+    given = [np.asarray(a).dtype for a in arrays if a is not None]
+    dtype = np.result_type(*given, np.float32)
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{fn}: expected float32 or float64 arrays, got {', '.join(map(str, given))}"
+        )
+    return dtype
+
+
+def canonical(a: np.ndarray | None, dtype: np.dtype) -> np.ndarray | None:
+    """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one); None stays."""
+    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+
+
+def _show(shape: tuple) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def expect_shape(fn: str, name: str, a: np.ndarray | None, shape: tuple) -> None:
+    """Raise a ValueError unless ``a`` has ``shape``; a str entry (``"T"``) matches any size."""
+    if a is None:
+        return
+    actual = np.shape(a)
+    ok = len(actual) == len(shape) and all(
+        isinstance(want, str) or want == got for want, got in zip(shape, actual)
+    )
+    if not ok:
+        raise ValueError(f"{fn}: {name} must have shape {_show(shape)}, got {_show(actual)}")
+
+
+def check_layer(
+    fn: str,
+    gates: int,
+    x: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray | None,
+    b_hh: np.ndarray | None,
+) -> tuple[int, int, int, int]:
+    """Check x (T, B, I) against PyTorch's weight shapes; return (T, B, I, H)."""
+    expect_shape(fn, "w_hh", w_hh, (f"{gates} * hidden_size", "hidden_size"))
+    hidden = np.shape(w_hh)[1]
+    expect_shape(fn, "w_hh", w_hh, (gates * hidden, hidden))
+    expect_shape(fn, "w_ih", w_ih, (gates * hidden, "input_size"))
+    n_in = np.shape(w_ih)[1]
+    expect_shape(fn, "x", x, ("T", "B", n_in))
+    steps, batch = np.shape(x)[:2]
+    if steps < 1 or batch < 1 or hidden < 1:
+        raise ValueError(
+            f"{fn}: need at least one time step, batch row and hidden unit, "
+            f"got x {_show(np.shape(x))} and hidden_size {hidden}"
+        )
+    expect_shape(fn, "b_ih", b_ih, (gates * hidden,))
+    expect_shape(fn, "b_hh", b_hh, (gates * hidden,))
+    return steps, batch, n_in, hidden

@@ -1,0 +1,153 @@
+"""numba kernels for one time step of the RNN/LSTM/GRU gate arithmetic (no GEMMs, no exp).
+
+The drivers in kernels/recurrent.py do the matrix products with BLAS through NumPy and the
+transcendental functions with NumPy's SIMD ``tanh``; these kernels fuse the cheap arithmetic
+between them into one pass over (B, H) with the hidden axis innermost. A sigmoid gate arrives as
+``tanh(a / 2)`` (the drivers halve those weight rows) and becomes σ(a) = (1 + tanh(a / 2)) / 2.
+Constants are made in the arrays' dtype (``one = h.dtype.type(1)``): a bare ``1.0`` is a float64
+in numba and would turn float32 loops into scalar float64 code (measured 2× slower).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def rnn_backward_step(
+    g_out: np.ndarray, dh: np.ndarray, h: np.ndarray, relu: bool, da: np.ndarray
+) -> None:
+    """da = (g_out + dh) ⊙ act'(h), act' read off the output h."""
+    rows, n = h.shape
+    zero, one = h.dtype.type(0), h.dtype.type(1)
+    if relu:
+        for b in range(rows):
+            for j in range(n):
+                # d relu: 1 where the output is positive, else 0
+                da[b, j] = g_out[b, j] + dh[b, j] if h[b, j] > zero else zero
+    else:
+        for b in range(rows):
+            for j in range(n):
+                hj = h[b, j]
+                da[b, j] = (g_out[b, j] + dh[b, j]) * (one - hj * hj)  # d tanh: 1 - h²
+
+
+@njit(cache=True)
+def lstm_cell_forward(gates: np.ndarray, c_prev: np.ndarray, c: np.ndarray) -> None:
+    """gates (B, 4H) hold tanh(a_i/2), tanh(a_f/2), tanh(a_g), tanh(a_o/2): make i, f, o sigmoids
+    in place and set c = f ⊙ c_prev + i ⊙ g."""
+    rows, n = c.shape
+    half = c.dtype.type(0.5)
+    for b in range(rows):
+        for j in range(n):
+            i = half + half * gates[b, j]
+            f = half + half * gates[b, n + j]
+            gates[b, j] = i
+            gates[b, n + j] = f
+            gates[b, 3 * n + j] = half + half * gates[b, 3 * n + j]
+            c[b, j] = f * c_prev[b, j] + i * gates[b, 2 * n + j]
+
+
+@njit(cache=True)
+def lstm_cell_backward(
+    g_out: np.ndarray,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c_prev: np.ndarray,
+    tanh_c: np.ndarray,
+    da: np.ndarray,
+) -> None:
+    """One step back: da (B, 4H) = dL/d(pre-activations); dc (B, H) becomes dL/dc_prev in place.
+
+    Three short loops per row instead of one: with fewer arrays per loop LLVM vectorises them
+    (one loop over all seven arrays stayed scalar, 9.1 µs against 4.8 µs at B 32, H 128)."""
+    rows, n = dc.shape
+    one = dc.dtype.type(1)
+    for b in range(rows):
+        for j in range(n):
+            o = gates[b, 3 * n + j]
+            tc = tanh_c[b, j]
+            dhj = g_out[b, j] + dh[b, j]
+            da[b, 3 * n + j] = dhj * tc * o * (one - o)  # h = o ⊙ tanh(c); d σ: σ(1 - σ)
+            dc[b, j] += dhj * o * (one - tc * tc)  # d tanh: 1 - tanh²
+        for j in range(n):
+            i = gates[b, j]
+            g = gates[b, 2 * n + j]
+            da[b, j] = dc[b, j] * g * i * (one - i)  # c = f ⊙ c_prev + i ⊙ g
+            da[b, 2 * n + j] = dc[b, j] * i * (one - g * g)
+        for j in range(n):
+            f = gates[b, n + j]
+            da[b, n + j] = dc[b, j] * c_prev[b, j] * f * (one - f)
+            dc[b, j] *= f
+
+
+@njit(cache=True)
+def gru_gates_rz(
+    mm: np.ndarray, xp: np.ndarray, b_hn: np.ndarray, gates: np.ndarray, hn: np.ndarray
+) -> None:
+    """Halved pre-activations of r and z into gates[:, :2H]; hn = W_hn h + b_hn."""
+    rows, n = hn.shape
+    for b in range(rows):
+        for j in range(2 * n):
+            gates[b, j] = xp[b, j] + mm[b, j]
+        for j in range(n):
+            hn[b, j] = mm[b, 2 * n + j] + b_hn[j]
+
+
+@njit(cache=True)
+def gru_gate_n(xp: np.ndarray, gates: np.ndarray, hn: np.ndarray) -> None:
+    """r, z from tanh(a/2) to σ(a) in place; n's pre-activation W_in x + b_in + r ⊙ hn."""
+    rows, n = hn.shape
+    half = hn.dtype.type(0.5)
+    for b in range(rows):
+        for j in range(n):
+            r = half + half * gates[b, j]
+            gates[b, j] = r
+            gates[b, n + j] = half + half * gates[b, n + j]
+            gates[b, 2 * n + j] = xp[b, 2 * n + j] + r * hn[b, j]
+
+
+@njit(cache=True)
+def gru_output(gates: np.ndarray, h_prev: np.ndarray, h: np.ndarray) -> None:
+    """h = (1 - z) ⊙ n + z ⊙ h_prev."""
+    rows, n = h.shape
+    for b in range(rows):
+        for j in range(n):
+            z = gates[b, n + j]
+            h[b, j] = gates[b, 2 * n + j] + z * (h_prev[b, j] - gates[b, 2 * n + j])
+
+
+@njit(cache=True)
+def gru_cell_backward(
+    g_out: np.ndarray,
+    dh_carry: np.ndarray,
+    mm: np.ndarray,
+    gates: np.ndarray,
+    hn: np.ndarray,
+    h_prev: np.ndarray,
+    dax: np.ndarray,
+    dah: np.ndarray,
+) -> None:
+    """One step back. dh = g_out + dh_carry + mm (mm: the previous step's dah @ W_hh);
+    dax, dah (B, 3H): gradients of the input-side and hidden-side pre-activations;
+    dh_carry becomes dh ⊙ z, the direct path to h_prev."""
+    rows, n = h_prev.shape
+    one = h_prev.dtype.type(1)
+    for b in range(rows):
+        for j in range(n):
+            r = gates[b, j]
+            z = gates[b, n + j]
+            cand = gates[b, 2 * n + j]
+            dh = g_out[b, j] + dh_carry[b, j] + mm[b, j]
+            dan = dh * (one - z) * (one - cand * cand)  # h = (1-z) n + z h_prev; d tanh: 1 - n²
+            dar = dan * hn[b, j] * r * (one - r)  # d σ: σ(1 - σ)
+            daz = dh * (h_prev[b, j] - cand) * z * (one - z)
+            dax[b, j] = dar
+            dax[b, n + j] = daz
+            dax[b, 2 * n + j] = dan
+            dah[b, j] = dar
+            dah[b, n + j] = daz
+            dah[b, 2 * n + j] = dan * r  # W_hn h + b_hn reaches n through r
+            dh_carry[b, j] = dh * z

@@ -1,0 +1,318 @@
+"""Recurrence kernels against the step-by-step references, the references against finite
+differences, and both against PyTorch where it is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kernels import recurrent as k
+from kernels import reference_recurrent as ref
+
+GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+CELLS = tuple(GATES)
+# (T, B, I, H): one step, batch 1, input 1, hidden 1, and a long sequence
+SHAPES = [(1, 1, 1, 1), (1, 3, 2, 4), (5, 1, 3, 2), (4, 2, 1, 5), (3, 4, 6, 1), (200, 2, 3, 4)]
+
+
+def make_case(cell, shape, dtype=np.float64, bias=True, final_grads=True, seed=0):
+    """Random inputs, states, weights (scaled as PyTorch's init) and upstream gradients."""
+    steps, batch, n_in, hidden = shape
+    rng = np.random.default_rng(seed)
+    rows = GATES[cell] * hidden
+    bound = 1.0 / np.sqrt(hidden)
+
+    def normal(*s):
+        return rng.standard_normal(s).astype(dtype)
+
+    def uniform(*s):
+        return rng.uniform(-bound, bound, s).astype(dtype)
+
+    return {
+        "x": normal(steps, batch, n_in),
+        "h0": normal(batch, hidden),
+        "c0": normal(batch, hidden),
+        "w_ih": uniform(rows, n_in),
+        "w_hh": uniform(rows, hidden),
+        "b_ih": uniform(rows) if bias else None,
+        "b_hh": uniform(rows) if bias else None,
+        "g_out": normal(steps, batch, hidden),
+        "g_hn": normal(batch, hidden) if final_grads else None,
+        "g_cn": normal(batch, hidden) if final_grads else None,
+    }
+
+
+def run(cell, c, reference=False):
+    """Forward then backward; returns (out, h_n, c_n or None, gx, gh0, gc0 or None, gw_ih, gw_hh,
+    gb_ih, gb_hh) whichever implementation is asked for."""
+    sfx = "_reference" if reference else ""
+    mod = ref if reference else k
+    x, h0, c0, w_ih, w_hh = c["x"], c["h0"], c["c0"], c["w_ih"], c["w_hh"]
+    if cell == "lstm":
+        fwd = getattr(mod, f"lstm_forward{sfx}")
+        out, c_n, saved = fwd(x, h0, c0, w_ih, w_hh, c["b_ih"], c["b_hh"])
+        bwd = getattr(mod, f"lstm_backward{sfx}")
+        grads = bwd(c["g_out"], c["g_hn"], c["g_cn"], x, h0, c0, w_ih, w_hh, saved)
+        return (out, out[-1], c_n, *grads)
+    if cell == "gru":
+        out, saved = getattr(mod, f"gru_forward{sfx}")(x, h0, w_ih, w_hh, c["b_ih"], c["b_hh"])
+        gx, gh0, *rest = getattr(mod, f"gru_backward{sfx}")(
+            c["g_out"], c["g_hn"], x, h0, w_ih, w_hh, saved
+        )
+    else:
+        act = cell.split("_")[1]
+        out, saved = getattr(mod, f"rnn_forward{sfx}")(x, h0, w_ih, w_hh, c["b_ih"], c["b_hh"], act)
+        gx, gh0, *rest = getattr(mod, f"rnn_backward{sfx}")(
+            c["g_out"], c["g_hn"], x, h0, w_ih, w_hh, saved, act
+        )
+    return (out, out[-1], None, gx, gh0, None, *rest)
+
+
+NAMES = ("out", "h_n", "c_n", "gx", "gh0", "gc0", "gw_ih", "gw_hh", "gb_ih", "gb_hh")
+
+
+def assert_results_close(got, want, rtol, atol, dtype=None):
+    for name, a, b in zip(NAMES, got, want):
+        if b is None:
+            assert a is None, f"{name} should be None"
+            continue
+        assert a is not None, f"{name} is None"
+        assert a.shape == b.shape, f"{name}: shape {a.shape} vs {b.shape}"
+        if dtype is not None:
+            assert a.dtype == dtype, f"{name}: dtype {a.dtype}, expected {dtype}"
+        scale = max(1.0, float(np.abs(b).max()))
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "T{}-B{}-I{}-H{}".format(*s))
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("final_grads", [True, False], ids=["g_final", "no_g_final"])
+def test_kernel_matches_reference(shape, cell, dtype, bias, final_grads):
+    case = make_case(cell, shape, dtype, bias, final_grads)
+    got = run(cell, case)
+    # the oracle runs in float64 on the very same (possibly float32) numbers
+    wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
+    want = run(cell, wide, reference=True)
+    tol = (1e-4, 1e-5) if dtype == np.float32 else (1e-10, 1e-12)
+    assert_results_close(got, want, *tol, dtype=np.dtype(dtype))
+
+
+def numerical_grads(cell, c, eps=1e-6):
+    """Central differences of L = Σ g_out ⊙ out + Σ g_hn ⊙ h_n (+ Σ g_cn ⊙ c_n)."""
+
+    def loss():
+        out, h_n, c_n, *_ = run(cell, {**c, "g_hn": None, "g_cn": None}, reference=True)
+        total = np.sum(c["g_out"] * out) + np.sum(c["g_hn"] * h_n)
+        return total + (np.sum(c["g_cn"] * c_n) if c_n is not None else 0.0)
+
+    grads = {}
+    for name in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh"):
+        a = c[name]
+        if a is None:
+            continue
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            keep = a[idx]
+            a[idx] = keep + eps
+            up = loss()
+            a[idx] = keep - eps
+            down = loss()
+            a[idx] = keep
+            g[idx] = (up - down) / (2 * eps)
+        grads[name] = g
+    return grads
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+def test_reference_gradients_match_finite_differences(cell, bias):
+    case = make_case(cell, (3, 2, 3, 2), np.float64, bias, final_grads=True, seed=1)
+    numeric = numerical_grads(cell, case)
+    _, _, _, gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh = run(cell, case, reference=True)
+    analytic = {"x": gx, "h0": gh0, "w_ih": gw_ih, "w_hh": gw_hh, "b_ih": gb_ih, "b_hh": gb_hh}
+    if cell == "lstm":
+        analytic["c0"] = gc0
+    else:
+        assert gc0 is None
+        numeric.pop("c0")
+    if not bias:
+        assert gb_ih is None and gb_hh is None
+        analytic.pop("b_ih"), analytic.pop("b_hh")
+    assert analytic.keys() == numeric.keys()
+    for name, g in analytic.items():
+        np.testing.assert_allclose(g, numeric[name], rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def torch_results(cell, c):
+    """The same layer in PyTorch: outputs, final states and every gradient, as NumPy arrays."""
+    torch = pytest.importorskip("torch")
+    n_in = c["x"].shape[2]
+    hidden = c["h0"].shape[1]
+    bias = c["b_ih"] is not None
+    if cell == "lstm":
+        layer = torch.nn.LSTM(n_in, hidden, bias=bias)
+    elif cell == "gru":
+        layer = torch.nn.GRU(n_in, hidden, bias=bias)
+    else:
+        layer = torch.nn.RNN(n_in, hidden, nonlinearity=cell.split("_")[1], bias=bias)
+    layer = layer.to(torch.from_numpy(c["x"]).dtype)
+    names = ("w_ih", "w_hh", "b_ih", "b_hh") if bias else ("w_ih", "w_hh")
+    with torch.no_grad():
+        for param, name in zip(layer.parameters(), names):
+            param.copy_(torch.from_numpy(c[name]))
+    x = torch.from_numpy(c["x"]).requires_grad_()
+    h0 = torch.from_numpy(c["h0"][None]).requires_grad_()
+    c0 = torch.from_numpy(c["c0"][None]).requires_grad_()
+    if cell == "lstm":
+        out, (h_n, c_n) = layer(x, (h0, c0))
+    else:
+        (out, h_n), c_n = layer(x, h0), None
+    loss = (out * torch.from_numpy(c["g_out"])).sum()
+    if c["g_hn"] is not None:
+        loss = loss + (h_n * torch.from_numpy(c["g_hn"][None])).sum()
+    if c_n is not None and c["g_cn"] is not None:
+        loss = loss + (c_n * torch.from_numpy(c["g_cn"][None])).sum()
+    loss.backward()
+    params = [p.grad.numpy() for p in layer.parameters()] + ([] if bias else [None, None])
+
+    def np_(t):
+        return None if t is None else t.detach().numpy()
+
+    return (
+        np_(out),
+        np_(h_n)[0],
+        None if c_n is None else np_(c_n)[0],
+        x.grad.numpy(),
+        h0.grad.numpy()[0],
+        None if c_n is None else c0.grad.numpy()[0],
+        *params,
+    )
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("final_grads", [True, False], ids=["g_final", "no_g_final"])
+def test_kernel_matches_pytorch_float64(cell, bias, final_grads):
+    case = make_case(cell, (7, 3, 5, 4), np.float64, bias, final_grads, seed=2)
+    assert_results_close(run(cell, case), torch_results(cell, case), 1e-10, 1e-12)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_kernel_matches_pytorch_float32(cell):
+    case = make_case(cell, (50, 8, 16, 32), np.float32, seed=3)
+    assert_results_close(run(cell, case), torch_results(cell, case), 1e-4, 1e-5)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("missing", ["b_ih", "b_hh"])
+def test_one_bias_missing(cell, missing):
+    case = dict(make_case(cell, (3, 2, 4, 3)), **{missing: None})
+    got, want = run(cell, case), run(cell, case, reference=True)
+    assert_results_close(got, want, 1e-10, 1e-12)
+    assert got[NAMES.index(f"g{missing}")] is None
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_none_initial_states_and_upstream_gradients_mean_zeros(cell):
+    case = make_case(cell, (4, 3, 2, 5), final_grads=False)
+    zeros = dict(case, h0=np.zeros_like(case["h0"]), c0=np.zeros_like(case["c0"]))
+    want = run(cell, zeros)
+    nones = dict(case, h0=None, c0=None)
+    assert_results_close(run(cell, nones), want, 1e-12, 1e-14)
+    assert_results_close(run(cell, nones, reference=True), want, 1e-12, 1e-14)
+    only_final = dict(zeros, g_out=None, g_hn=case["g_out"][0], g_cn=case["g_out"][1])
+    want = run(cell, dict(only_final, g_out=np.zeros_like(case["g_out"])))
+    assert_results_close(run(cell, only_final), want, 1e-12, 1e-14)
+    assert_results_close(run(cell, only_final, reference=True), want, 1e-12, 1e-14)
+
+
+def test_forward_records_what_the_docs_say():
+    c = make_case("lstm", (4, 2, 3, 5))
+    out, c_n, saved = k.lstm_forward(c["x"], c["h0"], c["c0"], c["w_ih"], c["w_hh"], None, None)
+    assert np.shares_memory(out, saved.h) and np.array_equal(saved.h[1:], out)
+    np.testing.assert_array_equal(saved.h[0], c["h0"])
+    np.testing.assert_array_equal(saved.c[0], c["c0"])
+    np.testing.assert_array_equal(saved.c[-1], c_n)
+    np.testing.assert_allclose(saved.tanh_c, np.tanh(saved.c[1:]), rtol=1e-14)
+    assert saved.gates.shape == (4, 2, 20)
+    assert all(a.flags.c_contiguous for a in (out, c_n, saved.h, saved.c, saved.gates))
+    g = make_case("gru", (4, 2, 3, 5))
+    out, saved = k.gru_forward(g["x"], g["h0"], g["w_ih"], g["w_hh"], g["b_ih"], g["b_hh"])
+    hn = saved.h[:-1] @ g["w_hh"][10:].T + g["b_hh"][10:]
+    np.testing.assert_allclose(saved.hn, hn, rtol=1e-12)
+    assert saved.gates.shape == (4, 2, 15)
+
+
+def test_inputs_are_not_modified_and_any_layout_is_accepted():
+    c = make_case("lstm", (6, 3, 4, 5), final_grads=True)
+    before = {name: a.copy() for name, a in c.items()}
+    want = run("lstm", c)
+    assert all(np.array_equal(c[n], before[n]) for n in c)
+    # Fortran order, a strided view and float32 weights (promoted to the input's float64)
+    odd = dict(c)
+    odd["x"] = np.asfortranarray(c["x"])
+    odd["w_hh"] = np.asfortranarray(c["w_hh"])
+    odd["g_out"] = np.repeat(c["g_out"], 2, axis=1)[:, ::2]
+    got = run("lstm", odd)
+    assert_results_close(got, want, 1e-12, 1e-14, dtype=np.dtype(np.float64))
+    mixed = dict(c, w_ih=c["w_ih"].astype(np.float32))
+    assert run("lstm", mixed)[0].dtype == np.float64
+
+
+def test_mixed_float32_stays_float32():
+    c = make_case("gru", (3, 2, 2, 3), np.float32)
+    assert all(a is None or a.dtype == np.float32 for a in run("gru", c))
+
+
+def _lstm_args(**overrides):
+    c = make_case("lstm", (5, 2, 3, 4))
+    args = {n: c[n] for n in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")}
+    return {**args, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("override", "pattern"),
+    [
+        ({"x": np.zeros((5, 3))}, r"lstm_forward: x must have shape \(T, B, 3\), got \(5, 3\)"),
+        (
+            {"x": np.zeros((5, 2, 4))},
+            r"lstm_forward: x must have shape \(T, B, 3\), got \(5, 2, 4\)",
+        ),
+        ({"h0": np.zeros((2, 5))}, r"lstm_forward: h0 must have shape \(2, 4\), got \(2, 5\)"),
+        ({"c0": np.zeros((3, 4))}, r"lstm_forward: c0 must have shape \(2, 4\), got \(3, 4\)"),
+        ({"h0": np.zeros((1, 2, 4))}, r"h0 must have shape \(2, 4\), got \(1, 2, 4\)"),
+        ({"w_hh": np.zeros((16, 5))}, r"w_hh must have shape \(20, 5\), got \(16, 5\)"),
+        ({"w_ih": np.zeros((12, 3))}, r"w_ih must have shape \(16, input_size\), got \(12, 3\)"),
+        ({"b_ih": np.zeros(15)}, r"b_ih must have shape \(16,\), got \(15,\)"),
+        ({"x": np.zeros((0, 2, 3))}, r"lstm_forward: need at least one time step"),
+    ],
+)
+def test_lstm_forward_shape_errors_name_function_and_shapes(override, pattern):
+    args = _lstm_args(**override)
+    with pytest.raises(ValueError, match=pattern):
+        k.lstm_forward(*args.values())
+
+
+def test_shape_errors_of_the_other_functions():
+    c = make_case("gru", (5, 2, 3, 4))
+    with pytest.raises(ValueError, match=r"gru_forward: x must have shape \(T, B, 3\)"):
+        k.gru_forward(c["x"][..., :2], c["h0"], c["w_ih"], c["w_hh"], None, None)
+    out, saved = k.gru_forward(c["x"], c["h0"], c["w_ih"], c["w_hh"], None, None)
+    with pytest.raises(ValueError, match=r"gru_backward: g_out must have shape \(5, 2, 4\)"):
+        k.gru_backward(out[:-1], None, c["x"], c["h0"], c["w_ih"], c["w_hh"], saved)
+    with pytest.raises(ValueError, match=r"gru_backward: g_hn must have shape \(2, 4\)"):
+        k.gru_backward(out, out, c["x"], c["h0"], c["w_ih"], c["w_hh"], saved)
+    with pytest.raises(TypeError, match=r"gru_backward: saved must be the GRUSaved"):
+        k.gru_backward(out, None, c["x"], c["h0"], c["w_ih"], c["w_hh"], (out,))
+    r = make_case("rnn_tanh", (5, 2, 3, 4))
+    with pytest.raises(ValueError, match=r"rnn_forward: w_hh must have shape \(4, 4\)"):
+        k.rnn_forward(r["x"], r["h0"], r["w_ih"], r["w_hh"][:3], None, None)
+    with pytest.raises(ValueError, match=r"rnn_forward: nonlinearity must be 'tanh' or 'relu'"):
+        k.rnn_forward(r["x"], r["h0"], r["w_ih"], r["w_hh"], None, None, "sigmoid")
+    out, saved = k.rnn_forward(r["x"], r["h0"], r["w_ih"], r["w_hh"], None, None)
+    with pytest.raises(ValueError, match=r"rnn_backward: x must have shape \(5, 2, input_size\)"):
+        k.rnn_backward(out, None, r["x"][:4], r["h0"], r["w_ih"], r["w_hh"], saved)
+    with pytest.raises(TypeError, match=r"rnn_forward: expected float32 or float64"):
+        k.rnn_forward(r["x"].astype(complex), r["h0"], r["w_ih"], r["w_hh"], None, None)
