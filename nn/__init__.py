@@ -15,12 +15,16 @@ from nn.layers import MLP, Dropout, Embedding, Flatten, Linear, Residual
 from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.module import Module, Parameter
 from nn.normalization import BatchNorm1d, BatchNorm2d
+from nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from nn.serialization import load, load_metadata
 from nn.summary import summary
 
 __all__ = [
     "ELU",
+    "GRU",
+    "LSTM",
     "MLP",
+    "RNN",
     "SELU",
     "AvgPool2d",
     "BCELoss",
@@ -33,7 +37,9 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "Identity",
+    "LSTMCell",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -43,6 +49,7 @@ __all__ = [
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "RNNCell",
     "ReLU",
     "Residual",
     "Sequential",
