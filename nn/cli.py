@@ -32,6 +32,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="runs/demo", help="folder for graph.svg (default: runs/demo)"
     )
     _add_train(commands)
+    sample = commands.add_parser(
+        "sample",
+        help="generate text with a model written by chaingrad train rnn|lstm|gru",
+        description="Feed the prompt to a trained character model and let it continue.",
+    )
+    sample.add_argument(
+        "--model", required=True, help="a model.npz from chaingrad train rnn|lstm|gru"
+    )
+    sample.add_argument("--prompt", required=True, help="the text to start from")
+    sample.add_argument(
+        "--length", type=_positive_int, default=200, help="characters to generate (default 200)"
+    )
+    sample.add_argument(
+        "--temperature",
+        type=float,
+        default=0.6,
+        help="randomness: 0 is greedy, 1 samples as trained (default 0.6)",
+    )
+    sample.add_argument("--seed", type=int, help="seed for the sampling")
     bench = commands.add_parser(
         "bench",
         help="run the benchmark suite side by side with PyTorch and micrograd",
@@ -106,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_demo(args.out))
         elif args.command == "train":
             _train(args)
+        elif args.command == "sample":
+            from nn.text_models import sample_from_file
+
+            print(
+                sample_from_file(args.model, args.prompt, args.length, args.temperature, args.seed)
+            )
         elif args.command == "bench":
             from benchmarks.__main__ import main as bench
 

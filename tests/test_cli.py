@@ -113,3 +113,57 @@ def test_bench_passes_its_arguments_through():
     result = _run("bench", "--only", "nonexistent")
     assert result.returncode == 2 and "no workload matches ['nonexistent']" in result.stderr
     assert _run("demo", "--bogus").returncode == 2
+
+
+def test_train_a_text_model_and_sample_from_it(tmp_path, capsys):
+    out = tmp_path / "gru"
+    assert main(["train", "gru", "--epochs", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "chaingrad train gru: zen (856 characters, 45 distinct), 1 epochs" in printed
+    for name in ("model.npz", "curves.png", "graph.svg", "sample.txt"):
+        assert (out / name).stat().st_size > 0
+    assert (out / "sample.txt").read_text().startswith("The Zen of")
+    assert (
+        main(
+            [
+                "sample",
+                "--model",
+                str(out / "model.npz"),
+                "--prompt",
+                "Beautiful",
+                "--length",
+                "20",
+                "--seed",
+                "0",
+            ]
+        )
+        == 0
+    )
+    sampled = capsys.readouterr().out.rstrip("\n")
+    assert sampled.startswith("Beautiful") and len(sampled) == len("Beautiful") + 20
+
+
+def test_train_on_a_text_file(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("abcabcabcabc " * 20)
+    assert (
+        main(["train", "rnn", "--epochs", "1", "--data", str(corpus), "--out", str(tmp_path / "r")])
+        == 0
+    )
+    assert "corpus.txt" in capsys.readouterr().out
+
+
+def test_sample_errors_are_one_line_and_exit_status_1(tmp_path):
+    result = _run("sample", "--model", str(tmp_path / "missing.npz"), "--prompt", "a")
+    assert (
+        result.returncode == 1 and result.stderr.count("\n") == 1 and "missing.npz" in result.stderr
+    )
+    from nn.recipes import TrainConfig, train
+
+    train(TrainConfig("rnn", epochs=1, out=str(tmp_path / "r"), progress=False))
+    result = _run("sample", "--model", str(tmp_path / "r" / "model.npz"), "--prompt", "日本")
+    assert result.returncode == 1 and "characters the model never saw" in result.stderr
+    result = _run("train", "lstm", "--data", str(tmp_path / "nope.txt"))
+    assert (
+        result.returncode == 1 and "nope.txt" in result.stderr and "Traceback" not in result.stderr
+    )

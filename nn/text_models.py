@@ -1,0 +1,174 @@
+"""Character-level language models for ``chaingrad train rnn|lstm|gru`` and ``chaingrad sample``.
+
+A model reads characters as embeddings, runs them through one recurrent layer and scores the
+next character. Training slices the text into overlapping windows; sampling feeds the model its
+own output, one character at a time, carrying the hidden state.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import nn
+import nn.functional as F
+from autograd import Tensor, no_grad
+from nn.data import DataLoader, TensorDataset, datasets
+from nn.graph import step_graph
+from nn.recipes import TrainConfig, TrainResult, UsageError, make_optimizer, make_scheduler
+from nn.train import fit
+
+SEQUENCE = 64  # characters per training window
+EMBEDDING = 32
+HIDDEN = 128
+LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class CharModel(nn.Module):
+    """Embedding → RNN/LSTM/GRU → Linear: scores for the next character at every position."""
+
+    def __init__(
+        self, kind: str, vocab_size: int, embedding: int = EMBEDDING, hidden: int = HIDDEN
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.embed = nn.Embedding(vocab_size, embedding)
+        self.rnn = LAYERS[kind](embedding, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, indices: Any, state: Any = None) -> Any:
+        """Scores (B, V, T) for integer indices (B, T), ready for cross_entropy with (B, T)."""
+        scores, _ = self.step(indices, state)
+        return scores
+
+    def step(self, indices: Any, state: Any = None) -> tuple[Tensor, Any]:
+        """Scores (B, V, T) and the recurrent state after the last position."""
+        out, state = self.rnn(self.embed(indices), state)
+        return self.head(out).permute(0, 2, 1), state
+
+
+def windows(
+    encoded: np.ndarray, length: int = SEQUENCE, step: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping (input, next-character) windows of ``length`` characters, ``step`` apart."""
+    length = min(length, len(encoded) - 1)
+    starts = np.arange(0, len(encoded) - length, step)
+    index = starts[:, None] + np.arange(length)
+    return encoded[index], encoded[index + 1]
+
+
+def load_text(config: TrainConfig) -> datasets.TextData:
+    """The Zen of Python, or the user's UTF-8 text file."""
+    try:
+        return datasets.text(config.data or "zen")
+    except (FileNotFoundError, ValueError) as error:
+        raise UsageError(str(error)) from None
+
+
+def train_text(config: TrainConfig) -> TrainResult:
+    """Train a character model, write its sample, and report loss and perplexity."""
+    nn.manual_seed(config.seed)
+    data = load_text(config)
+    if len(data.encoded) < 3:
+        raise UsageError(f"{config.data}: need at least 3 characters of text")
+    inputs, targets = windows(data.encoded)
+    model = CharModel(config.model, len(data.vocab))
+    loader = DataLoader(
+        TensorDataset(inputs, targets), config.batch_size, shuffle=True, seed=config.seed
+    )
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    scheduler = make_scheduler(config.scheduler, optimizer, config.epochs)
+    start = time.perf_counter()
+    history = fit(
+        model,
+        F.cross_entropy,
+        optimizer,
+        loader,
+        epochs=config.epochs,
+        scheduler=scheduler,
+        progress=config.progress,
+    )
+    seconds = time.perf_counter() - start
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "kind": config.model,
+        "vocab": list(data.vocab),
+        "embedding": EMBEDDING,
+        "hidden": HIDDEN,
+    }
+    model.save(str(out / "model.npz"), metadata=metadata)
+    history.plot(str(out / "curves.png"))
+    step_graph(
+        model, F.cross_entropy, Tensor(inputs[:4]), Tensor(targets[:4]), path=str(out / "graph.svg")
+    )
+    prompt = data.text[: min(10, len(data.text))]
+    text = sample(model, data.vocab, prompt, length=300, temperature=0.6, seed=config.seed)
+    (out / "sample.txt").write_text(text + "\n")
+    loss = history["loss"][-1]
+    lines = [
+        f"chaingrad train {config.model}: {data.name} ({len(data.encoded):,} characters, "
+        f"{len(data.vocab)} distinct), {history.epochs} epochs in {seconds:.1f} s",
+        f"  train loss {loss:.4f} (perplexity {np.exp(loss):.2f} of {len(data.vocab)} characters)",
+        f"  sample: {text[:70]!r}...",
+    ]
+    files = [out / name for name in ("model.npz", "curves.png", "graph.svg", "sample.txt")]
+    return TrainResult(lines, {"train_loss": loss, "seconds": seconds}, files)
+
+
+def sample(
+    model: CharModel,
+    vocab: tuple[str, ...] | list[str],
+    prompt: str,
+    length: int,
+    temperature: float = 0.6,
+    seed: int | None = None,
+) -> str:
+    """The prompt followed by ``length`` generated characters (greedy when temperature is 0)."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    unknown = sorted({ch for ch in prompt if ch not in index})
+    if unknown:
+        raise UsageError(f"the prompt has characters the model never saw: {''.join(unknown)!r}")
+    if not prompt:
+        raise UsageError("the prompt must have at least one character")
+    rng = np.random.default_rng(seed)
+    was_training = model.training
+    model.eval()
+    generated = []
+    try:
+        with no_grad():
+            scores, state = model.step(np.array([[index[ch] for ch in prompt]]))
+            for _ in range(length):
+                logits = scores.data[0, :, -1].astype(np.float64)
+                if temperature <= 0:
+                    choice = int(logits.argmax())
+                else:
+                    p = np.exp((logits - logits.max()) / temperature)
+                    choice = int(rng.choice(len(p), p=p / p.sum()))
+                generated.append(vocab[choice])
+                scores, state = model.step(np.array([[choice]]), state)
+    finally:
+        model.train(was_training)
+    return prompt + "".join(generated)
+
+
+def sample_from_file(
+    model_path: str, prompt: str, length: int, temperature: float, seed: int | None
+) -> str:
+    """``chaingrad sample``: rebuild a saved text model from its metadata and sample from it."""
+    try:
+        metadata = nn.load_metadata(model_path)
+        if metadata.get("kind") not in LAYERS or "vocab" not in metadata:
+            raise UsageError(
+                f"{model_path}: not a text model written by chaingrad train rnn|lstm|gru"
+            )
+        model = CharModel(
+            metadata["kind"], len(metadata["vocab"]), metadata["embedding"], metadata["hidden"]
+        )
+        nn.load(model_path, model=model)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        raise UsageError(str(error).strip("'\"")) from None
+    return sample(model, metadata["vocab"], prompt, length, temperature, seed)
