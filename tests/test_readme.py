@@ -21,5 +21,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch, capsys):
     assert "(4, 16) (16,)" in out
     assert "['0.weight', '0.bias']" in out and "Total parameters: 2,410" in out
     assert (tmp_path / "model.npz").exists()
+    assert "test accuracy 0.9" in out
+    assert (tmp_path / "curves.png").exists() and (tmp_path / "flow.png").exists()
     assert (tmp_path / "graph.svg").read_text().rstrip().endswith("</svg>")
     assert (tmp_path / "mlp.svg").read_text().rstrip().endswith("</svg>")
