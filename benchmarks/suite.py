@@ -58,6 +58,11 @@ WORKLOADS: list[Workload] = [
     _w("small-ops", "benchmarks.tensor_ops", "small_op_overhead", 3.0, {"repeats": 3}),
     _w("mlp-128", "benchmarks.tensor_ops", "mlp_step", 1.3, {"repeats": 7}, batch=128),
     _w("mlp-1", "benchmarks.tensor_ops", "mlp_step", 3.0, {"repeats": 7}, batch=1),
+    _w("lenet-step", "benchmarks.models", "lenet_step", None, {"repeats": 7}),
+    _w("char-lstm-step", "benchmarks.models", "char_lstm_step", 1.5, {"repeats": 5}),
+    _w("cnn-epoch", "benchmarks.models", "cnn_epoch", 1.5, {"repeats": 3}),
+    _w("cold-start-warm", "benchmarks.models", "cold_start", None, {"repeats": 2}, cache="warm"),
+    _w("cold-start-cold", "benchmarks.models", "cold_start", None, {"repeats": 1}, cache="cold"),
 ]
 
 
