@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
     blas_core = os.environ.get("OPENBLAS_CORETYPE", "auto-detected")
     print(f"float32, {os.cpu_count()} cores, NumPy's OpenBLAS core: {blas_core}; medians over")
     print("interleaved repetitions, each after a pause and an untimed call of its own side")
+    if blas_core == "Haswell":
+        print("(OPENBLAS_CORETYPE=Haswell: NumPy's GEMMs use AVX2 kernels even on an AVX-512 CPU)")
     print(table(results))
     if not args.quick:
         print(compile_times())
