@@ -1,0 +1,131 @@
+"""The teaching notebooks run from top to bottom, are committed executed, and stay small.
+
+Each notebook is executed in a fresh "python3" kernel (nbclient) in quick mode:
+``CHAINGRAD_QUICK=1`` makes the notebooks shrink their data and epochs. The kernel imports this
+checkout (``PYTHONPATH`` is set to the repository root) and runs in a temporary directory, so
+files a notebook writes do not land in the repository. Each notebook has ``NOTEBOOK_TIMEOUT``
+seconds; seven notebooks at that bound stay under ten minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOK_TIMEOUT = 80  # seconds per notebook in quick mode (each takes well under 30 here)
+MAX_TOTAL_BYTES = 5_000_000
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _first_line(cell: nbformat.NotebookNode) -> str:
+    lines = [line for line in cell.source.splitlines() if line.strip()]
+    return lines[0] if lines else "<empty cell>"
+
+
+def _failure_report(path: Path, nb: nbformat.NotebookNode, error: CellExecutionError) -> str:
+    """Name the notebook and the failing cell (counted from 0, markdown cells included)."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                traceback = ANSI.sub("", "\n".join(output.get("traceback", [])))
+                return (
+                    f"{path.name}, cell {index} ({_first_line(cell)!r}) raised "
+                    f"{output.get('ename')}: {output.get('evalue')}\n{traceback}"
+                )
+    return f"{path.name}: {ANSI.sub('', str(error))}"
+
+
+def test_the_notebooks_are_there():
+    assert NOTEBOOKS, "no notebooks found in notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_in_quick_mode(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAINGRAD_QUICK", "1")
+    pythonpath = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), pythonpath])))
+    nb = _read(path)
+    running: list[int] = []
+
+    def on_cell_start(cell: nbformat.NotebookNode, cell_index: int) -> None:
+        running.append(cell_index)
+
+    client = NotebookClient(
+        nb,
+        timeout=NOTEBOOK_TIMEOUT,  # per cell; the whole notebook has the same budget below
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},  # the kernel's working directory
+        on_cell_start=on_cell_start,
+    )
+
+    async def execute() -> None:
+        await asyncio.wait_for(client.async_execute(), NOTEBOOK_TIMEOUT)
+
+    failure = None
+    start = time.monotonic()
+    try:
+        asyncio.run(execute())
+    except CellExecutionError as error:
+        failure = _failure_report(path, nb, error)
+    except (asyncio.TimeoutError, CellTimeoutError, DeadKernelError) as error:
+        where = f"cell {running[-1]} ({_first_line(nb.cells[running[-1]])!r})" if running else ""
+        if time.monotonic() - start >= NOTEBOOK_TIMEOUT:
+            failure = f"{path.name} did not finish within {NOTEBOOK_TIMEOUT} s: stopped in {where}"
+        else:
+            failure = f"{path.name}, {where}: the kernel died ({type(error).__name__}: {error})"
+    if failure is not None:  # failed outside the except block: no chained traceback
+        pytest.fail(failure, pytrace=False)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_structure(path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    assert nb.cells and nb.cells[0].cell_type == "markdown", (
+        f"{path.name} must open with a markdown cell saying what it teaches"
+    )
+    headings = [
+        line
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if re.match(r"#{1,6}\s+Exercises\b", line)
+    ]
+    assert headings, f"{path.name} has no 'Exercises' heading"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_committed_executed(path):
+    """Committed with the outputs of a run, so it reads well on GitHub, and without errors."""
+    nb = _read(path)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", path.name
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        assert cell.execution_count is not None, f"{path.name}, cell {index} was not executed"
+        kinds = [output.get("output_type") for output in cell.outputs]
+        assert "error" not in kinds, f"{path.name}, cell {index} has an error output"
+
+
+def test_notebooks_stay_small():
+    sizes = {path.name: path.stat().st_size for path in NOTEBOOKS}
+    total = sum(sizes.values())
+    assert total < MAX_TOTAL_BYTES, (
+        f"the notebooks take {total / 1e6:.2f} MB, more than {MAX_TOTAL_BYTES / 1e6:.0f} MB: "
+        f"{json.dumps(sizes)}"
+    )
