@@ -45,7 +45,13 @@ def module_groups(
     return groups
 
 
-def step_graph(model: Module, loss_fn: Any, *batch: Any, path: str | None = None) -> GraphDrawing:
+def step_graph(
+    model: Module,
+    loss_fn: Any,
+    *batch: Any,
+    path: str | None = None,
+    format: str = "svg",  # noqa: A002
+) -> GraphDrawing:
     """Run forward, loss and backward on one batch and draw the step, one box per module.
 
     ``batch`` is (inputs..., target): the model gets every element but the last.
@@ -65,4 +71,4 @@ def step_graph(model: Module, loss_fn: Any, *batch: Any, path: str | None = None
     loss = loss_fn(output, batch[-1])
     loss.backward()
     model.zero_grad()
-    return draw_tensor_graph(loss, path=path, groups=module_groups(model, calls))
+    return draw_tensor_graph(loss, path=path, format=format, groups=module_groups(model, calls))

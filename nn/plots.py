@@ -13,22 +13,22 @@ if TYPE_CHECKING:
     from nn.train import GradientFlow, History
 
 
-def _figure(width: float, height: float) -> Any:
+def _figure(width: float, height: float, dpi: int) -> Any:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return Figure(figsize=(width, height), dpi=dpi, layout="constrained")
 
 
 def _save(figure: Any, path: str | None) -> None:
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=100)
+        figure.savefig(path, dpi=figure.dpi)
 
 
-def plot_history(history: History, path: str | None = None) -> Any:
+def plot_history(history: History, path: str | None = None, dpi: int = 100) -> Any:
     """Loss curves (train and validation) and, for classifiers, accuracy curves."""
     has_accuracy = "accuracy" in history or "val_accuracy" in history
-    figure = _figure(10 if has_accuracy else 5.5, 3.8)
+    figure = _figure(10 if has_accuracy else 5.5, 3.8, dpi)
     axes = figure.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
     epochs = range(1, history.epochs + 1)
     panels = [("loss", axes[0])] + ([("accuracy", axes[1])] if has_accuracy else [])
@@ -53,11 +53,13 @@ def plot_history(history: History, path: str | None = None) -> Any:
     return figure
 
 
-def plot_gradient_flow(flow: GradientFlow, path: str | None = None, kind: str = "lines") -> Any:
+def plot_gradient_flow(
+    flow: GradientFlow, path: str | None = None, kind: str = "lines", dpi: int = 100
+) -> Any:
     """Gradient norms per layer: over the steps (``"lines"``) or their means (``"bars"``)."""
     if kind not in ("lines", "bars"):
         raise ValueError(f"plot_gradient_flow: kind must be 'lines' or 'bars', got {kind!r}")
-    figure = _figure(8, 4)
+    figure = _figure(8, 4, dpi)
     ax = figure.subplots()
     if kind == "lines":
         for name, values in flow.norms.items():

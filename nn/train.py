@@ -41,11 +41,11 @@ class History:
         """How many epochs were recorded."""
         return len(self.metrics.get("loss", []))
 
-    def plot(self, path: str | None = None) -> Any:
+    def plot(self, path: str | None = None, dpi: int = 100) -> Any:
         """Loss (and accuracy) curves per epoch, saved to ``path`` if given; returns the Figure."""
         from nn.plots import plot_history
 
-        return plot_history(self, path)
+        return plot_history(self, path, dpi)
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.metrics.items() if v)
@@ -77,11 +77,11 @@ class GradientFlow:
             if values and (not weights_only or not name.endswith("bias"))
         }
 
-    def plot(self, path: str | None = None, kind: str = "lines") -> Any:
+    def plot(self, path: str | None = None, kind: str = "lines", dpi: int = 100) -> Any:
         """``kind="lines"``: norms per step, one line per layer; ``"bars"``: mean per layer."""
         from nn.plots import plot_gradient_flow
 
-        return plot_gradient_flow(self, path, kind)
+        return plot_gradient_flow(self, path, kind, dpi)
 
 
 def _accuracy(output: Tensor, target: Tensor) -> float | None:
@@ -158,12 +158,31 @@ def saliency(model: Module, x: Any, target: int | np.ndarray) -> np.ndarray:
     return np.abs(inputs.grad)
 
 
-def _progress(total: int, description: str, enabled: bool | None) -> Any:
-    from tqdm.auto import tqdm
+class _NoProgress:
+    """What ``fit`` uses instead of a bar when progress is off: tqdm is not even imported."""
 
-    # disable=None lets tqdm decide: a bar on a terminal, quiet when output is a file or pipe
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+        """Ignore the metrics a bar would show."""
+
+    def update(self, n: int = 1) -> None:
+        """Ignore progress."""
+
+
+def _progress(total: int, description: str, enabled: bool | None) -> Any:
+    if enabled is False:
+        return _NoProgress()
+    # the plain bar: tqdm.auto would want ipywidgets in Jupyter and warn without them.
+    # disable=None lets tqdm decide: a bar on a terminal, quiet when output goes to a file
+    from tqdm import tqdm
+
     return tqdm(
-        total=total, desc=description, disable=None if enabled is None else not enabled, leave=True
+        total=total, desc=description, disable=None if enabled is None else False, leave=True
     )
 
 

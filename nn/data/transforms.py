@@ -135,17 +135,17 @@ class Standardize:
 
     @classmethod
     def fit(
-        cls,
-        x: np.ndarray,
-        axis: Any = 0,
-        center: bool = True,
-        scale: bool = True,
-        eps: float = 1e-8,
+        cls, x: np.ndarray, axis: Any = 0, center: bool = True, scale: bool = True
     ) -> Standardize:
-        """Statistics of the training split ``x`` over ``axis`` (kept as size-1 axes)."""
+        """Statistics of the training split ``x`` over ``axis`` (kept as size-1 axes).
+
+        A feature that never varies in training gets scale 1 (as scikit-learn's scaler), so new
+        data is shifted but never divided by zero.
+        """
         x = np.asarray(x)
         mean = x.mean(axis=axis, keepdims=True) if center else np.zeros((1,) * x.ndim)
-        std = x.std(axis=axis, keepdims=True) + eps if scale else np.ones((1,) * x.ndim)
+        std = x.std(axis=axis, keepdims=True) if scale else np.ones((1,) * x.ndim)
+        std = np.where(std > 0, std, 1.0)
         return cls(mean.astype(x.dtype), std.astype(x.dtype))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

@@ -145,3 +145,11 @@ def test_standardize_uses_training_statistics_per_channel():
     )
     centred = Standardize.fit(train, scale=False)(train)
     np.testing.assert_allclose(centred.mean(axis=0), 0, atol=1e-5)
+
+
+def test_a_feature_that_never_varies_gets_scale_one():
+    train = np.zeros((4, 2), np.float32)
+    train[:, 1] = [1, 2, 3, 4]
+    standardize = Standardize.fit(train)
+    out = standardize(np.array([[5.0, 2.5]], np.float32))
+    np.testing.assert_allclose(out, [[5.0, 0.0]])  # shifted by the mean 0, not divided by 0

@@ -142,3 +142,20 @@ def test_a_monitor_that_is_not_recorded_is_a_clear_error():
             monitor="val_loss",
             progress=False,
         )
+
+
+def test_fit_without_progress_does_not_import_tqdm(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # any import of tqdm would now fail
+    model = nn.MLP([2, 4, 2])
+    train, _ = _moons_loaders()
+    history = fit(
+        model,
+        F.cross_entropy,
+        optim.SGD(model.parameters(), lr=0.1),
+        train,
+        epochs=1,
+        progress=False,
+    )
+    assert history.epochs == 1
