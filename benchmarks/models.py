@@ -96,9 +96,27 @@ def _agree(
         )
 
 
+def _compare_steps(
+    name: str,
+    ours: nn.Module,
+    build_torch: Callable[[Any], Any],
+    batches: list,
+    repeats: int,
+    inner: int,
+) -> Comparison:
+    """Time our training step against the torch twin's (ours alone when torch is missing)."""
+    try:
+        theirs = _torch_twin(ours, build_torch)
+    except ImportError:
+        step = _steps_ours_only(ours, batches)
+        return compare(name, step, None, "torch (not installed)", repeats=repeats, inner=inner)
+    ours_step, theirs_step = _steps(ours, theirs, batches)
+    _agree(name, ours, theirs, ours_step, theirs_step)
+    return compare(name, ours_step, theirs_step, "torch", repeats=repeats, inner=inner)
+
+
 def lenet_step(repeats: int = 21, inner: int = 10, batch: int = 32) -> Comparison:
     """One Adam step of the CLI's LeNet-style CNN on a batch of 8×8 images."""
-    name = f"LeNet step, batch {batch} of 1×8×8"
     nn.manual_seed(0)
     ours = build_image_model("cnn", (1, 8, 8), 10)
     rng = np.random.default_rng(0)
@@ -106,20 +124,9 @@ def lenet_step(repeats: int = 21, inner: int = 10, batch: int = 32) -> Compariso
         (rng.standard_normal((batch, 1, 8, 8)).astype(np.float32), rng.integers(0, 10, batch))
         for _ in range(4)
     ]
-    try:
-        theirs = _torch_twin(ours, _torch_lenet)
-    except ImportError:
-        return compare(
-            name,
-            _steps_ours_only(ours, batches),
-            None,
-            "torch (not installed)",
-            repeats=repeats,
-            inner=inner,
-        )
-    ours_step, theirs_step = _steps(ours, theirs, batches)
-    _agree(name, ours, theirs, ours_step, theirs_step)
-    return compare(name, ours_step, theirs_step, "torch", repeats=repeats, inner=inner)
+    return _compare_steps(
+        f"LeNet step, batch {batch} of 1×8×8", ours, _torch_lenet, batches, repeats, inner
+    )
 
 
 def _steps_ours_only(ours: nn.Module, batches: list) -> Callable[[], float]:
@@ -172,27 +179,14 @@ def char_lstm_step(
     repeats: int = 11, inner: int = 3, steps: int = 64, batch: int = 16
 ) -> Comparison:
     """One Adam step of a character LSTM: sequence 64, batch 16, cross-entropy."""
-    name = f"char-LSTM step, T={steps} B={batch} H=128"
     nn.manual_seed(0)
     ours = CharLSTM()
     rng = np.random.default_rng(1)
     batches = [
         (rng.integers(0, 65, (steps, batch)), rng.integers(0, 65, steps * batch)) for _ in range(4)
     ]
-    try:
-        theirs = _torch_twin(ours, _torch_char_lstm)
-    except ImportError:
-        return compare(
-            name,
-            _steps_ours_only(ours, batches),
-            None,
-            "torch (not installed)",
-            repeats=repeats,
-            inner=inner,
-        )
-    ours_step, theirs_step = _steps(ours, theirs, batches)
-    _agree(name, ours, theirs, ours_step, theirs_step)
-    return compare(name, ours_step, theirs_step, "torch", repeats=repeats, inner=inner)
+    name = f"char-LSTM step, T={steps} B={batch} H=128"
+    return _compare_steps(name, ours, _torch_char_lstm, batches, repeats, inner)
 
 
 def cnn_epoch(repeats: int = 5, batch: int = 32) -> Comparison:

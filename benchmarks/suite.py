@@ -105,6 +105,11 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
+def _failed(workload: Workload, message: str) -> Comparison:
+    """A result row for a workload that could not be timed."""
+    return Comparison(workload.name, Timing(), None, "", error=message, target=workload.target)
+
+
 def run(
     only: list[str] | None = None, quick: bool = False, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
@@ -119,30 +124,12 @@ def run(
         try:
             results.append(workload.run(quick))
         except AssertionError as error:  # disagreement with the anchor: report, do not time
-            first_line = (
-                str(error).strip().splitlines()[0] if str(error).strip() else "results differ"
-            )
+            lines = str(error).strip().splitlines()
             results.append(
-                Comparison(
-                    workload.name,
-                    Timing(),
-                    None,
-                    "",
-                    error=f"wrong result: {first_line}",
-                    target=workload.target,
-                )
+                _failed(workload, f"wrong result: {lines[0] if lines else 'results differ'}")
             )
         except Exception as error:  # one broken workload must not hide the rest
-            results.append(
-                Comparison(
-                    workload.name,
-                    Timing(),
-                    None,
-                    "",
-                    error=f"failed: {error!r}",
-                    target=workload.target,
-                )
-            )
+            results.append(_failed(workload, f"failed: {error!r}"))
             log(traceback.format_exc())
     return {
         "date": datetime.date.today().isoformat(),

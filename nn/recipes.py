@@ -210,7 +210,7 @@ def train_images(config: TrainConfig) -> TrainResult:
         "mean": standardize.mean.ravel().tolist(),
         "std": standardize.std.ravel().tolist(),
     }
-    files = _write_outputs(
+    files = write_outputs(
         model, history, out, metadata, F.cross_entropy, Tensor(x_train[:16]), Tensor(y_train[:16])
     )
     lines = [
@@ -228,7 +228,7 @@ def train_images(config: TrainConfig) -> TrainResult:
     return TrainResult(lines, metrics, files)
 
 
-def _write_outputs(
+def write_outputs(
     model: nn.Module,
     history: Any,
     out: Path,
@@ -236,6 +236,7 @@ def _write_outputs(
     loss_fn: Any,
     *batch: Tensor,
 ) -> list[Path]:
+    """Write model.npz (with its metadata), curves.png and graph.svg (one step on ``batch``)."""
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out / "model.npz"), metadata=metadata)
     history.plot(str(out / "curves.png"))

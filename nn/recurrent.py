@@ -169,10 +169,8 @@ class RNN(_RecurrentBase):
         return output, h_n
 
 
-class GRU(_RecurrentBase):
-    """GRU, gates r, z, n with n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), as PyTorch."""
-
-    mode = "GRU"
+class _GatedBase(_RecurrentBase):
+    """GRU and LSTM take PyTorch's arguments without ``nonlinearity``."""
 
     def __init__(
         self,
@@ -187,6 +185,12 @@ class GRU(_RecurrentBase):
         super().__init__(
             input_size, hidden_size, num_layers, "tanh", bias, batch_first, dropout, bidirectional
         )
+
+
+class GRU(_GatedBase):
+    """GRU, gates r, z, n with n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), as PyTorch."""
+
+    mode = "GRU"
 
     def forward(self, x: Any, h0: Any = None) -> tuple[Tensor, Tensor]:
         """(output (T, B, D·H), h_n (L·D, B, H)); shapes as PyTorch."""
@@ -194,24 +198,10 @@ class GRU(_RecurrentBase):
         return output, h_n
 
 
-class LSTM(_RecurrentBase):
+class LSTM(_GatedBase):
     """LSTM, gates i, f, g, o: c_t = f ⊙ c_{t-1} + i ⊙ g, h_t = o ⊙ tanh(c_t)."""
 
     mode = "LSTM"
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, "tanh", bias, batch_first, dropout, bidirectional
-        )
 
     def forward(
         self, x: Any, hx: tuple[Any, Any] | None = None

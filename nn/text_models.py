@@ -17,8 +17,14 @@ import nn
 import nn.functional as F
 from autograd import Tensor, no_grad
 from nn.data import DataLoader, TensorDataset, datasets
-from nn.graph import step_graph
-from nn.recipes import TrainConfig, TrainResult, UsageError, make_optimizer, make_scheduler
+from nn.recipes import (
+    TrainConfig,
+    TrainResult,
+    UsageError,
+    make_optimizer,
+    make_scheduler,
+    write_outputs,
+)
 from nn.train import fit
 
 SEQUENCE = 64  # characters per training window
@@ -93,18 +99,14 @@ def train_text(config: TrainConfig) -> TrainResult:
     )
     seconds = time.perf_counter() - start
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     metadata = {
         "kind": config.model,
         "vocab": list(data.vocab),
         "embedding": EMBEDDING,
         "hidden": HIDDEN,
     }
-    model.save(str(out / "model.npz"), metadata=metadata)
-    history.plot(str(out / "curves.png"))
-    step_graph(
-        model, F.cross_entropy, Tensor(inputs[:4]), Tensor(targets[:4]), path=str(out / "graph.svg")
-    )
+    batch = (Tensor(inputs[:4]), Tensor(targets[:4]))
+    files = write_outputs(model, history, out, metadata, F.cross_entropy, *batch)
     prompt = data.text[: min(10, len(data.text))]
     text = sample(model, data.vocab, prompt, length=300, temperature=0.6, seed=config.seed)
     (out / "sample.txt").write_text(text + "\n")
@@ -115,7 +117,7 @@ def train_text(config: TrainConfig) -> TrainResult:
         f"  train loss {loss:.4f} (perplexity {np.exp(loss):.2f} of {len(data.vocab)} characters)",
         f"  sample: {text[:70]!r}...",
     ]
-    files = [out / name for name in ("model.npz", "curves.png", "graph.svg", "sample.txt")]
+    files.append(out / "sample.txt")
     return TrainResult(lines, {"train_loss": loss, "seconds": seconds}, files)
 
 

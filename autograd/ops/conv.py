@@ -43,55 +43,69 @@ def _common_dtype(*tensors: Tensor | None) -> np.dtype:
     return dtype
 
 
-def conv2d(
-    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0
+def _convolution(
+    op: str,
+    forward: Any,
+    backward_kernel: Any,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
 ) -> Tensor:
-    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,)."""
-    stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
+    """A convolution node: the kernels compute; the node keeps the input and the weights."""
     dtype = _common_dtype(x, weight, bias)
     xs, ws = x.data.astype(dtype, copy=False), weight.data.astype(dtype, copy=False)
     bs = None if bias is None else bias.data.astype(dtype, copy=False)
     try:
-        out = conv_kernels.conv2d_forward(xs, ws, bs, stride, padding)
+        out = forward(xs, ws, bs, stride, padding)
     except (ValueError, TypeError) as error:
-        raise _renamed(error, "conv2d_forward", "conv2d") from None
+        raise _renamed(error, f"{op}_forward", op) from None
     parents = (x, weight) if bias is None else (x, weight, bias)
     if not recording(*parents):
         return Tensor._constant(out)
     need = [t.requires_grad for t in parents] + [False]
 
     def backward(g: np.ndarray) -> list[np.ndarray | None]:
-        gx, gw, gb = conv_kernels.conv2d_backward(
-            g, xs, ws, stride, padding, need[0], need[1], need[2]
-        )
+        # the backward of a convolution is convolutions too: upstream ⋆ flipped weights for
+        # the input, input ⋆ upstream for the weights, Σ upstream for the bias
+        gx, gw, gb = backward_kernel(g, xs, ws, stride, padding, need[0], need[1], need[2])
         return [gx, gw] if bias is None else [gx, gw, gb]
 
-    return Tensor._node(out, parents, backward, "conv2d")
+    return Tensor._node(out, parents, backward, op)
+
+
+def conv2d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0
+) -> Tensor:
+    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,)."""
+    stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
+    return _convolution(
+        "conv2d",
+        conv_kernels.conv2d_forward,
+        conv_kernels.conv2d_backward,
+        x,
+        weight,
+        bias,
+        stride,
+        padding,
+    )
 
 
 def conv1d(
     x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: int = 0
 ) -> Tensor:
     """1-D cross-correlation of x (N, C, L) with weight (O, C, k), plus bias (O,)."""
-    dtype = _common_dtype(x, weight, bias)
-    xs, ws = x.data.astype(dtype, copy=False), weight.data.astype(dtype, copy=False)
-    bs = None if bias is None else bias.data.astype(dtype, copy=False)
-    try:
-        out = conv_kernels.conv1d_forward(xs, ws, bs, stride, padding)
-    except (ValueError, TypeError) as error:
-        raise _renamed(error, "conv1d_forward", "conv1d") from None
-    parents = (x, weight) if bias is None else (x, weight, bias)
-    if not recording(*parents):
-        return Tensor._constant(out)
-    need = [t.requires_grad for t in parents] + [False]
-
-    def backward(g: np.ndarray) -> list[np.ndarray | None]:
-        gx, gw, gb = conv_kernels.conv1d_backward(
-            g, xs, ws, stride, padding, need[0], need[1], need[2]
-        )
-        return [gx, gw] if bias is None else [gx, gw, gb]
-
-    return Tensor._node(out, parents, backward, "conv1d")
+    return _convolution(
+        "conv1d",
+        conv_kernels.conv1d_forward,
+        conv_kernels.conv1d_backward,
+        x,
+        weight,
+        bias,
+        stride,
+        padding,
+    )
 
 
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:

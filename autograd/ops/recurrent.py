@@ -12,6 +12,8 @@ arrives at the one BPTT call.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autograd.tensor import Tensor, recording
@@ -38,6 +40,41 @@ def _renamed(error: Exception, kernel: str, op: str) -> Exception:
     return type(error)(str(error).replace(f"{kernel}:", f"{op}:"))
 
 
+def _one_state(
+    op: str,
+    forward: Any,
+    backward_kernel: Any,
+    x: Tensor,
+    h0: Tensor | None,
+    weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None],
+    options: tuple[Any, ...] = (),
+) -> tuple[Tensor, Tensor]:
+    """A recurrence with one state (RNN, GRU): one node for the whole sequence."""
+    w_ih, w_hh, b_ih, b_hh = weights
+    try:
+        out, saved = forward(
+            x.data, _data(h0), w_ih.data, w_hh.data, _data(b_ih), _data(b_hh), *options
+        )
+    except (ValueError, TypeError) as error:
+        raise _renamed(error, f"{op}_forward", op) from None
+    parents = _present(x, h0, *weights)
+    if not recording(*parents):
+        return Tensor._constant(out), Tensor._constant(out[-1])
+    xs, h0s, wih, whh = x.data, _data(h0), w_ih.data, w_hh.data
+
+    def backward(g: np.ndarray) -> list:
+        # backprop through time over the whole sequence, from the states saved in the forward
+        gx, gh0, gwih, gwhh, gbih, gbhh = backward_kernel(
+            g, None, xs, h0s, wih, whh, saved, *options
+        )
+        return _grads_for(
+            parents, [(x, gx), (h0, gh0), (w_ih, gwih), (w_hh, gwhh), (b_ih, gbih), (b_hh, gbhh)]
+        )
+
+    node = Tensor._node(out, parents, backward, op)
+    return node, node[-1]
+
+
 def rnn(
     x: Tensor,
     h0: Tensor | None,
@@ -48,27 +85,10 @@ def rnn(
     nonlinearity: str = "tanh",
 ) -> tuple[Tensor, Tensor]:
     """Elman RNN over x (T, B, I): (out (T, B, H), h_n (B, H))."""
-    try:
-        out, saved = kernels.rnn_forward(
-            x.data, _data(h0), w_ih.data, w_hh.data, _data(b_ih), _data(b_hh), nonlinearity
-        )
-    except (ValueError, TypeError) as error:
-        raise _renamed(error, "rnn_forward", "rnn") from None
-    parents = _present(x, h0, w_ih, w_hh, b_ih, b_hh)
-    if not recording(*parents):
-        return Tensor._constant(out), Tensor._constant(out[-1])
-    xs, h0s, wih, whh = x.data, _data(h0), w_ih.data, w_hh.data
-
-    def backward(g: np.ndarray) -> list:
-        gx, gh0, gwih, gwhh, gbih, gbhh = kernels.rnn_backward(
-            g, None, xs, h0s, wih, whh, saved, nonlinearity
-        )
-        return _grads_for(
-            parents, [(x, gx), (h0, gh0), (w_ih, gwih), (w_hh, gwhh), (b_ih, gbih), (b_hh, gbhh)]
-        )
-
-    node = Tensor._node(out, parents, backward, "rnn")
-    return node, node[-1]
+    weights = (w_ih, w_hh, b_ih, b_hh)
+    return _one_state(
+        "rnn", kernels.rnn_forward, kernels.rnn_backward, x, h0, weights, (nonlinearity,)
+    )
 
 
 def gru(
@@ -80,25 +100,9 @@ def gru(
     b_hh: Tensor | None,
 ) -> tuple[Tensor, Tensor]:
     """GRU over x (T, B, I), gates [r, z, n] as PyTorch: (out (T, B, H), h_n (B, H))."""
-    try:
-        out, saved = kernels.gru_forward(
-            x.data, _data(h0), w_ih.data, w_hh.data, _data(b_ih), _data(b_hh)
-        )
-    except (ValueError, TypeError) as error:
-        raise _renamed(error, "gru_forward", "gru") from None
-    parents = _present(x, h0, w_ih, w_hh, b_ih, b_hh)
-    if not recording(*parents):
-        return Tensor._constant(out), Tensor._constant(out[-1])
-    xs, h0s, wih, whh = x.data, _data(h0), w_ih.data, w_hh.data
-
-    def backward(g: np.ndarray) -> list:
-        gx, gh0, gwih, gwhh, gbih, gbhh = kernels.gru_backward(g, None, xs, h0s, wih, whh, saved)
-        return _grads_for(
-            parents, [(x, gx), (h0, gh0), (w_ih, gwih), (w_hh, gwhh), (b_ih, gbih), (b_hh, gbhh)]
-        )
-
-    node = Tensor._node(out, parents, backward, "gru")
-    return node, node[-1]
+    return _one_state(
+        "gru", kernels.gru_forward, kernels.gru_backward, x, h0, (w_ih, w_hh, b_ih, b_hh)
+    )
 
 
 def lstm(
