@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks.suite import WORKLOADS, markdown_table, run, text_table, to_json
+from benchmarks.suite import (
+    WORKLOADS,
+    markdown_table,
+    replace_between_markers,
+    run,
+    text_table,
+    to_json,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", metavar="PATH", help="also write every timing as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="also write the table as Markdown")
+    parser.add_argument(
+        "--readme",
+        metavar="PATH",
+        help="replace the table between the benchmark markers of this README with this run's",
+    )
     args = parser.parse_args(argv)
     try:
         report = run(args.only, args.quick, log=lambda line: print(line, file=sys.stderr))
@@ -33,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(to_json(report))
     if args.markdown:
         Path(args.markdown).write_text(markdown_table(report) + "\n")
+    if args.readme:
+        readme = Path(args.readme)
+        readme.write_text(replace_between_markers(readme.read_text(), markdown_table(report)))
     return 0
 
 

@@ -247,3 +247,16 @@ def to_json(report: dict[str, Any]) -> str:
         }
 
     return json.dumps({**report, "results": [result(r) for r in report["results"]]}, indent=2)
+
+
+START_MARKER = "<!-- benchmarks:start -->"
+END_MARKER = "<!-- benchmarks:end -->"
+
+
+def replace_between_markers(text: str, table: str) -> str:
+    """``text`` with whatever stands between the benchmark markers replaced by ``table``."""
+    if START_MARKER not in text or END_MARKER not in text:
+        raise ValueError(f"the README has no {START_MARKER} ... {END_MARKER} section to replace")
+    head, rest = text.split(START_MARKER, 1)
+    _, tail = rest.split(END_MARKER, 1)
+    return f"{head}{START_MARKER}\n{table}\n{END_MARKER}{tail}"

@@ -65,3 +65,11 @@ def test_a_workload_that_disagrees_is_reported_not_timed(monkeypatch):
 def test_unknown_workloads_are_an_error():
     with pytest.raises(ValueError, match="no workload matches"):
         suite.run(only=["nonexistent"], quick=True, log=lambda line: None)
+
+
+def test_the_readme_table_is_replaced_between_its_markers():
+    text = "intro\n<!-- benchmarks:start -->\nold table\n<!-- benchmarks:end -->\noutro\n"
+    new = suite.replace_between_markers(text, "| new |")
+    assert new == "intro\n<!-- benchmarks:start -->\n| new |\n<!-- benchmarks:end -->\noutro\n"
+    with pytest.raises(ValueError, match="no <!-- benchmarks:start -->"):
+        suite.replace_between_markers("no markers", "| t |")
