@@ -77,12 +77,31 @@ class Comparison:
         return None if self.anchor is None else self.ours.median / self.anchor.median
 
 
-def _time_once(fn: Callable[[], object], inner: int) -> float:
-    gc.collect()  # the previous call's garbage is not this call's cost
-    start = time.perf_counter()
-    for _ in range(inner):
-        fn()
-    return (time.perf_counter() - start) / inner
+SETTLE = 0.15  # seconds: NumPy's BLAS threads spin ~0.1 s after a call, PyTorch's pool ~12 ms
+
+
+def settled_times(
+    fns: list[Callable[[], object]], repeats: int = 7, inner: int = 1, settle: float = SETTLE
+) -> list[Timing]:
+    """Time ``fns`` in rotation (A B, B A, ... for two): each block a pause, one untimed call,
+    then ``inner`` timed calls.
+
+    On a 2-core machine one library's idle worker threads keep spinning after its call and
+    slow whatever runs next; the pause lets them sleep, and the untimed call wakes this side's
+    own threads, so each side is timed on its own terms.
+    """
+    timings = [Timing() for _ in fns]
+    for rep in range(repeats):
+        for k in range(len(fns)):
+            i = (rep + k) % len(fns)
+            time.sleep(settle)
+            fns[i]()
+            gc.collect()  # the untimed call's garbage is not the timed calls' cost
+            start = time.perf_counter()
+            for _ in range(inner):
+                fns[i]()
+            timings[i].times.append((time.perf_counter() - start) / inner)
+    return timings
 
 
 def compare(
@@ -94,21 +113,17 @@ def compare(
     warmup: int = 1,
     inner: int = 1,
     note: str = "",
+    settle: float = SETTLE,
 ) -> Comparison:
-    """Time ``ours`` and ``anchor`` alternately (A B, B A, ...) after ``warmup`` untimed calls."""
+    """Time ``ours`` and ``anchor`` in interleaved, settled blocks after ``warmup`` calls each."""
+    fns = [ours] if anchor is None else [ours, anchor]
     for _ in range(warmup):
-        ours()
-        if anchor is not None:
-            anchor()
-    mine, theirs = Timing(), Timing()
-    for rep in range(repeats):
-        pair = [(ours, mine), (anchor, theirs)]
-        if rep % 2:  # alternate who goes first, so neither always runs on a warmer machine
-            pair.reverse()
-        for fn, timing in pair:
-            if fn is not None:
-                timing.times.append(_time_once(fn, inner))
-    return Comparison(name, mine, theirs if anchor is not None else None, anchor_name, note)
+        for fn in fns:
+            fn()
+    timings = settled_times(fns, repeats, inner, settle)
+    return Comparison(
+        name, timings[0], timings[1] if anchor is not None else None, anchor_name, note
+    )
 
 
 def _seconds(t: float) -> str:

@@ -23,13 +23,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.harness import Comparison, Timing, set_threads, table
+from benchmarks.harness import Comparison, Timing, set_threads, settled_times, table
 
 SIZES = {"steps": 50, "batch": 32, "input": 64, "hidden": 128}
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -143,24 +142,6 @@ def gemms_only(p: Problem) -> Callable[[], None]:
         da2 @ w_ih, da2.T @ x2, da2.T @ h[:-1].reshape(steps * batch, -1)
 
     return run
-
-
-def settled_times(
-    fns: list[Callable[[], object]], repeats: int = 15, inner: int = 3, settle: float = 0.15
-) -> list[Timing]:
-    """Rotate through ``fns`` (A B C, B C A, ...); each block: pause, one untimed call, then
-    ``inner`` timed calls."""
-    timings = [Timing() for _ in fns]
-    for rep in range(repeats):
-        for k in range(len(fns)):
-            i = (rep + k) % len(fns)
-            time.sleep(settle)  # let the other library's worker threads stop spinning
-            fns[i]()
-            start = time.perf_counter()
-            for _ in range(inner):
-                fns[i]()
-            timings[i].times.append((time.perf_counter() - start) / inner)
-    return timings
 
 
 def fwd_bwd(cell: str, repeats: int = 15) -> Comparison:

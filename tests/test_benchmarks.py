@@ -20,13 +20,21 @@ def _fake_report(results):
     }
 
 
-def test_compare_interleaves_and_reports_the_ratio():
+def test_compare_settles_and_interleaves_and_reports_the_ratio():
     calls = []
     result = compare(
-        "x", lambda: calls.append("a"), lambda: calls.append("b"), "anchor", repeats=4, warmup=1
+        "x",
+        lambda: calls.append("a"),
+        lambda: calls.append("b"),
+        "anchor",
+        repeats=2,
+        warmup=1,
+        inner=2,
+        settle=0,
     )
-    assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
-    assert len(result.ours.times) == len(result.anchor.times) == 4
+    # warm-up a b; then blocks of one untimed and two timed calls, alternating who goes first
+    assert calls == ["a", "b"] + ["a"] * 3 + ["b"] * 3 + ["b"] * 3 + ["a"] * 3
+    assert len(result.ours.times) == len(result.anchor.times) == 2
     assert result.ratio == result.ours.median / result.anchor.median
 
 
