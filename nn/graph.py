@@ -54,6 +54,9 @@ def step_graph(
 ) -> GraphDrawing:
     """Run forward, loss and backward on one batch and draw the step, one box per module.
 
+    The boxes are the model's direct children (its top-level modules): build the model as one
+    ``Sequential`` of its layers to get a box per layer.
+
     ``batch`` is (inputs..., target): the model gets every element but the last.
     """
     for t in _tensors(batch[:-1]):

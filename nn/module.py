@@ -16,7 +16,11 @@ from autograd import Tensor
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module owns and an optimizer updates: ``requires_grad`` is always True."""
+    """A Tensor that a Module owns and an optimizer updates; it starts with requires_grad=True.
+
+    Set ``p.requires_grad = False`` to freeze it (transfer learning): ops stop recording
+    gradients for it and optimizers skip it.
+    """
 
     __slots__ = ()
 
