@@ -21,6 +21,11 @@ from kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_k
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """(size + 2 * padding - kernel) // stride + 1; ValueError if the kernel does not fit."""
+    if kernel < 1 or stride < 1 or padding < 0:
+        raise ValueError(
+            f"conv_output_size: need kernel >= 1, stride >= 1, padding >= 0; got kernel "
+            f"{kernel}, stride {stride}, padding {padding}"
+        )
     if size + 2 * padding < kernel:
         raise ValueError(
             f"conv_output_size: kernel size {kernel} is larger than the padded input size "

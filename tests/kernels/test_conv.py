@@ -168,6 +168,8 @@ def test_output_size_of_ten_5x5_filters_with_padding_2_keeps_32x32():
 def test_conv_output_size_rejects_a_kernel_larger_than_the_padded_input():
     with pytest.raises(ValueError, match=r"kernel size 7 .* padded input size 6"):
         conv_output_size(4, 7, 1, 1)
+    with pytest.raises(ValueError, match=r"conv_output_size: need .* got kernel 3, stride 0"):
+        conv_output_size(4, 3, 0, 1)
 
 
 def test_dtypes_follow_numpy_promotion_and_views_are_accepted():
