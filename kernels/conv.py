@@ -129,11 +129,15 @@ def _backward(
     o4, t4 = -(-o // 4) * 4, -(-n_taps // 4) * 4  # the weight-gradient blocks are 4 x 4
     offs4 = np.zeros(t4, np.int64)  # extra taps read offset 0; their sums are dropped
     offs4[:n_taps] = offs
+    lead = 0
     if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
         hb, pb = h + kh - 1, wd + kw - 1
-        g_stride = _round_up(hb * pb + LANES)  # each gy plane on its grid, then slack zeros
+        # the weight gradient reads gy from (kh-1-ph, kw-1-pw) on: start the grid `lead`
+        # zeros in so that those reads are 64-byte aligned
+        lead = -((kh - 1 - ph) * pb + kw - 1 - pw) % LANES
+        g_stride = _round_up(lead + hb * pb + LANES)  # gy plane on its grid, slack zeros
         wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
-        rows = np.arange(o)[:, None] * g_stride + np.arange(kh)[None, :] * pb
+        rows = np.arange(o)[:, None] * g_stride + lead + np.arange(kh)[None, :] * pb
         offs_gx = (rows[:, :, None] + np.arange(kw)[None, None, :]).ravel()
     else:  # input grad: columns W^T gy, then col2im
         g_stride = _round_up(ho * wo)
@@ -147,7 +151,7 @@ def _backward(
     gb_parts = np.zeros((chunks, o), dtype=dtype)
     conv2d_backward_kernel(
         gy, x, wgx, offs4, offs_gx.astype(np.int64), kh, kw, sh, sw, ph, pw, src_len, pitch,
-        g_stride, splits, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
+        g_stride, lead, splits, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
     )  # fmt: skip
     return (
         gx if need_input else None,

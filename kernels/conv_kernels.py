@@ -49,8 +49,8 @@ def aligned_rows(rows: int, cols: int, like: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def to_grid(img: np.ndarray, gp: int, top: int, left: int, grid: np.ndarray) -> None:
-    """grid[r, u * gp + v] = img[r, u - top, v - left] where that exists, else 0 (all of grid).
+def to_grid(img: np.ndarray, gp: int, top: int, left: int, grid: np.ndarray, lead: int = 0) -> None:
+    """grid[r, lead + u*gp + v] = img[r, u - top, v - left] where that exists, else 0 (all of it).
 
     ``grid`` is (R', L) with R' >= R rows; everything not copied, rows past R included, is
     zeroed. A memset and one copy per image row: 5x faster here than writing the margins
@@ -58,12 +58,12 @@ def to_grid(img: np.ndarray, gp: int, top: int, left: int, grid: np.ndarray) -> 
     """
     n_rows, h, w = img.shape
     grid[:] = 0
-    gh = grid.shape[1] // gp
+    gh = (grid.shape[1] - lead) // gp
     u_lo, u_hi = max(0, top), min(gh, h + top)
     v_lo, v_hi = max(0, left), min(gp, w + left)
     for r in range(n_rows):
         for u in range(u_lo, u_hi):
-            dst = grid[r, u * gp + v_lo : u * gp + v_hi]
+            dst = grid[r, lead + u * gp + v_lo : lead + u * gp + v_hi]
             row = img[r, u - top, v_lo - left : v_hi - left]
             for v in range(v_hi - v_lo):
                 dst[v] = row[v]
@@ -205,6 +205,7 @@ def conv2d_backward_kernel(
     src_len: int,
     pitch: int,
     g_stride: int,
+    lead: int,
     splits: int,
     need_input: bool,
     need_weight: bool,
@@ -215,14 +216,19 @@ def conv2d_backward_kernel(
 ) -> None:
     """Per chunk of images: gx of each image, and the chunk's partial sums of gw and gb.
 
-    One buffer per image holds gy on a grid (rows of ``g_stride``, zero elsewhere) and serves
-    both gradients. Stride 1: gy padded by (kh-1-ph, kw-1-pw) with pitch W + kw - 1, for the
-    input gradient with the flipped kernel ``wgx`` (C, O*kh*kw); the weight gradient reads it
-    in place when that pitch equals the source's (``2 * pw == kw - 1``), else from a copy on
-    the source's pitch. Other strides: gy rows as they are, for the columns W^T gy (``wgx`` =
-    W^T, (C*kh*kw, O)) and the weight gradient alike. ``offs`` is padded to a multiple of 4
-    taps, ``gw_parts`` (chunks, O4, T4) to multiples of 4; one chunk per ``gb_parts`` row.
-    With fewer images than threads, each image's channel blocks are split ``splits`` ways.
+    One buffer per image holds gy on a grid (rows of ``g_stride``, starting ``lead`` zeros
+    in, zero elsewhere) and serves both gradients.
+
+    - Stride 1: gy padded by (kh-1-ph, kw-1-pw) with pitch W + kw - 1, for the input
+      gradient with the flipped kernel ``wgx`` (C, O*kh*kw). The weight gradient reads the
+      same buffer when that pitch equals the source's (``2 * pw == kw - 1``), else a copy of
+      gy on the source's pitch.
+    - Other strides: gy's rows as they are, for the columns W^T gy (``wgx`` = W^T, shape
+      (C*kh*kw, O)) and for the weight gradient alike.
+
+    ``offs`` is padded to a multiple of 4 taps and ``gw_parts`` (chunks, O4, T4) to multiples
+    of 4; there is one chunk per ``gb_parts`` row. With fewer images than threads, each
+    image's channel blocks are split ``splits`` ways.
     """
     n_img, n_out, ho, wo = gy.shape
     h, w = x.shape[2], x.shape[3]
@@ -235,7 +241,7 @@ def conv2d_backward_kernel(
         top, left = kh - 1 - ph, kw - 1 - pw
         n_qx = round_up((h - 1) * pb + w)
         shared = pb == pitch and top >= 0 and left >= 0
-        g_base = top * pb + left if shared else 0
+        g_base = lead + top * pb + left if shared else 0
     else:
         pb, top, left, n_qx, shared, g_base = wo, 0, 0, round_up(ho * wo), True, 0
     for task in prange(n_chunks * splits):  # splits > 1 only when images are fewer than threads
@@ -252,7 +258,7 @@ def conv2d_backward_kernel(
                     gb_parts[chunk, o] += total(planes[o])
             if not (need_weight or need_input):
                 continue
-            to_grid(gy[n], pb, top, left, gbuf)
+            to_grid(gy[n], pb, top, left, gbuf, lead)
             if need_weight:  # this part's blocks of 4 output channels
                 fill_source(x[n], kh, kw, sh, sw, ph, pw, src)
                 g, g_row, start = flat, gbuf.shape[1], g_base
