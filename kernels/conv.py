@@ -59,17 +59,23 @@ def _round_up(n: int) -> int:
     return -(-n // LANES) * LANES
 
 
+def _grid_pitch(w: int, kw: int, pw: int) -> int:
+    """Row pitch of a stride-1 grid: rows share their pw zeros unless pw > kw - 1."""
+    return w + pw if pw <= kw - 1 else w + 2 * pw
+
+
 def _taps(
     c: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int], padding: tuple[int, int],
     ho: int, wo: int,
 ) -> tuple[np.ndarray, int, int]:  # fmt: skip
     """Tap offsets, source length and output pitch of the layout ``fill_source`` builds."""
     (sh, sw), (ph, pw) = stride, padding
-    if sh == 1 and sw == 1:  # the padded image: tap (c, i, j) starts at (c*Hp + i)*Wp + j
-        hp, wp = h + 2 * ph, w + 2 * pw
+    if sh == 1 and sw == 1:  # the padded image: tap (c, i, j) starts at (c*Hp + i)*P + j
+        hp, pitch = h + 2 * ph, _grid_pitch(w, kw, pw)
         rows = np.arange(c)[:, None] * hp + np.arange(kh)[None, :]
-        offs = (rows[:, :, None] * wp + np.arange(kw)[None, None, :]).ravel()
-        return offs.astype(np.int64), c * hp * wp, wp
+        offs = (rows[:, :, None] * pitch + np.arange(kw)[None, None, :]).ravel()
+        # the last row's right padding reads pw past the grid
+        return offs.astype(np.int64), c * hp * pitch + pw, pitch
     n_pix = ho * wo  # im2col: tap t is row t of the (C*kh*kw, Ho*Wo) columns
     return np.arange(c * kh * kw, dtype=np.int64) * n_pix, c * kh * kw * n_pix, wo
 
@@ -129,13 +135,16 @@ def _backward(
     o4, t4 = -(-o // 4) * 4, -(-n_taps // 4) * 4  # the weight-gradient blocks are 4 x 4
     offs4 = np.zeros(t4, np.int64)  # extra taps read offset 0; their sums are dropped
     offs4[:n_taps] = offs
-    lead = 0
+    lead, pb = 0, wo
     if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
-        hb, pb = h + kh - 1, wd + kw - 1
+        # gy padded by kw-1-pw a side: shared between rows as in the source (same pitch),
+        # unless the padding is wider than the kernel (then gy is cropped instead)
+        left = kw - 1 - pw
+        hb, pb = h + kh - 1, (wd + pw if left >= 0 else wd + kw - 1)
         # the weight gradient reads gy from (kh-1-ph, kw-1-pw) on: start the grid `lead`
         # zeros in so that those reads are 64-byte aligned
-        lead = -((kh - 1 - ph) * pb + kw - 1 - pw) % LANES
-        g_stride = _round_up(lead + hb * pb + LANES)  # gy plane on its grid, slack zeros
+        lead = -((kh - 1 - ph) * pb + left) % LANES
+        g_stride = _round_up(lead + hb * pb + max(left, 0) + LANES)  # then slack zeros
         wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
         rows = np.arange(o)[:, None] * g_stride + lead + np.arange(kh)[None, :] * pb
         offs_gx = (rows[:, :, None] + np.arange(kw)[None, None, :]).ravel()
@@ -151,7 +160,7 @@ def _backward(
     gb_parts = np.zeros((chunks, o), dtype=dtype)
     conv2d_backward_kernel(
         gy, x, wgx, offs4, offs_gx.astype(np.int64), kh, kw, sh, sw, ph, pw, src_len, pitch,
-        g_stride, lead, splits, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
+        pb, g_stride, lead, splits, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
     )  # fmt: skip
     return (
         gx if need_input else None,

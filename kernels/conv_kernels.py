@@ -2,9 +2,12 @@
 
 Two source layouts, chosen by the wrapper in ``conv.py``:
 
-- stride 1: the zero-padded image itself, (C, Hp, Wp) flattened. Output pixel (oh, ow) sits at
-  q = oh * Wp + ow and tap (c, i, j) at offset (c * Hp + i) * Wp + j, so every tap is one
-  contiguous slice. The Wp - Wo columns past each output row are computed and dropped.
+- stride 1: the zero-padded image itself, (C, Hp, P) flattened. Output pixel (oh, ow) sits at
+  q = oh * P + ow and tap (c, i, j) at offset (c * Hp + i) * P + j, so every tap is one
+  contiguous slice. The P - Wo columns past each output row are computed and dropped. Rows
+  share their zero padding: a row is pw zeros then W values (P = W + pw), the zeros serving
+  as this row's left padding and the previous row's right padding (P = W + 2pw when the
+  padding is wider than the kernel).
 - any other stride: the image's im2col matrix (C*kh*kw, Ho*Wo) flattened; tap t is row t.
 
 The input gradient is the same sum over a grid of the upstream gradient: for stride 1, gy
@@ -82,14 +85,15 @@ def from_grid(acc_row: np.ndarray, pitch: int, bias: float, out: np.ndarray) -> 
 
 @njit(cache=True)
 def fill_source(
-    xn: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, src: np.ndarray
-) -> None:
+    xn: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, pitch: int,
+    src: np.ndarray
+) -> None:  # fmt: skip
     """Write one image (C, H, W) into ``src`` in the layout its stride calls for (see above)."""
     n_ch, h, w = xn.shape
     if sh == 1 and sw == 1:
-        hp, wp = h + 2 * ph, w + 2 * pw
-        src[n_ch * hp * wp :] = 0  # the slack
-        to_grid(xn, wp, ph, pw, src[: n_ch * hp * wp].reshape(n_ch, hp * wp))
+        hp = h + 2 * ph
+        src[n_ch * hp * pitch :] = 0  # the slack
+        to_grid(xn, pitch, ph, pw, src[: n_ch * hp * pitch].reshape(n_ch, hp * pitch))
         return
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
@@ -159,7 +163,7 @@ def conv2d_forward_kernel(
     for task in prange(n_img * splits):  # splits > 1 only for small batches
         n = task // splits
         src = np.empty(src_len + LANES, dtype=x.dtype)
-        fill_source(x[n], kh, kw, sh, sw, ph, pw, src)
+        fill_source(x[n], kh, kw, sh, sw, ph, pw, pitch, src)
         acc = aligned_rows(8, n_q, x)
         for blk in range(task % splits, n_blocks, splits):
             r0 = blk * 8
@@ -204,6 +208,7 @@ def conv2d_backward_kernel(
     pw: int,
     src_len: int,
     pitch: int,
+    pb: int,
     g_stride: int,
     lead: int,
     splits: int,
@@ -219,10 +224,10 @@ def conv2d_backward_kernel(
     One buffer per image holds gy on a grid (rows of ``g_stride``, starting ``lead`` zeros
     in, zero elsewhere) and serves both gradients.
 
-    - Stride 1: gy padded by (kh-1-ph, kw-1-pw) with pitch W + kw - 1, for the input
-      gradient with the flipped kernel ``wgx`` (C, O*kh*kw). The weight gradient reads the
-      same buffer when that pitch equals the source's (``2 * pw == kw - 1``), else a copy of
-      gy on the source's pitch.
+    - Stride 1: gy padded by (kh-1-ph, kw-1-pw) with pitch ``pb``, for the input gradient
+      with the flipped kernel ``wgx`` (C, O*kh*kw). The weight gradient reads the same
+      buffer when ``pb`` equals the source's pitch (padding at most kernel - 1), else a copy
+      of gy on the source's pitch.
     - Other strides: gy's rows as they are, for the columns W^T gy (``wgx`` = W^T, shape
       (C*kh*kw, O)) and for the weight gradient alike.
 
@@ -237,13 +242,12 @@ def conv2d_backward_kernel(
     stride1 = sh == 1 and sw == 1
     n_q = round_up((ho - 1) * pitch + wo)  # weight gradient: the source's output grid
     if stride1:
-        pb = w + kw - 1  # input gradient: gy padded so a full correlation gives gx
         top, left = kh - 1 - ph, kw - 1 - pw
         n_qx = round_up((h - 1) * pb + w)
         shared = pb == pitch and top >= 0 and left >= 0
         g_base = lead + top * pb + left if shared else 0
     else:
-        pb, top, left, n_qx, shared, g_base = wo, 0, 0, round_up(ho * wo), True, 0
+        top, left, n_qx, shared, g_base = 0, 0, round_up(ho * wo), True, 0
     for task in prange(n_chunks * splits):  # splits > 1 only when images are fewer than threads
         chunk, part = task // splits, task % splits
         src = np.empty(src_len + LANES if need_weight else 0, dtype=x.dtype)
@@ -260,7 +264,7 @@ def conv2d_backward_kernel(
                 continue
             to_grid(gy[n], pb, top, left, gbuf, lead)
             if need_weight:  # this part's blocks of 4 output channels
-                fill_source(x[n], kh, kw, sh, sw, ph, pw, src)
+                fill_source(x[n], kh, kw, sh, sw, ph, pw, pitch, src)
                 g, g_row, start = flat, gbuf.shape[1], g_base
                 if not shared:  # gy again, on the source's pitch (junk columns 0)
                     to_grid(gy[n], pitch, 0, 0, g1)
