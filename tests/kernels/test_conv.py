@@ -26,7 +26,7 @@ from kernels.reference import (
 
 # (x shape, w shape, stride, padding): batch 1, one channel, non-square, strides 2 and 3,
 # padding wider than the kernel or equal to kernel - 1, kernel = input, row counts that are
-# not multiples of 8
+# not multiples of 8, batches of small images that are stacked (the last stack partial)
 CONV2D_CASES = [
     ((1, 1, 5, 5), (1, 1, 3, 3), (1, 1), (0, 0)),
     ((2, 3, 7, 9), (4, 3, 3, 2), (1, 1), (1, 0)),
@@ -42,6 +42,8 @@ CONV2D_CASES = [
     ((5, 1, 8, 8), (8, 1, 5, 5), (1, 1), (0, 0)),
     ((2, 3, 7, 6), (4, 3, 3, 3), (1, 1), (2, 2)),
     ((2, 4, 9, 10), (6, 4, 5, 5), (1, 1), (2, 1)),
+    ((7, 3, 5, 6), (5, 3, 3, 3), (1, 1), (1, 1)),
+    ((9, 2, 6, 7), (4, 2, 3, 3), (2, 2), (1, 1)),
 ]
 CONV2D_IDS = [f"x{x}-w{w}-s{s}-p{p}" for x, w, s, p in CONV2D_CASES]
 
