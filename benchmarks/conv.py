@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     import numba
 
     repeats = 5 if args.quick else 21
+    load_before = os.getloadavg()[0]
     targets = [  # each workload with the ratio to PyTorch it must stay under
         (conv2d_many_channels(repeats), 1.0),
         (conv2d_few_channels(repeats), 1.5),
@@ -249,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         f"torch {torch.get_num_threads()}; NumPy sgemm 2048²: {limit:.0f} GFLOP/s"
     )
     print(table(results))
+    print(
+        f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after: well "
+        "above 0 means other jobs shared the cores, and both sides' times suffer"
+    )
     for c, target in targets:
         status = "met" if c.ratio is not None and c.ratio <= target else "MISSED"
         ratio = "n/a" if c.ratio is None else f"{c.ratio:.2f}"

@@ -21,6 +21,11 @@ from kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_k
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """(size + 2 * padding - kernel) // stride + 1; ValueError if the kernel does not fit."""
+    if kernel < 1 or stride < 1 or padding < 0:
+        raise ValueError(
+            f"conv_output_size: need kernel >= 1, stride >= 1, padding >= 0; got kernel "
+            f"{kernel}, stride {stride}, padding {padding}"
+        )
     if size + 2 * padding < kernel:
         raise ValueError(
             f"conv_output_size: kernel size {kernel} is larger than the padded input size "
@@ -50,23 +55,29 @@ def _check_conv2d(
     return (sh, sw), (ph, pw), (ho, wo)
 
 
-def _round_up(n: int) -> int:
-    return -(-n // LANES) * LANES
+def _grid_pitch(w: int, kw: int, pw: int) -> int:
+    """Row pitch of a stride-1 grid: rows share their pw zeros unless pw > kw - 1."""
+    return w + pw if pw <= kw - 1 else w + 2 * pw
 
 
-def _taps(
-    c: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int], padding: tuple[int, int],
-    ho: int, wo: int,
-) -> tuple[np.ndarray, int, int]:  # fmt: skip
-    """Tap offsets, source length and output pitch of the layout ``fill_source`` builds."""
+def _layout(
+    n: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int],
+    padding: tuple[int, int], ho: int, wo: int, itemsize: int,
+) -> tuple[int, int, int]:  # fmt: skip
+    """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack."""
     (sh, sw), (ph, pw) = stride, padding
-    if sh == 1 and sw == 1:  # the padded image: tap (c, i, j) starts at (c*Hp + i)*Wp + j
-        hp, wp = h + 2 * ph, w + 2 * pw
-        rows = np.arange(c)[:, None] * hp + np.arange(kh)[None, :]
-        offs = (rows[:, :, None] * wp + np.arange(kw)[None, None, :]).ravel()
-        return offs.astype(np.int64), c * hp * wp, wp
-    n_pix = ho * wo  # im2col: tap t is row t of the (C*kh*kw, Ho*Wo) columns
-    return np.arange(c * kh * kw, dtype=np.int64) * n_pix, c * kh * kw * n_pix, wo
+    if sh == 1 and sw == 1:
+        pitch = _grid_pitch(w, kw, pw)
+        if ph > kh - 1:  # images cannot share padding rows: one image per stack
+            return pitch, h + 2 * ph, 1
+        vp, per_image = h + ph, (h + ph) * pitch
+    else:
+        pitch, vp, per_image = wo, 0, ho * wo
+    # stack small images until a tap pass covers ~1024 float32 positions (8 accumulator
+    # rows of 32 KiB stay in L1), keeping at least one stack per thread
+    threads = numba.get_num_threads()
+    stack = min(max(1, 4096 // itemsize // per_image), -(-n // threads))
+    return pitch, vp, max(1, stack)
 
 
 def _forward(
@@ -79,7 +90,7 @@ def _forward(
 ) -> np.ndarray:
     x, w = as_array(x), as_array(w)
     (sh, sw), (ph, pw), (ho, wo) = _check_conv2d(fn, x, w, stride, padding)
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     o, _, kh, kw = w.shape
     if b is not None:
         b = as_array(b)
@@ -88,12 +99,12 @@ def _forward(
     dtype = float_dtype(fn, x, w) if b is None else float_dtype(fn, x, w, b)
     x, wm = canonical(x, dtype), canonical(w, dtype).reshape(o, -1)
     b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
-    offs, src_len, pitch = _taps(c, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo)
-    # few images: also split each image's output channels (in blocks of 8) over the threads
-    threads = numba.get_num_threads()
-    splits = 1 if n >= 2 * threads else max(1, min(-(-o // 8), -(-2 * threads // n)))
+    pitch, vp, stack = _layout(n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize)
+    # few stacks: also split each stack's output channels (in blocks of 8) over the threads
+    n_stacks, threads = -(-n // stack), numba.get_num_threads()
+    splits = 1 if n_stacks >= 2 * threads else max(1, min(-(-o // 8), -(-2 * threads // n_stacks)))
     y = np.empty((n, o, ho, wo), dtype=dtype)
-    conv2d_forward_kernel(x, wm, b, offs, kh, kw, sh, sw, ph, pw, src_len, pitch, splits, y)
+    conv2d_forward_kernel(x, wm, b, kh, kw, sh, sw, ph, pw, pitch, vp, stack, splits, y)
     return y
 
 
@@ -119,30 +130,30 @@ def _backward(
         )
     dtype = float_dtype(fn, gy, x, w)
     gy, x, w = canonical(gy, dtype), canonical(x, dtype), canonical(w, dtype)
-    offs, src_len, pitch = _taps(c, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo)
+    pitch, vp, stack = _layout(n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize)
+    lead, pb = 0, wo
+    if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
+        # gy padded by kw-1-pw a side: rows share it as in the source (same pitch), unless
+        # the padding is wider than the kernel (then gy is cropped instead)
+        left = kw - 1 - pw
+        pb = wd + pw if left >= 0 else wd + kw - 1
+        # the weight gradient reads gy from (kh-1-ph, kw-1-pw) on: start the grid `lead`
+        # zeros in so that those reads are 64-byte aligned
+        lead = -((kh - 1 - ph) * pb + left) % LANES
+        wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
+    else:  # input grad: columns W^T gy, then col2im
+        wgx = np.ascontiguousarray(w.reshape(o, -1).T)
+    n_stacks, threads = -(-n // stack), numba.get_num_threads()
+    chunks = max(1, min(n_stacks, threads))  # one chunk of stacks per thread
+    splits = 1 if n_stacks >= threads else -(-threads // n_stacks)
     n_taps = c * kh * kw
     o4, t4 = -(-o // 4) * 4, -(-n_taps // 4) * 4  # the weight-gradient blocks are 4 x 4
-    offs4 = np.zeros(t4, np.int64)  # extra taps read offset 0; their sums are dropped
-    offs4[:n_taps] = offs
-    if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
-        hb, pb = h + kh - 1, wd + kw - 1
-        g_stride = _round_up(hb * pb + LANES)  # each gy plane on its grid, then slack zeros
-        wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
-        rows = np.arange(o)[:, None] * g_stride + np.arange(kh)[None, :] * pb
-        offs_gx = (rows[:, :, None] + np.arange(kw)[None, None, :]).ravel()
-    else:  # input grad: columns W^T gy, then col2im
-        g_stride = _round_up(ho * wo)
-        wgx = np.ascontiguousarray(w.reshape(o, -1).T)
-        offs_gx = np.arange(o) * g_stride
-    threads = numba.get_num_threads()
-    chunks = max(1, min(n, threads))  # one chunk of images per thread
-    splits = 1 if n >= threads else -(-threads // n)
     gx = np.empty((n, c, h, wd) if need_input else (0, 0, 0, 0), dtype=dtype)
     gw_parts = np.zeros((chunks, o4, t4), dtype=dtype)
     gb_parts = np.zeros((chunks, o), dtype=dtype)
     conv2d_backward_kernel(
-        gy, x, wgx, offs4, offs_gx.astype(np.int64), kh, kw, sh, sw, ph, pw, src_len, pitch,
-        g_stride, splits, need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
+        gy, x, wgx, kh, kw, sh, sw, ph, pw, pitch, vp, pb, lead, stack, splits,
+        need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
     )  # fmt: skip
     return (
         gx if need_input else None,

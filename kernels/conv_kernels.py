@@ -1,21 +1,28 @@
-"""Parallel conv2d drivers: per image, lay the data out on a flat grid, then sum taps over it.
+"""Parallel conv2d drivers: lay a stack of images out on a flat grid, then sum taps over it.
 
-Two source layouts, chosen by the wrapper in ``conv.py``:
+The wrapper in ``conv.py`` picks the layout and how many images go into one stack:
 
-- stride 1: the zero-padded image itself, (C, Hp, Wp) flattened. Output pixel (oh, ow) sits at
-  q = oh * Wp + ow and tap (c, i, j) at offset (c * Hp + i) * Wp + j, so every tap is one
-  contiguous slice. The Wp - Wo columns past each output row are computed and dropped.
-- any other stride: the image's im2col matrix (C*kh*kw, Ho*Wo) flattened; tap t is row t.
+- stride 1: the zero-padded images themselves. Channel plane c holds the stack's images one
+  below the other, ``vp`` rows apart, each row ``pitch`` wide. Output pixel (oh, ow) of
+  stacked image k sits at q = (k * vp + oh) * pitch + ow and tap (c, i, j) at offset
+  (c * Hs + i) * pitch + j (Hs: the rows of a plane), so every tap is one contiguous slice
+  over the whole stack. Padding is shared where it can be: a row is pw zeros then W values
+  (the zeros are also the previous row's right padding) and an image's ph zero rows are also
+  the previous image's bottom padding, as long as the padding is at most kernel - 1. The grid
+  positions between valid outputs are computed and dropped.
+- any other stride: the stack's im2col matrix; row t (tap (c, i, j)) holds that tap's input
+  for every output pixel of every image of the stack, one image after the other.
 
-The input gradient is the same sum over a grid of the upstream gradient: for stride 1, gy
-zero-padded by k - 1 - p and the flipped kernel; otherwise the columns W^T gy, scatter-added
-back to the image (col2im). The weight gradient is the adjoint: a dot product of gy with each
-tap of the source.
+Stacking small images makes the tap loops long enough to run at full speed (a pass over 64
+positions ran at 90 GFLOP/s here, over 512-1024 at ~200). The input gradient is the same
+sum over a grid of the upstream gradient: for stride 1, gy zero-padded by k - 1 - p with the
+flipped kernel; otherwise the columns W^T gy, scatter-added back to the images (col2im). The
+weight gradient is the adjoint: a dot product of gy with each tap of the source.
 
 Loops run over ``n_q`` rounded up to LANES, so the vector loops have no scalar remainder; the
-buffers carry LANES zeros of slack for it and the extra outputs are dropped. Work is split over
-images (``prange``), each worker keeping its buffers in its own cache; the weight and bias
-gradients are summed per chunk of images and the chunks added by the caller.
+buffers carry zeros of slack for it and the extra outputs are dropped. Stacks are split over
+the threads (``prange``); the weight and bias gradients are summed per chunk of stacks and the
+chunks added by the caller.
 """
 
 from __future__ import annotations
@@ -49,29 +56,30 @@ def aligned_rows(rows: int, cols: int, like: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def to_grid(img: np.ndarray, gp: int, top: int, left: int, grid: np.ndarray) -> None:
-    """grid[r, u * gp + v] = img[r, u - top, v - left] where that exists, else 0 (all of grid).
+def place(
+    img: np.ndarray, gp: int, top: int, left: int, grid: np.ndarray, lead: int
+) -> None:  # fmt: skip
+    """grid[r, lead + (u + top) * gp + v + left] = img[r, u, v], cropped to the grid's rows.
 
-    ``grid`` is (R', L) with R' >= R rows; everything not copied, rows past R included, is
-    zeroed. A memset and one copy per image row: 5x faster here than writing the margins
-    element by element (short loops of runtime length vectorise badly).
+    Writes the values only: zero ``grid`` first. One vectorised copy per image row (copying
+    element by element with the margins was 5x slower here: short loops of runtime length).
     """
     n_rows, h, w = img.shape
-    grid[:] = 0
-    gh = grid.shape[1] // gp
-    u_lo, u_hi = max(0, top), min(gh, h + top)
-    v_lo, v_hi = max(0, left), min(gp, w + left)
+    gh = (grid.shape[1] - lead) // gp
+    u_lo, u_hi = max(0, -top), min(h, gh - top)
+    v_lo, v_hi = max(0, -left), min(w, gp - left)
     for r in range(n_rows):
         for u in range(u_lo, u_hi):
-            dst = grid[r, u * gp + v_lo : u * gp + v_hi]
-            row = img[r, u - top, v_lo - left : v_hi - left]
+            start = lead + (u + top) * gp + left
+            dst = grid[r, start + v_lo : start + v_hi]
+            row = img[r, u, v_lo:v_hi]
             for v in range(v_hi - v_lo):
                 dst[v] = row[v]
 
 
 @njit(cache=True)
 def from_grid(acc_row: np.ndarray, pitch: int, bias: float, out: np.ndarray) -> None:
-    """out[i, j] = acc_row[i * pitch + j] + bias: drop the junk columns of a grid row."""
+    """out[i, j] = acc_row[i * pitch + j] + bias: the valid outputs of one image's grid."""
     h, w = out.shape
     for i in range(h):
         src = acc_row[i * pitch : i * pitch + w]
@@ -81,32 +89,61 @@ def from_grid(acc_row: np.ndarray, pitch: int, bias: float, out: np.ndarray) -> 
 
 
 @njit(cache=True)
-def fill_source(
-    xn: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, src: np.ndarray
-) -> None:
-    """Write one image (C, H, W) into ``src`` in the layout its stride calls for (see above)."""
-    n_ch, h, w = xn.shape
+def stack_layout(
+    n_ch: int, h: int, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, ho: int,
+    wo: int, pitch: int, vp: int, nb: int, n_offs: int,
+) -> tuple[np.ndarray, int, int, int, int]:  # fmt: skip
+    """For a stack of nb images: (tap offsets, zero padded to n_offs; source length;
+    positions per tap pass; distance between the images' outputs; output row pitch)."""
+    offs = np.zeros(n_offs, np.int64)  # extra taps read offset 0; their sums are dropped
     if sh == 1 and sw == 1:
-        hp, wp = h + 2 * ph, w + 2 * pw
-        src[n_ch * hp * wp :] = 0  # the slack
-        to_grid(xn, wp, ph, pw, src[: n_ch * hp * wp].reshape(n_ch, hp * wp))
+        hs = (nb - 1) * vp + h + 2 * ph
+        for c in range(n_ch):
+            for i in range(kh):
+                for j in range(kw):
+                    offs[(c * kh + i) * kw + j] = (c * hs + i) * pitch + j
+        n_q = round_up(((nb - 1) * vp + ho - 1) * pitch + wo)
+        # the last row's right padding reaches pw past the grid, then n_q's rounding
+        return offs, n_ch * hs * pitch + pw + LANES, n_q, vp * pitch, pitch
+    n_pix = ho * wo
+    row_len = round_up(nb * n_pix)
+    for t in range(n_ch * kh * kw):
+        offs[t] = t * row_len
+    return offs, n_ch * kh * kw * row_len + LANES, row_len, n_pix, wo
+
+
+@njit(cache=True)
+def fill_source(
+    x: np.ndarray, n0: int, nb: int, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int,
+    pitch: int, vp: int, src: np.ndarray,
+) -> None:  # fmt: skip
+    """Images n0 .. n0 + nb - 1 of x into ``src``, laid out as their stride calls for."""
+    n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
+    src[:] = 0
+    if sh == 1 and sw == 1:
+        hs = (nb - 1) * vp + h + 2 * ph
+        grid = src[: n_ch * hs * pitch].reshape(n_ch, hs * pitch)
+        for k in range(nb):
+            place(x[n0 + k], pitch, k * vp + ph, pw, grid, 0)
         return
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
     n_pix = ho * wo
-    src[:] = 0
+    row_len = round_up(nb * n_pix)
     for c in range(n_ch):
         for i in range(kh):
             for j in range(kw):
-                row = src[((c * kh + i) * kw + j) * n_pix :]
+                row = src[((c * kh + i) * kw + j) * row_len :]
                 ow_lo = max(0, (pw - j + sw - 1) // sw)  # the columns that fall inside x
                 ow_hi = min(wo, (w - 1 + pw - j) // sw + 1)
-                for oh in range(ho):
-                    ih = oh * sh + i - ph
-                    if 0 <= ih < h:
-                        line = xn[c, ih]
-                        for ow in range(ow_lo, ow_hi):
-                            row[oh * wo + ow] = line[ow * sw + j - pw]
+                for k in range(nb):
+                    plane = x[n0 + k, c]
+                    for oh in range(ho):
+                        ih = oh * sh + i - ph
+                        if 0 <= ih < h:
+                            line, base = plane[ih], k * n_pix + oh * wo
+                            for ow in range(ow_lo, ow_hi):
+                                row[base + ow] = line[ow * sw + j - pw]
 
 
 @njit(cache=True, fastmath=FMA_REASSOC)
@@ -138,42 +175,48 @@ def conv2d_forward_kernel(
     x: np.ndarray,
     wm: np.ndarray,
     b: np.ndarray,
-    offs: np.ndarray,
     kh: int,
     kw: int,
     sh: int,
     sw: int,
     ph: int,
     pw: int,
-    src_len: int,
     pitch: int,
+    vp: int,
+    stack: int,
     splits: int,
     y: np.ndarray,
 ) -> None:
-    """y[n, o] = b[o] + sum_t wm[o, t] * tap t of image n; (image, block of rows) per task."""
-    n_img = x.shape[0]
-    n_out = wm.shape[0]
-    ho = y.shape[2]
-    n_q = round_up((ho - 1) * pitch + y.shape[3])
+    """y[n, o] = b[o] + sum_t wm[o, t] * tap t of image n; (stack, block of rows) per task."""
+    n_img, n_ch, h = x.shape[0], x.shape[1], x.shape[2]
+    n_out, n_taps = wm.shape
+    ho, wo = y.shape[2], y.shape[3]
+    n_stacks = (n_img + stack - 1) // stack
     n_blocks = (n_out + 7) // 8
-    for task in prange(n_img * splits):  # splits > 1 only for small batches
-        n = task // splits
-        src = np.empty(src_len + LANES, dtype=x.dtype)
-        fill_source(x[n], kh, kw, sh, sw, ph, pw, src)
+    for task in prange(n_stacks * splits):  # splits > 1 only when stacks are few
+        n0, part = task // splits * stack, task % splits
+        nb = min(stack, n_img - n0)
+        offs, src_len, n_q, step, out_pitch = stack_layout(
+            n_ch, h, kh, kw, sh, sw, ph, pw, ho, wo, pitch, vp, nb, n_taps
+        )
+        src = np.empty(src_len, dtype=x.dtype)
+        fill_source(x, n0, nb, kh, kw, sh, sw, ph, pw, pitch, vp, src)
         acc = aligned_rows(8, n_q, x)
-        for blk in range(task % splits, n_blocks, splits):
+        for blk in range(part, n_blocks, splits):
             r0 = blk * 8
             rows = accumulate_rows(src, offs, wm, r0, n_q, acc)
-            for r in range(rows):  # drop the junk columns and add the bias on the way out
-                from_grid(acc[r], pitch, b[r0 + r], y[n, r0 + r])
+            for r in range(rows):  # drop the junk positions and add the bias on the way out
+                for k in range(nb):
+                    from_grid(acc[r, k * step :], out_pitch, b[r0 + r], y[n0 + k, r0 + r])
 
 
 @njit(cache=True)
 def _col2im_rows(
-    acc: np.ndarray, r0: int, rows: int, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int,
-    ho: int, wo: int, gxn: np.ndarray
+    acc: np.ndarray, base: int, r0: int, rows: int, kh: int, kw: int, sh: int, sw: int,
+    ph: int, pw: int, ho: int, wo: int, gxn: np.ndarray
 ) -> None:  # fmt: skip
-    """Scatter-add column rows r0.. (each an (Ho, Wo) map of tap (c, i, j)) into gx (C, H, W)."""
+    """Scatter-add column rows r0.. (from ``base``, an (Ho, Wo) map of tap (c, i, j) each)
+    into one image's gx (C, H, W)."""
     h, w = gxn.shape[1], gxn.shape[2]
     for r in range(rows):
         c, ij = divmod(r0 + r, kh * kw)
@@ -184,7 +227,7 @@ def _col2im_rows(
             ih = oh * sh + i - ph
             if 0 <= ih < h:
                 line = gxn[c, ih]
-                col = acc[r, oh * wo : (oh + 1) * wo]
+                col = acc[r, base + oh * wo : base + (oh + 1) * wo]
                 for ow in range(ow_lo, ow_hi):
                     line[ow * sw + j - pw] += col[ow]
 
@@ -194,17 +237,17 @@ def conv2d_backward_kernel(
     gy: np.ndarray,
     x: np.ndarray,
     wgx: np.ndarray,
-    offs: np.ndarray,
-    offs_gx: np.ndarray,
     kh: int,
     kw: int,
     sh: int,
     sw: int,
     ph: int,
     pw: int,
-    src_len: int,
     pitch: int,
-    g_stride: int,
+    vp: int,
+    pb: int,
+    lead: int,
+    stack: int,
     splits: int,
     need_input: bool,
     need_weight: bool,
@@ -213,51 +256,81 @@ def conv2d_backward_kernel(
     gw_parts: np.ndarray,
     gb_parts: np.ndarray,
 ) -> None:
-    """Per chunk of images: gx of each image, and the chunk's partial sums of gw and gb.
+    """Per chunk of stacks: gx of each image, and the chunk's partial sums of gw and gb.
 
-    One buffer per image holds gy on a grid (rows of ``g_stride``, zero elsewhere) and serves
-    both gradients. Stride 1: gy padded by (kh-1-ph, kw-1-pw) with pitch W + kw - 1, for the
-    input gradient with the flipped kernel ``wgx`` (C, O*kh*kw); the weight gradient reads it
-    in place when that pitch equals the source's (``2 * pw == kw - 1``), else from a copy on
-    the source's pitch. Other strides: gy rows as they are, for the columns W^T gy (``wgx`` =
-    W^T, (C*kh*kw, O)) and the weight gradient alike. ``offs`` is padded to a multiple of 4
-    taps, ``gw_parts`` (chunks, O4, T4) to multiples of 4; one chunk per ``gb_parts`` row.
-    With fewer images than threads, each image's channel blocks are split ``splits`` ways.
+    One buffer per stack holds gy on a grid (rows ``lead`` zeros in, zero elsewhere) and
+    serves both gradients.
+
+    - Stride 1: gy padded by (kh-1-ph, kw-1-pw), images ``vp`` rows apart, rows ``pb``
+      wide, for the input gradient with the flipped kernel ``wgx`` (C, O*kh*kw). The weight
+      gradient reads the same buffer when ``pb`` equals the source's pitch (padding at most
+      kernel - 1), else a copy of gy on the source's grid.
+    - Other strides: gy's rows as they are, for the columns W^T gy (``wgx`` = W^T, shape
+      (C*kh*kw, O)) and for the weight gradient alike.
+
+    ``gw_parts`` (chunks, O4, T4) is padded to multiples of 4 rows and taps; there is one
+    chunk per ``gb_parts`` row. With fewer stacks than threads, each stack's channel blocks
+    are split ``splits`` ways.
     """
     n_img, n_out, ho, wo = gy.shape
-    h, w = x.shape[2], x.shape[3]
+    n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
     n_chunks = gb_parts.shape[0]
     o4, t4 = gw_parts.shape[1], gw_parts.shape[2]
     stride1 = sh == 1 and sw == 1
-    n_q = round_up((ho - 1) * pitch + wo)  # weight gradient: the source's output grid
-    if stride1:
-        pb = w + kw - 1  # input gradient: gy padded so a full correlation gives gx
-        top, left = kh - 1 - ph, kw - 1 - pw
-        n_qx = round_up((h - 1) * pb + w)
-        shared = pb == pitch and top >= 0 and left >= 0
-        g_base = top * pb + left if shared else 0
+    n_pix = ho * wo
+    top, left = (kh - 1 - ph, kw - 1 - pw) if stride1 else (0, 0)
+    shared = not stride1 or (pb == pitch and top >= 0 and left >= 0)
+    if stride1:  # rows of the gy buffer, long enough for a full stack
+        g_stride = round_up(lead + ((stack - 1) * vp + h + kh - 1) * pb + max(left, 0) + LANES)
+        g_base, step_x = lead + top * pb + left if shared else 0, vp * pb
+        offs_gx = np.empty(n_out * kh * kw, np.int64)
+        for o in range(n_out):
+            for i in range(kh):
+                for j in range(kw):
+                    offs_gx[(o * kh + i) * kw + j] = o * g_stride + lead + i * pb + j
     else:
-        pb, top, left, n_qx, shared, g_base = wo, 0, 0, round_up(ho * wo), True, 0
-    for task in prange(n_chunks * splits):  # splits > 1 only when images are fewer than threads
+        g_stride, g_base, step_x = round_up(stack * n_pix), 0, n_pix
+        offs_gx = np.arange(n_out) * g_stride
+    g1_len = ((stack - 1) * vp + ho) * pitch + LANES  # gy on the source's grid, if not shared
+    n_stacks = (n_img + stack - 1) // stack
+    for task in prange(n_chunks * splits):
         chunk, part = task // splits, task % splits
-        src = np.empty(src_len + LANES if need_weight else 0, dtype=x.dtype)
         gbuf = aligned_rows(o4, g_stride, x)
-        g1 = aligned_rows(o4 if need_weight and not shared else 0, ho * pitch + LANES, x)
-        acc = aligned_rows(8, n_qx, x)
         flat = gbuf.reshape(gbuf.size)
-        for n in range(chunk * n_img // n_chunks, (chunk + 1) * n_img // n_chunks):
+        g1 = aligned_rows(o4 if need_weight and not shared else 0, g1_len, x)
+        acc = aligned_rows(8, g_stride, x)
+        zero = x.dtype.type(0)
+        for s in range(chunk * n_stacks // n_chunks, (chunk + 1) * n_stacks // n_chunks):
+            n0 = s * stack
+            nb = min(stack, n_img - n0)
             if need_bias and part == 0:
-                planes = gy[n].reshape(n_out, ho * wo)
-                for o in range(n_out):
-                    gb_parts[chunk, o] += total(planes[o])
+                for k in range(nb):
+                    planes = gy[n0 + k].reshape(n_out, n_pix)
+                    for o in range(n_out):
+                        gb_parts[chunk, o] += total(planes[o])
             if not (need_weight or need_input):
                 continue
-            to_grid(gy[n], pb, top, left, gbuf)
+            gbuf[:] = 0
+            if stride1:
+                for k in range(nb):
+                    place(gy[n0 + k], pb, k * vp + top, left, gbuf, lead)
+                n_qx = round_up(((nb - 1) * vp + h - 1) * pb + w)
+            else:
+                for k in range(nb):
+                    img = gy[n0 + k].reshape(n_out, 1, n_pix)  # one grid row per channel
+                    place(img, g_stride, 0, k * n_pix, gbuf, 0)
+                n_qx = round_up(nb * n_pix)
             if need_weight:  # this part's blocks of 4 output channels
-                fill_source(x[n], kh, kw, sh, sw, ph, pw, src)
-                g, g_row, start = flat, gbuf.shape[1], g_base
-                if not shared:  # gy again, on the source's pitch (junk columns 0)
-                    to_grid(gy[n], pitch, 0, 0, g1)
+                offs, src_len, n_q, _, _ = stack_layout(
+                    n_ch, h, kh, kw, sh, sw, ph, pw, ho, wo, pitch, vp, nb, t4
+                )
+                src = np.empty(src_len, dtype=x.dtype)
+                fill_source(x, n0, nb, kh, kw, sh, sw, ph, pw, pitch, vp, src)
+                g, g_row, start = flat, g_stride, g_base
+                if not shared:
+                    g1[:] = 0
+                    for k in range(nb):
+                        place(gy[n0 + k], pitch, k * vp, 0, g1, 0)
                     g, g_row, start = g1.reshape(g1.size), g1.shape[1], 0
                 for o0 in range(4 * part, o4, 4 * splits):
                     for t0 in range(0, t4, 4):
@@ -267,12 +340,16 @@ def conv2d_backward_kernel(
                 # several rows into one channel, so one part does all of them
                 step = 8 * splits if stride1 else 8
                 if not stride1:
-                    gx[n] = 0
-                zero = x.dtype.type(0)
+                    for k in range(nb):
+                        gx[n0 + k] = 0
                 for r0 in range(8 * part, wgx.shape[0], step):
                     rows = accumulate_rows(flat, offs_gx, wgx, r0, n_qx, acc)
-                    if stride1:
-                        for r in range(rows):
-                            from_grid(acc[r], pb, zero, gx[n, r0 + r])
-                    else:
-                        _col2im_rows(acc, r0, rows, kh, kw, sh, sw, ph, pw, ho, wo, gx[n])
+                    for k in range(nb):
+                        if stride1:
+                            for r in range(rows):
+                                from_grid(acc[r, k * step_x :], pb, zero, gx[n0 + k, r0 + r])
+                        else:
+                            _col2im_rows(
+                                acc, k * n_pix, r0, rows, kh, kw, sh, sw, ph, pw, ho, wo,
+                                gx[n0 + k],
+                            )  # fmt: skip

@@ -99,7 +99,7 @@ def _avg_pool_forward(
 ) -> None:
     n_img, n_ch, h, w = x.shape
     ho, wo = y.shape[2], y.shape[3]
-    scale = 1.0 / (kh * kw)  # padding counts: the divisor is always the window size
+    area = x.dtype.type(kh * kw)  # padding counts: the divisor is always the window size
     for plane in prange(n_img * n_ch):
         n, c = plane // n_ch, plane % n_ch
         for oh in range(ho):
@@ -110,7 +110,7 @@ def _avg_pool_forward(
                 for ih in range(max(ih0, 0), min(ih0 + kh, h)):
                     for iw in range(max(iw0, 0), min(iw0 + kw, w)):
                         total += x[n, c, ih, iw]
-                y[n, c, oh, ow] = total * scale
+                y[n, c, oh, ow] = total / area  # divided as PyTorch does, not scaled
 
 
 @njit(cache=True, parallel=True)
@@ -119,7 +119,7 @@ def _avg_pool_backward(
 ) -> None:
     n_img, n_ch, ho, wo = gy.shape
     h, w = gx.shape[2], gx.shape[3]
-    scale = 1.0 / (kh * kw)
+    area = gy.dtype.type(kh * kw)
     for plane in prange(n_img * n_ch):
         n, c = plane // n_ch, plane % n_ch
         gx[n, c] = 0
@@ -127,7 +127,7 @@ def _avg_pool_backward(
             ih0 = oh * sh - ph
             for ow in range(wo):
                 iw0 = ow * sw - pw
-                g = gy[n, c, oh, ow] * scale
+                g = gy[n, c, oh, ow] / area
                 for ih in range(max(ih0, 0), min(ih0 + kh, h)):
                     for iw in range(max(iw0, 0), min(iw0 + kw, w)):
                         gx[n, c, ih, iw] += g

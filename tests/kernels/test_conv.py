@@ -25,7 +25,8 @@ from kernels.reference import (
 )
 
 # (x shape, w shape, stride, padding): batch 1, one channel, non-square, strides 2 and 3,
-# padding wider than the kernel, kernel = input, row counts that are not multiples of 8
+# padding wider than the kernel or equal to kernel - 1, kernel = input, row counts that are
+# not multiples of 8, batches of small images that are stacked (the last stack partial)
 CONV2D_CASES = [
     ((1, 1, 5, 5), (1, 1, 3, 3), (1, 1), (0, 0)),
     ((2, 3, 7, 9), (4, 3, 3, 2), (1, 1), (1, 0)),
@@ -39,6 +40,10 @@ CONV2D_CASES = [
     ((1, 3, 6, 6), (20, 3, 3, 3), (1, 1), (1, 1)),
     ((1, 2, 9, 8), (17, 2, 4, 2), (1, 3), (2, 0)),
     ((5, 1, 8, 8), (8, 1, 5, 5), (1, 1), (0, 0)),
+    ((2, 3, 7, 6), (4, 3, 3, 3), (1, 1), (2, 2)),
+    ((2, 4, 9, 10), (6, 4, 5, 5), (1, 1), (2, 1)),
+    ((7, 3, 5, 6), (5, 3, 3, 3), (1, 1), (1, 1)),
+    ((9, 2, 6, 7), (4, 2, 3, 3), (2, 2), (1, 1)),
 ]
 CONV2D_IDS = [f"x{x}-w{w}-s{s}-p{p}" for x, w, s, p in CONV2D_CASES]
 
@@ -168,6 +173,8 @@ def test_output_size_of_ten_5x5_filters_with_padding_2_keeps_32x32():
 def test_conv_output_size_rejects_a_kernel_larger_than_the_padded_input():
     with pytest.raises(ValueError, match=r"kernel size 7 .* padded input size 6"):
         conv_output_size(4, 7, 1, 1)
+    with pytest.raises(ValueError, match=r"conv_output_size: need .* got kernel 3, stride 0"):
+        conv_output_size(4, 3, 0, 1)
 
 
 def test_dtypes_follow_numpy_promotion_and_views_are_accepted():
