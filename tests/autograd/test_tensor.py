@@ -400,3 +400,15 @@ def test_gradcheck_names_the_input_and_worst_element():
 def test_gradcheck_needs_something_to_check():
     with pytest.raises(TypeError, match="no input tensor has requires_grad=True"):
         gradcheck(lambda x: x * 2, Tensor([1.0]))
+
+
+@pytest.mark.parametrize("index_shape", [(7,), (3, 4), (0,)])
+def test_row_gathers_scatter_their_gradient_like_add_at(index_shape):
+    rng = np.random.default_rng(0)
+    table = Tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    rows = rng.integers(-5, 5, index_shape)  # repeats and negative indices
+    upstream = rng.standard_normal((*index_shape, 3))
+    table[rows].backward(upstream)
+    expected = np.zeros((5, 3))
+    np.add.at(expected, rows, upstream)
+    np.testing.assert_allclose(table.grad, expected, rtol=1e-12, atol=1e-12)
