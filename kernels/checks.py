@@ -12,18 +12,20 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def float_dtype(fn: str, *arrays: np.ndarray) -> np.dtype:
-    """The one float dtype the kernel runs in: NumPy's promotion, at least float32."""
-    dtype = np.result_type(*(a.dtype for a in arrays), np.float32)
+def float_dtype(fn: str, *arrays: np.ndarray | None) -> np.dtype:
+    """The one float dtype a call runs in: NumPy's promotion, at least float32 (None skipped)."""
+    given = [np.asarray(a).dtype for a in arrays if a is not None]
+    dtype = np.result_type(*given, np.float32)
     if dtype not in FLOAT_DTYPES:
-        kinds = ", ".join(str(a.dtype) for a in arrays)
-        raise TypeError(f"{fn}: expected float32 or float64 arrays, got {kinds}")
+        raise TypeError(
+            f"{fn}: expected float32 or float64 arrays, got {', '.join(map(str, given))}"
+        )
     return dtype
 
 
-def canonical(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one)."""
-    return np.ascontiguousarray(a, dtype=dtype)
+def canonical(a: np.ndarray | None, dtype: np.dtype) -> np.ndarray | None:
+    """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one); None stays."""
+    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
 
 
 def check_rank(fn: str, name: str, a: np.ndarray, ndim: int, layout: str) -> None:

@@ -9,23 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from kernels.checks import canonical, float_dtype
 
-
-def float_dtype(fn: str, *arrays: np.ndarray | None) -> np.dtype:
-    """The float dtype a call runs in: NumPy's promotion of the given arrays, at least float32."""
-    given = [np.asarray(a).dtype for a in arrays if a is not None]
-    dtype = np.result_type(*given, np.float32)
-    if dtype not in FLOAT_DTYPES:
-        raise TypeError(
-            f"{fn}: expected float32 or float64 arrays, got {', '.join(map(str, given))}"
-        )
-    return dtype
-
-
-def canonical(a: np.ndarray | None, dtype: np.dtype) -> np.ndarray | None:
-    """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one); None stays."""
-    return None if a is None else np.ascontiguousarray(a, dtype=dtype)
+__all__ = ["canonical", "check_layer", "expect_shape", "float_dtype"]
 
 
 def _show(shape: tuple) -> str:
