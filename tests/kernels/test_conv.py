@@ -22,6 +22,7 @@ from kernels.reference import (
     conv1d_forward_reference,
     conv2d_backward_reference,
     conv2d_forward_reference,
+    conv_output_size_reference,
 )
 
 # (x shape, w shape, stride, padding): batch 1, one channel, non-square, strides 2 and 3,
@@ -168,6 +169,8 @@ def test_output_size_of_ten_5x5_filters_with_padding_2_keeps_32x32():
     assert conv_output_size(32, 5, 1, 2) == 32
     assert conv_output_size(28, 2, 2, 0) == 14
     assert conv_output_size(7, 3, 2, 1) == 4
+    for args in [(32, 5, 1, 2), (28, 2, 2, 0), (7, 3, 2, 1), (9, 4, 3, 2), (1, 1, 1, 0)]:
+        assert conv_output_size(*args) == conv_output_size_reference(*args)
 
 
 def test_conv_output_size_rejects_a_kernel_larger_than_the_padded_input():
