@@ -5,13 +5,13 @@ Higher-order gradients are not supported: every op records its local gradients a
 ``once_differentiable`` case).
 """
 
-from autograd.creation import arange, ones, randn, tensor, zeros
-from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
-from autograd.gradcheck import GradcheckError, gradcheck
-from autograd.ops.elementwise import where
-from autograd.ops.shapes import concatenate, stack
-from autograd.tensor import Tensor
-from autograd.value import Value
+from chaingrad.autograd.creation import arange, ones, randn, tensor, zeros
+from chaingrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from chaingrad.autograd.gradcheck import GradcheckError, gradcheck
+from chaingrad.autograd.ops.elementwise import where
+from chaingrad.autograd.ops.shapes import concatenate, stack
+from chaingrad.autograd.tensor import Tensor
+from chaingrad.autograd.value import Value
 
 __all__ = [
     "GradcheckError",

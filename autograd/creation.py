@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import DEFAULT_DTYPE, Tensor
+from chaingrad.autograd.tensor import DEFAULT_DTYPE, Tensor
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:

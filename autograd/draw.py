@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograd.engine import topological_order
+from chaingrad.autograd.engine import topological_order
 
 if TYPE_CHECKING:
-    from autograd.tensor import Tensor
-    from autograd.value import Value
+    from chaingrad.autograd.tensor import Tensor
+    from chaingrad.autograd.value import Value
 
 FORMATS = ("svg", "png", "dot")
 LARGE_GRAPH = 300  # nodes; above this, bound the layout's network-simplex passes

@@ -1,19 +1,32 @@
-"""Grad mode: a module-level switch that decides whether ops record a graph."""
+"""Grad mode: a per-thread switch that decides whether ops record a graph (as in PyTorch)."""
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-_grad_enabled = True
+
+class _ThreadState(threading.local):
+    """Each thread starts with grad mode on; a ``no_grad`` block in one thread leaves others alone."""
+
+    enabled = True
+
+
+_state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    """Return True when ops record the graph that backward needs."""
-    return _grad_enabled
+    """Return True when ops in this thread record the graph that backward needs."""
+    return _state.enabled
+
+
+def set_grad_enabled(mode: bool) -> None:
+    """Switch recording on or off for this thread (``torch.set_grad_enabled``'s function form)."""
+    _state.enabled = bool(mode)
 
 
 class _GradMode:
@@ -22,13 +35,11 @@ class _GradMode:
     _enabled: bool
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = self._enabled
+        self._previous = _state.enabled
+        _state.enabled = self._enabled
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _state.enabled = self._previous
 
     def __call__(self, fn: _F) -> _F:
         """Use as a decorator: run ``fn`` under this grad mode."""

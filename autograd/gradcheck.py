@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd.grad_mode import no_grad
-from autograd.tensor import Tensor
-from autograd.value import Value
+from chaingrad.autograd.grad_mode import no_grad
+from chaingrad.autograd.tensor import Tensor
+from chaingrad.autograd.value import Value
 
 
 class GradcheckError(RuntimeError):

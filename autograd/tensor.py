@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import engine, grad_mode
+from chaingrad.autograd import engine, grad_mode
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
@@ -162,7 +162,7 @@ class Tensor:
 
     def draw(self, path: str | None = None, format: str = "svg") -> Any:  # noqa: A002
         """Draw the graph: op nodes with output shapes, named leaves, grad norms after backward."""
-        from autograd.draw import draw_tensor_graph
+        from chaingrad.autograd.draw import draw_tensor_graph
 
         return draw_tensor_graph(self, path=path, format=format)
 
@@ -472,7 +472,7 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
 
 def recording(*tensors: Tensor) -> bool:
     """True when an op on these inputs must record a graph node."""
-    if not grad_mode._grad_enabled:
+    if not grad_mode._state.enabled:
         return False
     for t in tensors:
         if t.requires_grad:
@@ -494,4 +494,4 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 # the ops import Tensor from this module, so they are imported after it is defined
-from autograd.ops import elementwise, indexing, linalg, reductions, shapes, softmax  # noqa: E402
+from chaingrad.autograd.ops import elementwise, indexing, linalg, reductions, shapes, softmax  # noqa: E402

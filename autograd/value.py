@@ -16,7 +16,7 @@ import math
 from numbers import Real
 from typing import Any
 
-from autograd import engine
+from chaingrad.autograd import engine
 
 Number = float | int
 
@@ -58,7 +58,7 @@ class Value:
 
     def draw(self, path: str | None = None, format: str = "svg") -> Any:  # noqa: A002
         """Draw the graph: each node shows label, data and grad; each edge its local gradient."""
-        from autograd.draw import draw_value_graph
+        from chaingrad.autograd.draw import draw_value_graph
 
         return draw_value_graph(self, path=path, format=format)
 

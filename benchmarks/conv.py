@@ -26,8 +26,8 @@ set_threads()  # before NumPy loads, so OpenBLAS sees the thread count too
 
 import numpy as np  # noqa: E402
 
-from kernels.conv import conv2d_backward, conv2d_forward  # noqa: E402
-from kernels.pool import max_pool2d_backward, max_pool2d_forward  # noqa: E402
+from chaingrad.kernels.conv import conv2d_backward, conv2d_forward  # noqa: E402
+from chaingrad.kernels.pool import max_pool2d_backward, max_pool2d_forward  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 # A spread (max - min) wider than this fraction of the median means the machine was busy:
@@ -171,7 +171,7 @@ _PROBE = """
 import time
 t0 = time.perf_counter()
 import numpy as np
-from kernels.conv import conv2d_backward, conv2d_forward
+from chaingrad.kernels.conv import conv2d_backward, conv2d_forward
 t1 = time.perf_counter()
 rng = np.random.default_rng(0)
 x = rng.standard_normal((64, 16, 28, 28), dtype=np.float32)

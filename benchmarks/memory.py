@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import nn
-import nn.functional as F
-from autograd import Tensor
-from autograd.engine import topological_order
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
 from benchmarks.models import CharLSTM
-from nn.recipes import build_image_model
+from chaingrad.autograd import Tensor
+from chaingrad.autograd.engine import topological_order
+from chaingrad.nn.app.recipes import build_image_model
 
 
 @dataclass

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-import nn
-import nn.functional as F
-from autograd import Tensor
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
 from benchmarks.harness import Comparison, Timing, compare, set_threads, table
-from nn import optim
-from nn.data import Standardize, datasets
-from nn.recipes import build_image_model
+from chaingrad.autograd import Tensor
+from chaingrad.nn import optim
+from chaingrad.nn.app.recipes import build_image_model
+from chaingrad.nn.data import Standardize, datasets
 
 LR = 1e-3
 

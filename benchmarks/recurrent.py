@@ -63,7 +63,7 @@ def make_problem(cell: str, seed: int = 0, **sizes: int) -> Problem:
 
 def ours(p: Problem) -> Callable[[], tuple]:
     """chaingrad's kernels: forward, then backward with g_out = ones (the gradient of out.sum())."""
-    from kernels import recurrent as k
+    from chaingrad.kernels import recurrent as k
 
     w_ih, w_hh, b_ih, b_hh = p.weights
 
@@ -183,7 +183,7 @@ _FIRST_CALL = """
 import json, time
 from benchmarks.recurrent import make_problem, ours
 t0 = time.perf_counter()
-import kernels.recurrent  # numpy is loaded already; this is numba and the kernels' modules
+import chaingrad.kernels.recurrent  # numpy is loaded already: this is numba and the kernels
 imported = time.perf_counter() - t0
 times = {}
 for cell in ("lstm", "gru", "rnn"):
@@ -191,7 +191,7 @@ for cell in ("lstm", "gru", "rnn"):
     start = time.perf_counter()
     ours(p)()
     times[cell] = time.perf_counter() - start
-print(json.dumps({"import kernels.recurrent": imported, **times}))
+print(json.dumps({"import chaingrad.kernels.recurrent": imported, **times}))
 """
 
 

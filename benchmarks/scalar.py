@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from autograd import Value
 from benchmarks.harness import Comparison, Timing, compare, set_threads, table
-from nn.data.datasets import moons
+from chaingrad.autograd import Value
+from chaingrad.nn.data.datasets import moons
 
 SIZES = (2, 16, 16, 1)
 ALPHA = 1e-4  # L2 strength, as in micrograd's demo

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograd import Tensor
 from benchmarks.harness import Comparison, compare, set_threads, table
+from chaingrad.autograd import Tensor
 
 HIDDEN = 128
 LR = 0.01

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from kernels.checks import (
+from chaingrad.kernels.checks import (
     as_array,
     canonical,
     check_int,
@@ -16,7 +16,7 @@ from kernels.checks import (
     float_dtype,
     int_pair,
 )
-from kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_kernel
+from chaingrad.kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_kernel
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from kernels.taps import FMA_REASSOC, tap_dot4x4, tap_row1, tap_rows8
+from chaingrad.kernels.taps import FMA_REASSOC, tap_dot4x4, tap_row1, tap_rows8
 
 LANES = 16  # one 64-byte vector of float32; a multiple of the float64 vector too
 

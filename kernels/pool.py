@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from kernels.checks import as_array, canonical, check_rank, float_dtype, int_pair
-from kernels.conv import conv_output_size
+from chaingrad.kernels.checks import as_array, canonical, check_rank, float_dtype, int_pair
+from chaingrad.kernels.conv import conv_output_size
 
 
 @njit(cache=True, parallel=True)

@@ -28,8 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from kernels.recurrent_checks import canonical, check_layer, expect_shape, float_dtype
-from kernels.recurrent_steps import (
+from chaingrad.kernels.recurrent_checks import canonical, check_layer, expect_shape, float_dtype
+from chaingrad.kernels.recurrent_steps import (
     gru_cell_backward,
     gru_gate_n,
     gru_gates_rz,

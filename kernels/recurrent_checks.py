@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.checks import canonical, float_dtype
+from chaingrad.kernels.checks import canonical, float_dtype
 
 __all__ = ["canonical", "check_layer", "expect_shape", "float_dtype"]
 

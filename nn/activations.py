@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from autograd import Tensor
-from nn import functional as F
-from nn.module import Module
+from chaingrad.autograd import Tensor
+from chaingrad.nn import functional as F
+from chaingrad.nn.module import Module
 
 
 class ReLU(Module):

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from nn.module import Module
+from chaingrad.nn.module import Module
 
 
 class Sequential(Module):

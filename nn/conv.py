@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd import Tensor
-from autograd.ops import conv as ops
-from nn import init
-from nn.module import Module, Parameter
+from chaingrad.autograd import Tensor
+from chaingrad.autograd.ops import conv as ops
+from chaingrad.nn import init
+from chaingrad.nn.module import Module, Parameter
 
 
 class Conv2d(Module):

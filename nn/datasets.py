@@ -1,4 +1,4 @@
 """Alias of ``nn.data.datasets`` (the contract's path), for code that imports ``nn.datasets``."""
 
-from nn.data.datasets import *  # noqa: F403
-from nn.data.datasets import __all__  # noqa: F401
+from chaingrad.nn.data.datasets import *  # noqa: F403
+from chaingrad.nn.data.datasets import __all__  # noqa: F401

@@ -6,20 +6,20 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
-from autograd.ops import elementwise
-from autograd.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
-from autograd.ops.linalg import linear
-from autograd.ops.losses import (
+from chaingrad.autograd import Tensor
+from chaingrad.autograd.ops import elementwise
+from chaingrad.autograd.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from chaingrad.autograd.ops.linalg import linear
+from chaingrad.autograd.ops.losses import (
     REDUCTIONS,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     nll_loss,
 )
-from autograd.ops.normalization import batch_norm as _batch_norm
-from autograd.tensor import as_tensor
-from nn.init import generator
+from chaingrad.autograd.ops.normalization import batch_norm as _batch_norm
+from chaingrad.autograd.tensor import as_tensor
+from chaingrad.nn.init import generator
 
 __all__ = [
     "avg_pool2d",

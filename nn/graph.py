@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd import Tensor
-from autograd.draw import GraphDrawing, draw_tensor_graph
-from nn import module as module_lib
-from nn.module import Module
+from chaingrad.autograd import Tensor
+from chaingrad.autograd.draw import GraphDrawing, draw_tensor_graph
+from chaingrad.nn import module as module_lib
+from chaingrad.nn.module import Module
 
 
 def _tensors(value: Any) -> list[Tensor]:

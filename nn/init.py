@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from chaingrad.autograd import Tensor
 
 _default_generator = np.random.default_rng()
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
-from nn import functional as F
-from nn import init
-from nn.activations import activation as make_activation
-from nn.containers import Sequential
-from nn.module import Module, Parameter
+from chaingrad.autograd import Tensor
+from chaingrad.nn import functional as F
+from chaingrad.nn import init
+from chaingrad.nn.activations import activation as make_activation
+from chaingrad.nn.containers import Sequential
+from chaingrad.nn.module import Module, Parameter
 
 
 class Linear(Module):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd import Tensor
-from nn import functional as F
-from nn.module import Module
+from chaingrad.autograd import Tensor
+from chaingrad.nn import functional as F
+from chaingrad.nn.module import Module
 
 
 class _Loss(Module):

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Tensor
+from chaingrad.autograd import Tensor
 
 
 class Parameter(Tensor):
@@ -278,7 +278,7 @@ class Module:
 
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write ``state_dict()`` and optional JSON ``metadata`` to an ``.npz`` (no pickle)."""
-        from nn.serialization import save
+        from chaingrad.nn.serialization import save
 
         save(self, path, metadata)
 

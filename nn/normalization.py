@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd import Tensor
-from nn import functional as F
-from nn.module import Module, Parameter
+from chaingrad.autograd import Tensor
+from chaingrad.nn import functional as F
+from chaingrad.nn.module import Module, Parameter
 
 
 class _BatchNorm(Module):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nn.train import GradientFlow, History
+    from chaingrad.nn.train import GradientFlow, History
 
 
 def _figure(width: float, height: float, dpi: int) -> Any:

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, concatenate, stack
-from autograd.ops import recurrent as ops
-from nn import functional as F
-from nn import init
-from nn.module import Module, Parameter
+from chaingrad.autograd import Tensor, concatenate, stack
+from chaingrad.autograd.ops import recurrent as ops
+from chaingrad.nn import functional as F
+from chaingrad.nn import init
+from chaingrad.nn.module import Module, Parameter
 
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from nn.module import Module
+    from chaingrad.nn.module import Module
 
 METADATA_KEY = "__metadata__"  # JSON text as uint8 bytes: what a program needs to rebuild a model
 

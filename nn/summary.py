@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad
-from nn import module as module_lib
-from nn.module import Module
+from chaingrad.autograd import Tensor, no_grad
+from chaingrad.nn import module as module_lib
+from chaingrad.nn.module import Module
 
 
 def _shape_of(output: Any) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad
-from nn.module import Module
+from chaingrad.autograd import Tensor, no_grad
+from chaingrad.nn.module import Module
 
 Loss = Callable[[Tensor, Tensor], Tensor]
 
@@ -43,7 +43,7 @@ class History:
 
     def plot(self, path: str | None = None, dpi: int = 100) -> Any:
         """Loss (and accuracy) curves per epoch, saved to ``path`` if given; returns the Figure."""
-        from nn.plots import plot_history
+        from chaingrad.nn.plots import plot_history
 
         return plot_history(self, path, dpi)
 
@@ -79,7 +79,7 @@ class GradientFlow:
 
     def plot(self, path: str | None = None, kind: str = "lines", dpi: int = 100) -> Any:
         """``kind="lines"``: norms per step, one line per layer; ``"bars"``: mean per layer."""
-        from nn.plots import plot_gradient_flow
+        from chaingrad.nn.plots import plot_gradient_flow
 
         return plot_gradient_flow(self, path, kind, dpi)
 
@@ -228,7 +228,7 @@ def fit(
                 optimizer.zero_grad()
                 loss.backward()
                 if clip_grad_norm is not None:
-                    from nn.optim import clip_grad_norm_
+                    from chaingrad.nn.optim import clip_grad_norm_
 
                     clip_grad_norm_(model.parameters(), clip_grad_norm)
                 if grad_flow is not None:

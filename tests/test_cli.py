@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from nn.cli import main
+from chaingrad.nn.app.cli import main
 
 
 def test_demo_prints_the_example_and_writes_the_graph(tmp_path, capsys):
@@ -19,7 +19,7 @@ def test_demo_prints_the_example_and_writes_the_graph(tmp_path, capsys):
 
 def _run(*args):
     return subprocess.run(
-        [sys.executable, "-m", "nn.cli", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "chaingrad", *args], capture_output=True, text=True, check=False
     )
 
 
@@ -38,8 +38,8 @@ def test_bad_arguments_give_one_line_and_exit_status_2():
 
 
 def test_train_mlp_writes_the_model_curves_and_graph(tmp_path, capsys):
-    from nn.data.datasets import digits
-    from nn.recipes import predict_images
+    from chaingrad.nn.app.recipes import predict_images
+    from chaingrad.nn.data.datasets import digits
 
     out = tmp_path / "mlp"
     assert main(["train", "mlp", "--epochs", "3", "--out", str(out), "--seed", "1"]) == 0
@@ -158,7 +158,7 @@ def test_sample_errors_are_one_line_and_exit_status_1(tmp_path):
     assert (
         result.returncode == 1 and result.stderr.count("\n") == 1 and "missing.npz" in result.stderr
     )
-    from nn.recipes import TrainConfig, train
+    from chaingrad.nn.app.recipes import TrainConfig, train
 
     train(TrainConfig("rnn", epochs=1, out=str(tmp_path / "r"), progress=False))
     result = _run("sample", "--model", str(tmp_path / "r" / "model.npz"), "--prompt", "日本")

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor, recording
-from kernels import conv as conv_kernels
-from kernels import pool as pool_kernels
+from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.kernels import conv as conv_kernels
+from chaingrad.kernels import pool as pool_kernels
 
 
 def _pair(value: Any, name: str, op: str) -> tuple[int, int]:

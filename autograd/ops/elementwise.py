@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.tensor import Tensor, as_tensor, recording
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor, recording
+from chaingrad.autograd.tensor import Tensor, recording
 
 
 def _canonical(part: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.tensor import Tensor, as_tensor, recording
 
 
 def _matmul_error(a: Tensor, b: Tensor) -> ValueError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.tensor import Tensor, as_tensor, recording
 
 REDUCTIONS = ("mean", "sum", "none")
 LOG_CLAMP = -100.0  # PyTorch's floor for log p in binary cross-entropy

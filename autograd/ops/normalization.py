@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.tensor import Tensor, recording
+from chaingrad.autograd.tensor import Tensor, recording
 
 
 def _channel_view(a: np.ndarray, ndim: int) -> np.ndarray:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor, recording
-from kernels import recurrent as kernels
+from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.kernels import recurrent as kernels
 
 
 def _present(*tensors: Tensor | None) -> tuple[Tensor, ...]:

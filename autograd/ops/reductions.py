@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.ops.axes import kept_shape, normalize_axes
-from autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.axes import kept_shape, normalize_axes
+from chaingrad.autograd.tensor import Tensor, recording
 
 
 def _spread(g: np.ndarray, shape: tuple[int, ...], kept: tuple[int, ...]) -> np.ndarray:

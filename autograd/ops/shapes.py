@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.ops.axes import normalize_axes, normalize_axis
-from autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.ops.axes import normalize_axes, normalize_axis
+from chaingrad.autograd.tensor import Tensor, as_tensor, recording
 
 
 def _shape_argument(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:

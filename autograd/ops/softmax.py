@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.ops.axes import kept_shape, normalize_axes, normalize_axis
-from autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.axes import kept_shape, normalize_axes, normalize_axis
+from chaingrad.autograd.tensor import Tensor, recording
 
 
 def _shifted(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,13 +1,13 @@
 """Data for training: datasets, the DataLoader, augmentation and standardisation.
 
-from nn.data import DataLoader, TensorDataset
-from nn.data import datasets
+from chaingrad.nn.data import DataLoader, TensorDataset
+from chaingrad.nn.data import datasets
 x, y = datasets.digits()
 """
 
-from nn.data import datasets
-from nn.data.loader import DataLoader, Dataset, TensorDataset
-from nn.data.transforms import (
+from chaingrad.nn.data import datasets
+from chaingrad.nn.data.loader import DataLoader, Dataset, TensorDataset
+from chaingrad.nn.data.transforms import (
     Compose,
     RandomCrop,
     RandomHorizontalFlip,

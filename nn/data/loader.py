@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor
+from chaingrad.autograd import Tensor
 
 
 class Dataset:

@@ -1,6 +1,6 @@
 """Optimizers, gradient clipping and learning-rate schedulers, with ``torch.optim``'s formulas.
 
-    from nn import optim
+    from chaingrad.nn import optim
     opt = optim.Adam(model.parameters(), lr=1e-3)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     for epoch in range(epochs):
@@ -30,13 +30,13 @@ write each with a scheduler are listed in ``nn.optim.lr_scheduler``'s docstring;
 ``CosineAnnealingLR(opt, T)``, ``InverseSqrtLR(opt)``, ``LambdaLR(opt, lambda t: 1 / (1 + k*t))``.
 """
 
-from nn.optim import lr_scheduler
-from nn.optim.adagrad import Adagrad
-from nn.optim.adam import Adam, AdamW
-from nn.optim.clip import clip_grad_norm_, clip_grad_value_
-from nn.optim.optimizer import Optimizer
-from nn.optim.rmsprop import RMSprop
-from nn.optim.sgd import SGD
+from chaingrad.nn.optim import lr_scheduler
+from chaingrad.nn.optim.adagrad import Adagrad
+from chaingrad.nn.optim.adam import Adam, AdamW
+from chaingrad.nn.optim.clip import clip_grad_norm_, clip_grad_value_
+from chaingrad.nn.optim.optimizer import Optimizer
+from chaingrad.nn.optim.rmsprop import RMSprop
+from chaingrad.nn.optim.sgd import SGD
 
 __all__ = [
     "SGD",

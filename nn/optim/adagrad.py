@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+from chaingrad.nn.optim.optimizer import Optimizer, ParamsT, check_nonnegative
 
 
 class Adagrad(Optimizer):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from autograd import Tensor
+from chaingrad.autograd import Tensor
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:

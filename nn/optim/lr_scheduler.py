@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer
+from chaingrad.nn.optim.optimizer import Optimizer
 
 
 def _check_optimizer(owner: str, optimizer: Any) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, enable_grad
+from chaingrad.autograd import Tensor, enable_grad
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 

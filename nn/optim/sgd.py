@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer, ParamsT, check_nonnegative, check_unit_interval
+from chaingrad.nn.optim.optimizer import Optimizer, ParamsT, check_nonnegative, check_unit_interval
 
 
 class SGD(Optimizer):

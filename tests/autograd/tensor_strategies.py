@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
-from autograd import Tensor
+from chaingrad.autograd import Tensor
 
 SMALL = {"min_dims": 0, "max_dims": 3, "min_side": 1, "max_side": 4}
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor, gradcheck
-from nn import optim
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.autograd import Tensor, gradcheck
+from chaingrad.nn import optim
 
 
 def _leaf(shape, seed=0):

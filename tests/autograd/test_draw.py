@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from autograd import Value, draw
-from autograd.draw import GraphDrawing, RendererNotFoundError
+from chaingrad.autograd import Value, draw
+from chaingrad.autograd.draw import GraphDrawing, RendererNotFoundError
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_a_2000_node_graph_draws_in_well_under_30_seconds():
 def test_tensor_graph_shows_ops_shapes_names_and_grad_norms(tmp_path):
     import numpy as np
 
-    from autograd import Tensor
+    from chaingrad.autograd import Tensor
 
     x = Tensor(np.ones((4, 3)), name="x")
     w = Tensor(np.full((3, 2), 0.5), requires_grad=True, name="W")

@@ -1,7 +1,7 @@
 """The shared backward driver and grad modes."""
 
-from autograd import Value, enable_grad, is_grad_enabled, no_grad
-from autograd.engine import topological_order
+from chaingrad.autograd import Value, enable_grad, is_grad_enabled, no_grad
+from chaingrad.autograd.engine import topological_order
 
 
 def test_topological_order_puts_parents_first_and_visits_each_node_once():
@@ -43,4 +43,26 @@ def test_no_grad_works_as_a_decorator():
         return is_grad_enabled()
 
     assert inside() is False
+    assert is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+            seen["worker"] = is_grad_enabled()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    inside.wait(5)
+    seen["main"] = is_grad_enabled()  # the other thread's no_grad does not reach this one
+    release.set()
+    thread.join()
+    assert seen == {"main": True, "worker": False}
     assert is_grad_enabled()

@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from autograd import (
+from chaingrad.autograd import (
     GradcheckError,
     Tensor,
     arange,

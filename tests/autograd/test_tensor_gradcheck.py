@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tensor_strategies import axes_for, broadcast_pairs, leaf, nonscalar_shapes, seeds, shapes
 
-from autograd import Tensor, concatenate, gradcheck, stack, where
+from chaingrad.autograd import Tensor, concatenate, gradcheck, stack, where
 
 fast = settings(max_examples=12, deadline=None)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograd import Tensor, concatenate, stack, where
+from chaingrad.autograd import Tensor, concatenate, stack, where
 
 torch = pytest.importorskip("torch")
 

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from autograd import GradcheckError, Value, gradcheck
-from nn.demo import hand_gradient_theta2, two_layer_example
+from chaingrad.autograd import GradcheckError, Value, gradcheck
+from chaingrad.nn.app.demo import hand_gradient_theta2, two_layer_example
 
 # (name, function of Values, inputs) — each checked against central differences
 OPS = [

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels.conv import (
+from chaingrad.kernels.conv import (
     conv1d_backward,
     conv1d_forward,
     conv2d_backward,
     conv2d_forward,
     conv_output_size,
 )
-from kernels.reference import (
+from chaingrad.kernels.reference import (
     conv1d_backward_reference,
     conv1d_forward_reference,
     conv2d_backward_reference,

@@ -5,13 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels.pool import (
+from chaingrad.kernels.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from kernels.reference import (
+from chaingrad.kernels.reference import (
     avg_pool2d_backward_reference,
     avg_pool2d_forward_reference,
     max_pool2d_backward_reference,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kernels import recurrent as k
-from kernels import reference_recurrent as ref
+from chaingrad.kernels import recurrent as k
+from chaingrad.kernels import reference_recurrent as ref
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 CELLS = tuple(GATES)

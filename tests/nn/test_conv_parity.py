@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.autograd import Tensor
 
 torch = pytest.importorskip("torch")
 

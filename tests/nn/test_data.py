@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from autograd import Tensor
-from nn.data import (
+from chaingrad.autograd import Tensor
+from chaingrad.nn.data import (
     Compose,
     DataLoader,
     Dataset,

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from nn.data import datasets
-from nn.data.datasets import (
+from chaingrad.nn.data import datasets
+from chaingrad.nn.data.datasets import (
     IdxError,
     digits,
     idx,
@@ -254,7 +254,10 @@ def test_text_zen_is_decoded_without_printing(capsys):
 
 
 def test_text_zen_does_not_print_in_a_fresh_interpreter():
-    code = "from nn.data.datasets import text; t = text('zen'); assert t.text.startswith('The Zen')"
+    code = (
+        "from chaingrad.nn.data.datasets import text; "
+        "t = text('zen'); assert t.text.startswith('The Zen')"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -436,8 +439,8 @@ def test_public_functions_are_exported_and_documented():
 
 
 def test_nn_datasets_is_an_alias_of_the_contract_path():
-    import nn.data.datasets
-    import nn.datasets
+    import chaingrad.nn as nn
+    import chaingrad.nn.datasets  # noqa: F401 - the alias module must import
 
     assert nn.datasets.digits is nn.data.datasets.digits
     assert set(nn.datasets.__all__) == set(nn.data.datasets.__all__)

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-import nn
-import nn.functional as F
-from autograd import Tensor
-from nn.graph import step_graph
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.autograd import Tensor
+from chaingrad.nn.graph import step_graph
 
 
 def test_each_top_level_module_becomes_one_box(tmp_path):

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
+import chaingrad.nn as nn
+from chaingrad.autograd import Tensor
 
 
 def _big(*shape):

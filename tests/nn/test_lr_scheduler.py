@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
-from nn import optim
-from nn.optim import lr_scheduler as sched
+import chaingrad.nn as nn
+from chaingrad.autograd import Tensor
+from chaingrad.nn import optim
+from chaingrad.nn.optim import lr_scheduler as sched
 
 BASE_LRS = [0.1, 0.03]
 STEPS = 40

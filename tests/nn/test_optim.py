@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor
-from nn import optim
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.autograd import Tensor
+from chaingrad.nn import optim
 
 # (class name, options) covering every option of every optimizer
 CONFIGS = [

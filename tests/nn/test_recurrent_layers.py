@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from autograd import Tensor, gradcheck
-from autograd.ops import recurrent as ops
-from nn import optim
-from nn.data.datasets import text
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.autograd import Tensor, gradcheck
+from chaingrad.autograd.ops import recurrent as ops
+from chaingrad.nn import optim
+from chaingrad.nn.data.datasets import text
 
 
 def _leaf(shape, seed=0, scale=0.5):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
+import chaingrad.nn as nn
+from chaingrad.autograd import Tensor
 
 torch = pytest.importorskip("torch")
 

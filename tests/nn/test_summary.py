@@ -1,6 +1,6 @@
 """nn.summary: layers, output shapes, parameter counts, totals."""
 
-import nn
+import chaingrad.nn as nn
 
 
 def test_summary_of_a_small_model(capsys):

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-import nn
-import nn.functional as F
-from nn import optim
-from nn.data import DataLoader, TensorDataset
-from nn.data.datasets import moons
-from nn.train import GradientFlow, evaluate, fit, predict, saliency
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.nn import optim
+from chaingrad.nn.data import DataLoader, TensorDataset
+from chaingrad.nn.data.datasets import moons
+from chaingrad.nn.train import GradientFlow, evaluate, fit, predict, saliency
 
 
 def _moons_loaders(seed=0):

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-import nn
-import nn.functional as F
-from autograd import Tensor, no_grad
-from nn import optim
-from nn.data import DataLoader, Standardize, TensorDataset, datasets
-from nn.graph import step_graph
-from nn.train import evaluate, fit
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.autograd import Tensor, no_grad
+from chaingrad.nn import optim
+from chaingrad.nn.data import DataLoader, Standardize, TensorDataset, datasets
+from chaingrad.nn.graph import step_graph
+from chaingrad.nn.train import evaluate, fit
 
 IMAGE_MODELS = ("mlp", "cnn")
 TEXT_MODELS = ("rnn", "lstm", "gru")
@@ -249,7 +249,7 @@ def train(config: TrainConfig) -> TrainResult:
     """Run ``chaingrad train`` for the configured model."""
     if config.model in IMAGE_MODELS:
         return train_images(config)
-    from nn.text_models import train_text
+    from chaingrad.nn.app.text_models import train_text
 
     return train_text(config)
 

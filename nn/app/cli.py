@@ -77,7 +77,7 @@ def _positive_float(text: str) -> float:
 
 
 def _add_train(commands: argparse._SubParsersAction) -> None:
-    from nn.recipes import DEFAULTS, MODELS, OPTIMIZERS, SCHEDULERS
+    from chaingrad.nn.app.recipes import DEFAULTS, MODELS, OPTIMIZERS, SCHEDULERS
 
     train = commands.add_parser(
         "train",
@@ -116,33 +116,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "bench":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from nn.recipes import UsageError
+    from chaingrad.nn.app.recipes import UsageError
 
     try:
         if args.command == "demo":
-            from nn.demo import run_demo
+            from chaingrad.nn.app.demo import run_demo
 
             print(run_demo(args.out))
         elif args.command == "train":
             _train(args)
         elif args.command == "sample":
-            from nn.text_models import sample_from_file
+            from chaingrad.nn.app.text_models import sample_from_file
 
             print(
                 sample_from_file(args.model, args.prompt, args.length, args.temperature, args.seed)
             )
         elif args.command == "bench":
-            from benchmarks.__main__ import main as bench
-
-            return bench(extra)
+            return _bench(extra)
     except UsageError as error:
         sys.stderr.write(f"chaingrad {args.command}: error: {error}\n")
         return 1
     return 0
 
 
+def _bench(extra: Sequence[str]) -> int:
+    """Run ``python -m benchmarks`` from a checkout (the suite is a tool, not installed)."""
+    import subprocess
+    from pathlib import Path
+
+    if not (Path.cwd() / "benchmarks" / "__main__.py").is_file():
+        sys.stderr.write(
+            "chaingrad bench: error: the benchmarks run from a checkout of chaingrad's "
+            "repository; cd into it (where the benchmarks/ folder is) and run again\n"
+        )
+        return 1
+    return subprocess.call([sys.executable, "-m", "benchmarks", *extra])
+
+
 def _train(args: argparse.Namespace) -> None:
-    from nn.recipes import TrainConfig, train
+    from chaingrad.nn.app.recipes import TrainConfig, train
 
     config = TrainConfig(
         model=args.model,

@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-import nn
-import nn.functional as F
-from autograd import Tensor, no_grad
-from nn.data import DataLoader, TensorDataset, datasets
-from nn.recipes import (
+import chaingrad.nn as nn
+import chaingrad.nn.functional as F
+from chaingrad.autograd import Tensor, no_grad
+from chaingrad.nn.app.recipes import (
     TrainConfig,
     TrainResult,
     UsageError,
@@ -25,7 +24,8 @@ from nn.recipes import (
     make_scheduler,
     write_outputs,
 )
-from nn.train import fit
+from chaingrad.nn.data import DataLoader, TensorDataset, datasets
+from chaingrad.nn.train import fit
 
 SEQUENCE = 64  # characters per training window
 EMBEDDING = 32

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograd import Value
+from chaingrad.autograd import Value
 
 X = (1.0, -0.5)
 Y = 1.0
