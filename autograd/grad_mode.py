@@ -11,7 +11,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _ThreadState(threading.local):
-    """Each thread starts with grad mode on; a ``no_grad`` block in one thread leaves others alone."""
+    """Each thread starts with grad mode on; one thread's ``no_grad`` leaves the others alone."""
 
     enabled = True
 
