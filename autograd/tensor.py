@@ -156,6 +156,16 @@ class Tensor:
         self.grad = None
 
     @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The tensors this one was computed from in the recorded graph (empty for a leaf)."""
+        return self._parents
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this tensor in the recorded graph ("" for a leaf)."""
+        return self._op
+
+    @property
     def is_leaf(self) -> bool:
         """True when no op made this tensor inside a recorded graph."""
         return not self._parents
