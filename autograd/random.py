@@ -41,7 +41,7 @@ _default = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed every random draw the library makes (like ``torch.manual_seed``); returns the generator."""
+    """Seed every random draw the library makes (``torch.manual_seed``); returns the generator."""
     return _default.manual_seed(seed)
 
 
