@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chaingrad.autograd import Tensor
-from chaingrad.autograd.ops import conv as ops
+from chaingrad.autograd import functional as ops
 from chaingrad.nn import init
 from chaingrad.nn.module import Module, Parameter
 
@@ -24,9 +24,9 @@ class Conv2d(Module):
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = ops._pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = ops._pair(stride, "stride", "Conv2d")
-        self.padding = ops._pair(padding, "padding", "Conv2d")
+        self.kernel_size = ops.pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = ops.pair(stride, "stride", "Conv2d")
+        self.padding = ops.pair(padding, "padding", "Conv2d")
         fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
         self.weight = Parameter(
             init.default_uniform((out_channels, in_channels, *self.kernel_size), fan_in)

@@ -7,18 +7,22 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd import Tensor
-from chaingrad.autograd.ops import elementwise
-from chaingrad.autograd.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
-from chaingrad.autograd.ops.linalg import linear
-from chaingrad.autograd.ops.losses import (
+from chaingrad.autograd import functional as elementwise
+from chaingrad.autograd import functional as ops
+from chaingrad.autograd.functional import (
     REDUCTIONS,
+    as_tensor,
+    avg_pool2d,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    conv1d,
+    conv2d,
     cross_entropy,
+    linear,
+    max_pool2d,
     nll_loss,
 )
-from chaingrad.autograd.ops.normalization import batch_norm as _batch_norm
-from chaingrad.autograd.tensor import as_tensor
+from chaingrad.autograd.functional import batch_norm as _batch_norm
 from chaingrad.nn.init import generator
 
 __all__ = [
@@ -182,3 +186,61 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
     if reduction == "none":
         return squared
     return squared.sum() if reduction == "sum" else squared.mean()
+
+
+# ---------------------------------------------------------------------------- recurrences
+# PyTorch keeps these inside (torch._VF.rnn_tanh, lstm, gru); chaingrad makes them public so a
+# custom recurrent layer can run the fused whole-sequence op that nn.RNN/LSTM/GRU use.
+def rnn(
+    input: Tensor,  # noqa: A002
+    hx: Tensor | None,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+    nonlinearity: str = "tanh",
+) -> tuple[Tensor, Tensor]:
+    """One Elman RNN layer over time-major ``input`` (T, B, I): ``(output (T, B, H), h_n (B, H))``.
+
+    ``hx`` (B, H) is the first hidden state (zeros when None); the weights are shaped as
+    ``nn.RNN``'s ``weight_ih_l0`` (H, I) and ``weight_hh_l0`` (H, H).
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return ops.rnn(input, hx, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity)
+
+
+def lstm(
+    input: Tensor,  # noqa: A002
+    hx: tuple[Tensor, Tensor] | None,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """One LSTM layer over time-major ``input`` (T, B, I): ``(output, (h_n, c_n))`` as nn.LSTM.
+
+    ``hx`` is ``(h_0, c_0)``, each (B, H), or None for zeros; gates are [i, f, g, o] as in
+    PyTorch, so ``weight_ih`` is (4H, I) and ``weight_hh`` (4H, H).
+    """
+    h0, c0 = (None, None) if hx is None else hx
+    out, h_n, c_n = ops.lstm(input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+    return out, (h_n, c_n)
+
+
+def gru(
+    input: Tensor,  # noqa: A002
+    hx: Tensor | None,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One GRU layer over time-major ``input`` (T, B, I): ``(output (T, B, H), h_n (B, H))``.
+
+    Gates are [r, z, n] as in PyTorch, so ``weight_ih`` is (3H, I) and ``weight_hh`` (3H, H).
+    """
+    return ops.gru(input, hx, weight_ih, weight_hh, bias_ih, bias_hh)
+
+
+__all__ += ["gru", "lstm", "rnn"]

@@ -6,8 +6,7 @@ from typing import Any
 
 from chaingrad.autograd import Tensor
 from chaingrad.autograd.draw import GraphDrawing, draw_tensor_graph
-from chaingrad.nn import module as module_lib
-from chaingrad.nn.module import Module
+from chaingrad.nn.module import Module, register_module_forward_hook
 
 
 def _tensors(value: Any) -> list[Tensor]:
@@ -41,7 +40,7 @@ def module_groups(
             if id(node) in stop or id(node) in groups:
                 continue
             groups[id(node)] = label
-            stack.extend(node._parents)
+            stack.extend(node.parents)
     return groups
 
 
@@ -66,11 +65,8 @@ def step_graph(
     def record(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
         calls.append((module, inputs, output))
 
-    module_lib._call_recorders.append(record)
-    try:
+    with register_module_forward_hook(record):
         output = model(*batch[:-1])
-    finally:
-        module_lib._call_recorders.remove(record)
     loss = loss_fn(output, batch[-1])
     loss.backward()
     model.zero_grad()

@@ -7,12 +7,16 @@ what makes ``state_dict`` interchangeable with a PyTorch model's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from chaingrad.autograd import Tensor
+from chaingrad.nn.serialization import save
+
+ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
 
 
 class Parameter(Tensor):
@@ -38,10 +42,50 @@ class LoadResult(NamedTuple):
     unexpected_keys: list[str]
 
 
+class RemovableHandle:
+    """What registering a hook returns: ``handle.remove()`` unregisters it (as PyTorch's).
+
+    Also a context manager: ``with module.register_forward_hook(h): ...`` removes it on exit.
+    """
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        """Unregister the hook; removing it twice is harmless."""
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
+
+
+# Hooks that run after every module's forward, before the module's own hooks (PyTorch's order).
+_global_forward_hooks: dict[int, ForwardHook] = {}
+
+
+def register_module_forward_hook(hook: ForwardHook) -> RemovableHandle:
+    """Run ``hook(module, args, output)`` after the forward of every module, as PyTorch's.
+
+    ``args`` are the positional inputs; a hook that returns something other than None replaces
+    the output. ``nn.summary`` and ``nn.graph`` see each layer's output this way.
+    """
+    handle = RemovableHandle(_global_forward_hooks)
+    _global_forward_hooks[handle.id] = hook
+    return handle
+
+
 class Module:
     """Base class of every layer and network: override ``forward``; call the module itself."""
 
     training: bool
+    # this module's forward hooks; a module that registers one gets a dict of its own
+    _forward_hooks: dict[int, ForwardHook] = {}  # noqa: RUF012 - never mutated: read-only default
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameter_names", {})  # dicts as ordered sets
@@ -100,10 +144,23 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        if _call_recorders:
-            for record in _call_recorders:
-                record(self, args, out)
+        if _global_forward_hooks or self._forward_hooks:  # two falsy checks when nothing hooks
+            for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
         return out
+
+    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+        """Run ``hook(self, args, output)`` after each forward; a non-None result replaces output.
+
+        Returns a handle whose ``remove()`` unregisters the hook (PyTorch's contract).
+        """
+        if "_forward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_forward_hooks", {})
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
 
     # ------------------------------------------------------------------ traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -278,8 +335,6 @@ class Module:
 
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Write ``state_dict()`` and optional JSON ``metadata`` to an ``.npz`` (no pickle)."""
-        from chaingrad.nn.serialization import save
-
         save(self, path, metadata)
 
     # ------------------------------------------------------------------ printing
@@ -297,8 +352,3 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
-
-
-# Callables run after every module call, as record(module, inputs, output): nn.summary and
-# nn.graph use them to see what each module produced.
-_call_recorders: list[Any] = []

@@ -7,10 +7,32 @@ global state or needs a display; a returned Figure shows inline in Jupyter.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from chaingrad.nn.train import GradientFlow, History
+# What the plots read, as protocols: ``nn.train``'s History and GradientFlow are these, and
+# ``nn.train`` imports this file for their ``plot`` methods, so nothing here imports it back.
+
+
+class History(Protocol):
+    """Per-epoch metrics by name (``history["loss"]``), as ``nn.train.History``."""
+
+    stopped_early: bool
+    best_epoch: int | None
+
+    @property
+    def epochs(self) -> int: ...
+
+    def __getitem__(self, name: str) -> list[float]: ...
+
+    def __contains__(self, name: str) -> bool: ...
+
+
+class GradientFlow(Protocol):
+    """Gradient norms per parameter and step, as ``nn.train.GradientFlow``."""
+
+    norms: dict[str, list[float]]
+
+    def mean_norms(self, weights_only: bool = True) -> dict[str, float]: ...
 
 
 def _figure(width: float, height: float, dpi: int) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd import Tensor, concatenate, stack
-from chaingrad.autograd.ops import recurrent as ops
+from chaingrad.autograd import functional as ops
 from chaingrad.nn import functional as F
 from chaingrad.nn import init
 from chaingrad.nn.module import Module, Parameter

@@ -6,18 +6,27 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from chaingrad.nn.module import Module
+
+class Model(Protocol):
+    """What a model file is written from and read into; ``nn.Module`` is one.
+
+    A protocol rather than ``nn.Module`` itself: ``nn.module`` imports this file (``Module.save``).
+    """
+
+    def state_dict(self) -> dict[str, np.ndarray]: ...
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> Any: ...
+
 
 METADATA_KEY = "__metadata__"  # JSON text as uint8 bytes: what a program needs to rebuild a model
 
 
 def save(
-    model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
+    model: Model, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
 ) -> Path:
     """Write ``model.state_dict()`` to ``path`` (``.npz`` is added if missing).
 
@@ -38,9 +47,7 @@ def save(
     return path
 
 
-def load(
-    path: str | os.PathLike[str], model: Module | None = None
-) -> dict[str, np.ndarray] | Module:
+def load(path: str | os.PathLike[str], model: Model | None = None) -> dict[str, np.ndarray] | Model:
     """Read a model file: the state dict, or ``model`` with it loaded when one is given.
 
     The file is opened with ``allow_pickle=False``: a file that carries a pickled object is

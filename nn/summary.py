@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd import Tensor, no_grad
-from chaingrad.nn import module as module_lib
-from chaingrad.nn.module import Module
+from chaingrad.nn.module import Module, register_module_forward_hook
 
 
 def _shape_of(output: Any) -> str:
@@ -42,12 +41,10 @@ def summary(
 
     was_training = model.training
     model.eval()
-    module_lib._call_recorders.append(record)
     try:
-        with no_grad():
+        with register_module_forward_hook(record), no_grad():
             output = model(Tensor(np.zeros(tuple(input_shape), dtype=dtype)))
     finally:
-        module_lib._call_recorders.remove(record)
         model.train(was_training)
     rows.sort(key=lambda row: row[0])  # definition order: a block before what is inside it
     total = sum(p.size for p in model.parameters())

@@ -13,6 +13,7 @@ import numpy as np
 
 from chaingrad.autograd import Tensor, no_grad
 from chaingrad.nn.module import Module
+from chaingrad.nn.plots import plot_gradient_flow, plot_history
 
 Loss = Callable[[Tensor, Tensor], Tensor]
 
@@ -43,8 +44,6 @@ class History:
 
     def plot(self, path: str | None = None, dpi: int = 100) -> Any:
         """Loss (and accuracy) curves per epoch, saved to ``path`` if given; returns the Figure."""
-        from chaingrad.nn.plots import plot_history
-
         return plot_history(self, path, dpi)
 
     def __repr__(self) -> str:
@@ -79,8 +78,6 @@ class GradientFlow:
 
     def plot(self, path: str | None = None, kind: str = "lines", dpi: int = 100) -> Any:
         """``kind="lines"``: norms per step, one line per layer; ``"bars"``: mean per layer."""
-        from chaingrad.nn.plots import plot_gradient_flow
-
         return plot_gradient_flow(self, path, kind, dpi)
 
 

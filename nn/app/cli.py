@@ -77,7 +77,7 @@ def _positive_float(text: str) -> float:
 
 
 def _add_train(commands: argparse._SubParsersAction) -> None:
-    from chaingrad.nn.app.recipes import DEFAULTS, MODELS, OPTIMIZERS, SCHEDULERS
+    from chaingrad.nn.app.runs import DEFAULTS, MODELS, OPTIMIZERS, SCHEDULERS
 
     train = commands.add_parser(
         "train",
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "bench":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from chaingrad.nn.app.recipes import UsageError
+    from chaingrad.nn.app.runs import UsageError
 
     try:
         if args.command == "demo":
@@ -154,7 +154,8 @@ def _bench(extra: Sequence[str]) -> int:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from chaingrad.nn.app.recipes import TrainConfig, train
+    from chaingrad.nn.app.recipes import train
+    from chaingrad.nn.app.runs import TrainConfig
 
     config = TrainConfig(
         model=args.model,

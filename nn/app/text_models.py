@@ -16,7 +16,7 @@ import numpy as np
 import chaingrad.nn as nn
 import chaingrad.nn.functional as F
 from chaingrad.autograd import Tensor, no_grad
-from chaingrad.nn.app.recipes import (
+from chaingrad.nn.app.runs import (
     TrainConfig,
     TrainResult,
     UsageError,

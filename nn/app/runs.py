@@ -1,0 +1,125 @@
+"""What every ``chaingrad train`` recipe shares: the run's config and result, optimizers and
+schedules by name, the files a run writes, and the one error a user sees.
+
+``recipes`` (image models) and ``text_models`` (character models) both build on this; neither
+imports the other's internals, and ``recipes.train`` picks between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import chaingrad.nn as nn
+from chaingrad.autograd import Tensor
+from chaingrad.nn import optim
+from chaingrad.nn.graph import step_graph
+
+IMAGE_MODELS = ("mlp", "cnn")
+TEXT_MODELS = ("rnn", "lstm", "gru")
+MODELS = IMAGE_MODELS + TEXT_MODELS
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+SCHEDULERS = ("none", "step", "exponential", "cosine", "linear", "inverse_sqrt", "plateau")
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {"epochs": 40, "batch_size": 32, "lr": 2e-3, "optimizer": "adam", "scheduler": "cosine"},
+    "cnn": {"epochs": 25, "batch_size": 32, "lr": 3e-3, "optimizer": "adam", "scheduler": "cosine"},
+    "rnn": {"epochs": 30, "batch_size": 16, "lr": 3e-3, "optimizer": "adam", "scheduler": "cosine"},
+    "lstm": {
+        "epochs": 30,
+        "batch_size": 16,
+        "lr": 3e-3,
+        "optimizer": "adam",
+        "scheduler": "cosine",
+    },
+    "gru": {"epochs": 30, "batch_size": 16, "lr": 3e-3, "optimizer": "adam", "scheduler": "cosine"},
+}
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for (a missing or corrupt file): one line, exit 1."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``chaingrad train`` was told; ``None`` means the model's default."""
+
+    model: str
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    scheduler: str | None = None
+    seed: int = 0
+    out: str | None = None
+    data: str | None = None
+    labels: str | None = None
+    progress: bool | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        defaults = DEFAULTS[self.model]
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        self.out = self.out or f"runs/{self.model}"
+
+
+def make_optimizer(name: str, parameters: Any, lr: float) -> optim.Optimizer:
+    """An optimizer by name; "sgd" uses momentum 0.9."""
+    if name == "sgd":
+        return optim.SGD(parameters, lr=lr, momentum=0.9)
+    classes = {
+        "adam": optim.Adam,
+        "adamw": optim.AdamW,
+        "rmsprop": optim.RMSprop,
+        "adagrad": optim.Adagrad,
+    }
+    return classes[name](parameters, lr=lr)
+
+
+def make_scheduler(name: str, optimizer: optim.Optimizer, epochs: int) -> Any:
+    """A learning-rate schedule over ``epochs`` by name (None for "none")."""
+    schedules = optim.lr_scheduler
+    if name == "none":
+        return None
+    if name == "step":
+        return schedules.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.3)
+    if name == "exponential":
+        return schedules.ExponentialLR(optimizer, gamma=0.01 ** (1 / max(1, epochs)))
+    if name == "cosine":
+        return schedules.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+    if name == "linear":
+        return schedules.LinearLR(
+            optimizer, start_factor=1.0, end_factor=0.01, total_iters=max(1, epochs)
+        )
+    if name == "inverse_sqrt":
+        return schedules.InverseSqrtLR(optimizer, warmup=max(1, epochs // 10))
+    return schedules.ReduceLROnPlateau(optimizer, factor=0.3, patience=2)
+
+
+@dataclass
+class TrainResult:
+    """What a run measured and wrote."""
+
+    lines: list[str]
+    metrics: dict[str, float]
+    files: list[Path]
+
+
+def write_outputs(
+    model: nn.Module,
+    history: Any,
+    out: Path,
+    metadata: dict[str, Any],
+    loss_fn: Any,
+    *batch: Tensor,
+) -> list[Path]:
+    """Write model.npz (with its metadata), curves.png and graph.svg (one step on ``batch``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(str(out / "model.npz"), metadata=metadata)
+    history.plot(str(out / "curves.png"))
+    model.train()
+    step_graph(model, loss_fn, *batch, path=str(out / "graph.svg"))
+    return [out / "model.npz", out / "curves.png", out / "graph.svg"]
