@@ -7,11 +7,7 @@ import chaingrad.nn as nn
 import chaingrad.nn.functional as F
 from chaingrad.autograd import Tensor, gradcheck
 from chaingrad.nn import optim
-
-
-def _leaf(shape, seed=0):
-    return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
-
+from tests.helpers import leaf as _leaf
 
 CONV2D_CASES = [
     # x shape, w shape, stride, padding

@@ -4,9 +4,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tensor_strategies import axes_for, broadcast_pairs, leaf, nonscalar_shapes, seeds, shapes
 
 from chaingrad.autograd import Tensor, concatenate, gradcheck, stack, where
+from tests.autograd.tensor_strategies import (
+    axes_for,
+    broadcast_pairs,
+    leaf,
+    nonscalar_shapes,
+    seeds,
+    shapes,
+)
 
 fast = settings(max_examples=12, deadline=None)
 

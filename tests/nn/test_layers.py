@@ -6,10 +6,7 @@ import pytest
 import chaingrad.nn as nn
 import chaingrad.nn.functional as F
 from chaingrad.autograd import Tensor, gradcheck
-
-
-def _leaf(shape, seed=0):
-    return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+from tests.helpers import leaf as _leaf
 
 
 def test_linear_default_init_is_uniform_within_one_over_root_fan_in():
