@@ -101,3 +101,59 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return grads
 
     return Tensor._node(out, parents, backward, "linear")
+
+
+# ---------------------------------------------------------------------------- PyTorch lessons
+# Appended ops: they read inputs only through ``x.numpy()`` and make every result with
+# ``record``, so they do not depend on how a Tensor stores its array.
+from chaingrad.autograd.ops.record import record  # noqa: E402
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """Outer product of two 1-D tensors: out[i, j] = a[i]·b[j] (torch.outer / np.outer)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"outer: needs two 1-D tensors, got shapes {x.shape} and {y.shape}")
+    out = np.outer(x, y)
+    # ∂L/∂a = G b and ∂L/∂b = Gᵀ a: each row (column) of G weighted by the other vector
+    return record("outer", out, (a, b), lambda g: (g @ y, g.T @ x))
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """Inner product of two 1-D tensors of one length (torch.dot; no broadcasting, no 2-D)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
+        raise ValueError(
+            f"dot: needs two 1-D tensors of one length, got shapes {x.shape} and {y.shape}"
+        )
+    return matmul(a, b)
+
+
+def mm(a: Any, b: Any) -> Tensor:
+    """Matrix product of two 2-D tensors (torch.mm; no broadcasting, use matmul for that)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 2 or y.ndim != 2:
+        raise ValueError(f"mm: needs two 2-D tensors, got shapes {x.shape} and {y.shape}")
+    if x.shape[1] != y.shape[0]:
+        raise ValueError(
+            f"mm: {x.shape} @ {y.shape}: inner dimensions {x.shape[1]} and {y.shape[0]} differ"
+        )
+    return matmul(a, b)
+
+
+def bmm(a: Any, b: Any) -> Tensor:
+    """Batched matrix product of (B, n, k) and (B, k, m) tensors (torch.bmm; no broadcasting)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 3 or y.ndim != 3:
+        raise ValueError(f"bmm: needs two 3-D tensors, got shapes {x.shape} and {y.shape}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"bmm: batch sizes {x.shape[0]} and {y.shape[0]} differ")
+    if x.shape[2] != y.shape[1]:
+        raise ValueError(
+            f"bmm: {x.shape} @ {y.shape}: inner dimensions {x.shape[2]} and {y.shape[1]} differ"
+        )
+    return matmul(a, b)
