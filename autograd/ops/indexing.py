@@ -93,7 +93,7 @@ from chaingrad.autograd.tensor import as_tensor  # noqa: E402
 
 def _integer_index(index: Any, op: str) -> np.ndarray:
     """An index argument (Tensor, array, list, int) as an int64 array, or a clear TypeError."""
-    array = as_tensor(index).numpy() if not isinstance(index, np.ndarray) else index
+    array = index.numpy() if isinstance(index, Tensor) else np.asarray(index)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: the index must hold integers, got {array.dtype}")
     return array.astype(np.int64, copy=False)
