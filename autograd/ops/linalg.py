@@ -157,3 +157,60 @@ def bmm(a: Any, b: Any) -> Tensor:
             f"bmm: {x.shape} @ {y.shape}: inner dimensions {x.shape[2]} and {y.shape[1]} differ"
         )
     return matmul(a, b)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """np.einsum / torch.einsum for letter subscripts ("bij,bjk->bik", "i,j->ij", "ii->i" not).
+
+    Each operand's letters must be distinct (no diagonals) and ``...`` is not supported; the
+    implicit form (no "->") sums repeated letters and orders the rest alphabetically.
+    """
+    tensors = tuple(as_tensor(t) for t in operands)
+    arrays = [t.numpy() for t in tensors]
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise ValueError(f"einsum: '...' is not supported, got {subscripts!r}")
+    inputs, _, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(arrays):
+        raise ValueError(f"einsum: {subscripts!r} names {len(terms)} operands, got {len(arrays)}")
+    sizes: dict[str, int] = {}
+    for term, a in zip(terms, arrays):
+        if (term and not term.isalpha()) or len(set(term)) != len(term) or len(term) != a.ndim:
+            raise ValueError(
+                f"einsum: term {term!r} does not fit an operand of shape {a.shape} (one distinct "
+                "letter per axis)"
+            )
+        for letter, n in zip(term, a.shape):
+            if sizes.setdefault(letter, n) != n:
+                raise ValueError(
+                    f"einsum: {letter!r} has sizes {sizes[letter]} and {n} in {subscripts!r}"
+                )
+    if "->" not in spec:
+        letters = "".join(terms)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(set(output)) != len(output) or not set(output) <= set(sizes):
+        raise ValueError(f"einsum: output {output!r} must name distinct letters of the inputs")
+    out = np.asarray(np.einsum(f"{','.join(terms)}->{output}", *arrays, optimize=True))
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        grads: list[np.ndarray | None] = []
+        for i, (term, t) in enumerate(zip(terms, tensors)):
+            if not t.requires_grad:
+                grads.append(None)
+                continue
+            # ∂out/∂operand i: contract g with every other operand; a letter of this operand
+            # that appears nowhere else was summed over, so its gradient is copied along it
+            # (a ones array carries that letter into the contraction)
+            others = [(s, a) for j, (s, a) in enumerate(zip(terms, arrays)) if j != i]
+            seen = set(output).union(*(set(s) for s, _ in others))
+            alone = "".join(c for c in term if c not in seen)
+            ones = np.ones([arrays[i].shape[term.index(c)] for c in alone], dtype=g.dtype)
+            specs = [output, *(s for s, _ in others), alone]
+            grad = np.einsum(
+                f"{','.join(specs)}->{term}", g, *(a for _, a in others), ones, optimize=True
+            )
+            grads.append(grad)
+        return grads
+
+    return record("einsum", out, tensors, backward)

@@ -301,3 +301,34 @@ def test_no_grad_records_nothing():
     with no_grad():
         for out in [R.prod(x), S.repeat(x, 2, 1), I.gather(x, 0, np.zeros((1, 3), int)), E.gelu(x)]:
             assert not out.requires_grad and out.is_leaf
+
+
+@pytest.mark.parametrize(
+    "spec, shapes",
+    [
+        ("bij,bjk->bik", [(2, 3, 4), (2, 4, 1)]),
+        ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+        ("i,j->ij", [(3,), (4,)]),
+        ("ij->", [(3, 4)]),
+        ("ij,jk", [(2, 3), (3, 4)]),
+        ("ij,k->i", [(2, 3), (4,)]),  # j and k are summed in one operand only
+        ("ij->ji", [(3, 1)]),
+    ],
+)
+def test_einsum_gradients(spec, shapes):
+    inputs = [leaf(s, i) for i, s in enumerate(shapes)]
+    assert np.allclose(
+        L.einsum(spec, *inputs).numpy(), np.einsum(spec, *[t.numpy() for t in inputs])
+    )
+    assert gradcheck(lambda *ts: L.einsum(spec, *ts), *inputs)
+
+
+def test_einsum_errors():
+    with pytest.raises(ValueError, match=r"einsum: term 'ii' does not fit"):
+        L.einsum("ii->i", np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"einsum: 'j' has sizes 3 and 2"):
+        L.einsum("ij,jk->ik", np.zeros((2, 3)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"einsum: '\.\.\.' is not supported"):
+        L.einsum("...ij->...ji", np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"einsum: output 'iz' must name"):
+        L.einsum("ij->iz", np.zeros((2, 2)))

@@ -169,6 +169,11 @@ CASES = {
     "dot": (L.dot, torch.dot, arrays((4,), (4,))),
     "mm": (L.mm, torch.mm, arrays((2, 3), (3, 4))),
     "bmm": (L.bmm, torch.bmm, arrays((2, 2, 3), (2, 3, 4))),
+    "einsum attention": (
+        lambda q, k: L.einsum("bqd,bkd->bqk", q, k),
+        lambda q, k: torch.einsum("bqd,bkd->bqk", q, k),
+        arrays((2, 3, 4), (2, 5, 4)),
+    ),
 }
 
 
