@@ -340,3 +340,218 @@ def compare(fn: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
         return Tensor._constant(fn(x, y))
     except ValueError:
         raise _broadcast_error(fn.__name__, a, b) from None
+
+
+# ---------------------------------------------------------------------------- PyTorch lessons
+# Appended ops: they read inputs only through ``x.numpy()`` and make every result with
+# ``record``, so they do not depend on how a Tensor stores its array.
+import math  # noqa: E402
+
+import numba  # noqa: E402
+
+from chaingrad.autograd.ops.record import record  # noqa: E402
+
+SQRT_HALF = math.sqrt(0.5)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _unary(op: str, a: Any, fn: Callable[[np.ndarray], np.ndarray], local: Any) -> Tensor:
+    """``fn`` elementwise; ``local(x, out)`` is ∂out/∂x, computed only when a node is kept."""
+    a = as_tensor(a)
+    x = a.numpy()
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.asarray(fn(x))
+    return record(op, out, (a,), lambda g: (g * _local(local, x, out),))
+
+
+def _local(local: Any, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return local(x, out)
+
+
+def sin(a: Any) -> Tensor:
+    """sin elementwise (torch.sin / np.sin)."""
+    return _unary("sin", a, np.sin, lambda x, out: np.cos(x))
+
+
+def cos(a: Any) -> Tensor:
+    """cos elementwise (torch.cos / np.cos)."""
+    return _unary("cos", a, np.cos, lambda x, out: -np.sin(x))
+
+
+def log1p(a: Any) -> Tensor:
+    """log(1 + a), accurate for small a (torch.log1p / np.log1p)."""
+    return _unary("log1p", a, np.log1p, lambda x, out: 1.0 / (1.0 + x))
+
+
+def expm1(a: Any) -> Tensor:
+    """eᵃ - 1, accurate for small a (torch.expm1 / np.expm1)."""
+    return _unary("expm1", a, np.expm1, lambda x, out: out + 1.0)  # d(eᵃ - 1) = eᵃ = out + 1
+
+
+def square(a: Any) -> Tensor:
+    """a² elementwise (torch.square / np.square)."""
+    return _unary("square", a, np.square, lambda x, out: 2.0 * x)
+
+
+def reciprocal(a: Any) -> Tensor:
+    """1/a elementwise (torch.reciprocal); integers become floats, as in PyTorch."""
+    a = as_tensor(a)
+    if a.numpy().dtype.kind != "f":
+        a = as_tensor(a.numpy().astype(np.float32))
+    return _unary("reciprocal", a, np.reciprocal, lambda x, out: -out * out)  # d(1/a) = -1/a²
+
+
+def rsqrt(a: Any) -> Tensor:
+    """1/√a elementwise (torch.rsqrt)."""
+    # d a^(-1/2) = -½ a^(-3/2) = -½ out³
+    return _unary("rsqrt", a, lambda x: 1.0 / np.sqrt(x), lambda x, out: -0.5 * out**3)
+
+
+def softplus(a: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βa))/β, linear where βa > threshold (torch.nn.functional.softplus)."""
+    a = as_tensor(a)
+    x = a.numpy()
+    scaled = x * beta
+    linear = scaled > threshold
+    with np.errstate(over="ignore"):
+        # log(1 + eᶻ) = max(z, 0) + log1p(e^-|z|) never overflows
+        smooth = (np.maximum(scaled, 0) + np.log1p(np.exp(-np.abs(scaled)))) / beta
+    out = np.where(linear, x, smooth).astype(x.dtype, copy=False)
+    # d/da log(1 + e^(βa))/β = σ(βa); 1 on the linear part
+    return record("softplus", out, (a,), lambda g: (g * np.where(linear, 1.0, _sigmoid(scaled)),))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) without overflow warnings (e^-z may overflow to inf, which gives the right 0)."""
+    with np.errstate(over="ignore"):
+        return (1.0 / (1.0 + np.exp(-z))).astype(z.dtype, copy=False)
+
+
+@numba.vectorize(cache=True)
+def _erf(z: float) -> float:  # pragma: no cover - compiled by numba
+    return math.erf(z)
+
+
+def gelu(a: Any, approximate: str = "none") -> Tensor:
+    """x·Φ(x) with the exact erf (torch.nn.functional.gelu's default) or approximate="tanh"."""
+    a = as_tensor(a)
+    x = a.numpy()
+    if approximate == "none":
+        cdf = 0.5 * (1.0 + _erf(x * SQRT_HALF))
+        out = (x * cdf).astype(x.dtype, copy=False)
+        # d/dx xΦ(x) = Φ(x) + x·φ(x), φ the standard normal density
+        return record(
+            "gelu", out, (a,), lambda g: (g * (cdf + x * INV_SQRT_2PI * np.exp(-0.5 * x * x)),)
+        )
+    if approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        inner = k * (x + 0.044715 * x**3)
+        t = np.tanh(inner)
+        out = (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
+        # d/dx ½x(1 + tanh u) = ½(1 + t) + ½x(1 - t²)·u',  u' = k(1 + 3·0.044715x²)
+        slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x)
+        return record("gelu", out, (a,), lambda g: (g * slope,))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(a: Any) -> Tensor:
+    """x·σ(x), also called swish (torch.nn.functional.silu)."""
+    a = as_tensor(a)
+    x = a.numpy()
+    s = _sigmoid(x)
+    # d/dx xσ(x) = σ + xσ(1 - σ)
+    return record("silu", x * s, (a,), lambda g: (g * (s * (1.0 + x * (1.0 - s))),))
+
+
+def hardtanh(a: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """Clamp to [min_val, max_val]; gradient 1 strictly inside, 0 on and past the edges (torch)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val = {min_val} is larger than max_val = {max_val}")
+    a = as_tensor(a)
+    x = a.numpy()
+    inside = (x > min_val) & (x < max_val)
+    out = np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
+    return record("hardtanh", out, (a,), lambda g: (g * inside,))
+
+
+def log_sigmoid(a: Any) -> Tensor:
+    """log σ(x) = min(x, 0) - log1p(e^-|x|), stable for large |x| (torch's logsigmoid)."""
+    a = as_tensor(a)
+    x = a.numpy()
+    out = (np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
+    # d/dx log σ(x) = 1 - σ(x) = σ(-x)
+    return record("log_sigmoid", out, (a,), lambda g: (g * _sigmoid(-x),))
+
+
+def _flat(op: str, a: Any, fn: Callable[[np.ndarray], np.ndarray]) -> Tensor:
+    """A piecewise-constant op: torch gives it a zero gradient, and so does this node."""
+    a = as_tensor(a)
+    out = np.asarray(fn(a.numpy()))
+    return record(op, out, (a,), lambda g: (np.zeros_like(g),))
+
+
+def sign(a: Any) -> Tensor:
+    """-1, 0 or 1 elementwise in a's dtype (torch.sign); zero gradient, as PyTorch."""
+    return _flat("sign", a, np.sign)
+
+
+def floor(a: Any) -> Tensor:
+    """Round down elementwise (torch.floor); zero gradient, as PyTorch."""
+    return _flat("floor", a, np.floor)
+
+
+def ceil(a: Any) -> Tensor:
+    """Round up elementwise (torch.ceil); zero gradient, as PyTorch."""
+    return _flat("ceil", a, np.ceil)
+
+
+def round(a: Any, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Round half to even (torch.round and np.round agree); zero gradient, as PyTorch."""
+    return _flat("round", a, lambda x: np.round(x, decimals))
+
+
+def trunc(a: Any) -> Tensor:
+    """Round toward zero elementwise (torch.trunc); zero gradient, as PyTorch."""
+    return _flat("trunc", a, np.trunc)
+
+
+def _predicate(op: str, fn: Callable[..., np.ndarray], *operands: Any) -> Tensor:
+    """A bool tensor outside the graph."""
+    arrays = [as_tensor(t).numpy() for t in operands]
+    try:
+        out = np.asarray(fn(*arrays))
+    except ValueError:
+        shapes = " and ".join(str(x.shape) for x in arrays)
+        raise ValueError(f"{op}: shapes {shapes} cannot be broadcast together") from None
+    return record(op, out, (), lambda g: ())
+
+
+def isnan(a: Any) -> Tensor:
+    """True where a is NaN (torch.isnan); a bool tensor, no gradient."""
+    return _predicate("isnan", np.isnan, a)
+
+
+def isinf(a: Any) -> Tensor:
+    """True where a is ±inf (torch.isinf); a bool tensor, no gradient."""
+    return _predicate("isinf", np.isinf, a)
+
+
+def isfinite(a: Any) -> Tensor:
+    """True where a is neither NaN nor ±inf (torch.isfinite); a bool tensor, no gradient."""
+    return _predicate("isfinite", np.isfinite, a)
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """Elementwise a AND b, nonzero meaning True (torch.logical_and); bool, no gradient."""
+    return _predicate("logical_and", np.logical_and, a, b)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """Elementwise a OR b, nonzero meaning True (torch.logical_or); bool, no gradient."""
+    return _predicate("logical_or", np.logical_or, a, b)
+
+
+def logical_not(a: Any) -> Tensor:
+    """Elementwise NOT a, nonzero meaning True (torch.logical_not); bool, no gradient."""
+    return _predicate("logical_not", np.logical_not, a)

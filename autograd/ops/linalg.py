@@ -101,3 +101,116 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return grads
 
     return Tensor._node(out, parents, backward, "linear")
+
+
+# ---------------------------------------------------------------------------- PyTorch lessons
+# Appended ops: they read inputs only through ``x.numpy()`` and make every result with
+# ``record``, so they do not depend on how a Tensor stores its array.
+from chaingrad.autograd.ops.record import record  # noqa: E402
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """Outer product of two 1-D tensors: out[i, j] = a[i]·b[j] (torch.outer / np.outer)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"outer: needs two 1-D tensors, got shapes {x.shape} and {y.shape}")
+    out = np.outer(x, y)
+    # ∂L/∂a = G b and ∂L/∂b = Gᵀ a: each row (column) of G weighted by the other vector
+    return record("outer", out, (a, b), lambda g: (g @ y, g.T @ x))
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """Inner product of two 1-D tensors of one length (torch.dot; no broadcasting, no 2-D)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
+        raise ValueError(
+            f"dot: needs two 1-D tensors of one length, got shapes {x.shape} and {y.shape}"
+        )
+    return matmul(a, b)
+
+
+def mm(a: Any, b: Any) -> Tensor:
+    """Matrix product of two 2-D tensors (torch.mm; no broadcasting, use matmul for that)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 2 or y.ndim != 2:
+        raise ValueError(f"mm: needs two 2-D tensors, got shapes {x.shape} and {y.shape}")
+    if x.shape[1] != y.shape[0]:
+        raise ValueError(
+            f"mm: {x.shape} @ {y.shape}: inner dimensions {x.shape[1]} and {y.shape[0]} differ"
+        )
+    return matmul(a, b)
+
+
+def bmm(a: Any, b: Any) -> Tensor:
+    """Batched matrix product of (B, n, k) and (B, k, m) tensors (torch.bmm; no broadcasting)."""
+    a, b = as_tensor(a), as_tensor(b)
+    x, y = a.numpy(), b.numpy()
+    if x.ndim != 3 or y.ndim != 3:
+        raise ValueError(f"bmm: needs two 3-D tensors, got shapes {x.shape} and {y.shape}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"bmm: batch sizes {x.shape[0]} and {y.shape[0]} differ")
+    if x.shape[2] != y.shape[1]:
+        raise ValueError(
+            f"bmm: {x.shape} @ {y.shape}: inner dimensions {x.shape[2]} and {y.shape[1]} differ"
+        )
+    return matmul(a, b)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """np.einsum / torch.einsum for letter subscripts ("bij,bjk->bik", "i,j->ij", "ii->i" not).
+
+    Each operand's letters must be distinct (no diagonals) and ``...`` is not supported; the
+    implicit form (no "->") sums repeated letters and orders the rest alphabetically.
+    """
+    tensors = tuple(as_tensor(t) for t in operands)
+    arrays = [t.numpy() for t in tensors]
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise ValueError(f"einsum: '...' is not supported, got {subscripts!r}")
+    inputs, _, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(arrays):
+        raise ValueError(f"einsum: {subscripts!r} names {len(terms)} operands, got {len(arrays)}")
+    sizes: dict[str, int] = {}
+    for term, a in zip(terms, arrays):
+        if (term and not term.isalpha()) or len(set(term)) != len(term) or len(term) != a.ndim:
+            raise ValueError(
+                f"einsum: term {term!r} does not fit an operand of shape {a.shape} (one distinct "
+                "letter per axis)"
+            )
+        for letter, n in zip(term, a.shape):
+            if sizes.setdefault(letter, n) != n:
+                raise ValueError(
+                    f"einsum: {letter!r} has sizes {sizes[letter]} and {n} in {subscripts!r}"
+                )
+    if "->" not in spec:
+        letters = "".join(terms)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(set(output)) != len(output) or not set(output) <= set(sizes):
+        raise ValueError(f"einsum: output {output!r} must name distinct letters of the inputs")
+    out = np.asarray(np.einsum(f"{','.join(terms)}->{output}", *arrays, optimize=True))
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        grads: list[np.ndarray | None] = []
+        for i, (term, t) in enumerate(zip(terms, tensors)):
+            if not t.requires_grad:
+                grads.append(None)
+                continue
+            # ∂out/∂operand i: contract g with every other operand; a letter of this operand
+            # that appears nowhere else was summed over, so its gradient is copied along it
+            # (a ones array carries that letter into the contraction)
+            others = [(s, a) for j, (s, a) in enumerate(zip(terms, arrays)) if j != i]
+            seen = set(output).union(*(set(s) for s, _ in others))
+            alone = "".join(c for c in term if c not in seen)
+            ones = np.ones([arrays[i].shape[term.index(c)] for c in alone], dtype=g.dtype)
+            specs = [output, *(s for s, _ in others), alone]
+            grad = np.einsum(
+                f"{','.join(specs)}->{term}", g, *(a for _, a in others), ones, optimize=True
+            )
+            grads.append(grad)
+        return grads
+
+    return record("einsum", out, tensors, backward)

@@ -140,3 +140,181 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     if not recording(*parts):
         return Tensor._constant(out)
     return Tensor._node(out, tuple(parts), lambda g: list(np.moveaxis(g, ax, 0)), "stack")
+
+
+# ---------------------------------------------------------------------------- PyTorch lessons
+# Appended ops: they read inputs only through ``x.numpy()`` and make every result with
+# ``record``, so they do not depend on how a Tensor stores its array.
+from chaingrad.autograd.ops.record import record  # noqa: E402
+
+
+def expand(x: Any, *sizes: Any) -> Tensor:
+    """torch.Tensor.expand: size-1 axes stretched, new leading axes, -1 keeps an axis's size."""
+    x = as_tensor(x)
+    a = x.numpy()
+    wanted = _shape_argument(sizes, "expand")
+    extra = len(wanted) - a.ndim
+    if extra < 0:
+        raise ValueError(
+            f"expand: {wanted} has fewer axes than the tensor's shape {a.shape} (give at least "
+            f"{a.ndim} sizes)"
+        )
+    target = []
+    for i, n in enumerate(wanted):
+        old = a.shape[i - extra] if i >= extra else None
+        if n == -1:
+            if old is None:
+                raise ValueError(f"expand: -1 is not allowed for the new leading axis {i}")
+            n = old
+        if n < 0 or (old is not None and old != 1 and old != n):
+            raise ValueError(
+                f"expand: cannot expand shape {a.shape} to {wanted} (axis {i}: only a size-1 "
+                "axis can be expanded)"
+            )
+        target.append(n)
+    out = np.broadcast_to(a, tuple(target))  # a read-only view, like torch's expanded tensor
+    # the engine sums the gradient back over the stretched and added axes (unbroadcast)
+    return record("expand", out, (x,), lambda g: (g,))
+
+
+def repeat(x: Any, *sizes: Any) -> Tensor:
+    """torch.Tensor.repeat (np.tile's semantics): ``sizes`` copies along each axis."""
+    x = as_tensor(x)
+    a = x.numpy()
+    reps = _shape_argument(sizes, "repeat")
+    if len(reps) < a.ndim:
+        raise ValueError(
+            f"repeat: {len(reps)} repeat counts {reps} for a tensor of shape {a.shape}; give at "
+            f"least {a.ndim}"
+        )
+    if any(r < 0 for r in reps):
+        raise ValueError(f"repeat: repeat counts must be non-negative, got {reps}")
+    base = (1,) * (len(reps) - a.ndim) + a.shape  # missing leading axes count as size 1
+    out = np.tile(a.reshape(base), reps)
+    shape = a.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        # view each output axis as (copy, position) and sum over the copies
+        split = [n for pair in zip(reps, base) for n in pair]
+        return (g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(shape),)
+
+    return record("repeat", out, (x,), backward)
+
+
+def flip(x: Any, axes: Any) -> Tensor:
+    """Reverse the order along ``axes`` (an int or a tuple; torch.flip requires them)."""
+    x = as_tensor(x)
+    a = x.numpy()
+    named = normalize_axes(axes, a.ndim, "flip") if axes is not None else None
+    if named is None:
+        raise TypeError("flip: give the axes to reverse (torch.flip requires dims)")
+    out = np.flip(a, named)
+    return record("flip", out, (x,), lambda g: (np.flip(g, named),))
+
+
+def roll(x: Any, shifts: Any, axes: Any = None) -> Tensor:
+    """Shift elements cyclically along ``axes`` (flattened when None), as torch.roll/np.roll."""
+    x = as_tensor(x)
+    a = x.numpy()
+    if axes is None:
+        if not isinstance(shifts, numbers.Integral):
+            raise ValueError(f"roll: without axes, shifts must be one int, got {shifts!r}")
+        out = np.roll(a, shifts)
+        return record("roll", out, (x,), lambda g: (np.roll(g, -int(shifts)),))
+    many = isinstance(shifts, tuple | list)
+    if many != isinstance(axes, tuple | list) or (many and len(shifts) != len(axes)):
+        raise ValueError(f"roll: shifts {shifts!r} and axes {axes!r} must pair up one to one")
+    shift_list = list(shifts) if many else [shifts]
+    axis_list = [normalize_axis(ax, a.ndim, "roll") for ax in (axes if many else [axes])]
+    out = np.roll(a, shift_list, axis_list)
+    back = [-int(s) for s in shift_list]
+    # rolling the gradient back by the opposite shifts returns each share to its source
+    return record("roll", out, (x,), lambda g: (np.roll(g, back, axis_list),))
+
+
+def _piece(x: Tensor, ax: int, start: int, stop: int, op: str) -> Tensor:
+    """``x[start:stop]`` along ``ax``; its gradient fills that slab of a zero array."""
+    a = x.numpy()
+    where = (slice(None),) * ax + (slice(start, stop),)
+    shape = a.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        full = np.zeros(shape, dtype=g.dtype)
+        full[where] = g
+        return (full,)
+
+    return record(op, a[where], (x,), backward)
+
+
+def split(x: Any, size_or_sizes: Any, axis: int = 0) -> tuple[Tensor, ...]:
+    """torch.split: pieces of one size (the last may be smaller) or of the listed sizes."""
+    x = as_tensor(x)
+    a = x.numpy()
+    if a.ndim == 0:
+        raise ValueError("split: cannot split a 0-d tensor")
+    ax = normalize_axis(axis, a.ndim, "split")
+    n = a.shape[ax]
+    if isinstance(size_or_sizes, numbers.Integral) and not isinstance(size_or_sizes, bool):
+        step = int(size_or_sizes)
+        if step <= 0 and not (step == 0 and n == 0):
+            raise ValueError(f"split: the piece size must be positive, got {step}")
+        sizes = [min(step, n - s) for s in range(0, n, step)] if n else [0]
+    else:
+        sizes = [int(s) for s in size_or_sizes]
+        if any(s < 0 for s in sizes) or np.sum(sizes) != n:
+            raise ValueError(
+                f"split: sizes {sizes} do not add up to {n}, the size of axis {axis} of "
+                f"shape {a.shape}"
+            )
+    stops = np.cumsum(sizes).astype(int).tolist()
+    return tuple(_piece(x, ax, e - s, e, "split") for s, e in zip(sizes, stops))
+
+
+def chunk(x: Any, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+    """torch.chunk: at most ``chunks`` pieces of ceil(n / chunks) (the last may be smaller)."""
+    x = as_tensor(x)
+    a = x.numpy()
+    if not isinstance(chunks, numbers.Integral) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    if a.ndim == 0:
+        raise ValueError("chunk: cannot chunk a 0-d tensor")
+    n = a.shape[normalize_axis(axis, a.ndim, "chunk")]
+    return split(x, max(-(-n // int(chunks)), 1), axis)
+
+
+def _triangle(x: Any, diagonal: int, keep: Any, op: str) -> Tensor:
+    x = as_tensor(x)
+    a = x.numpy()
+    if a.ndim < 2:
+        raise ValueError(f"{op}: needs a tensor with at least 2 axes, got shape {a.shape}")
+    if not isinstance(diagonal, numbers.Integral):
+        raise TypeError(f"{op}: diagonal must be an int, got {diagonal!r}")
+    out = keep(a, int(diagonal))
+    # the kept triangle passes its gradient through; the zeroed part had none
+    return record(op, out, (x,), lambda g: (keep(g, int(diagonal)),))
+
+
+def tril(x: Any, diagonal: int = 0) -> Tensor:
+    """Lower triangle of the last two axes (on and below ``diagonal``), as torch.tril."""
+    return _triangle(x, diagonal, np.tril, "tril")
+
+
+def triu(x: Any, diagonal: int = 0) -> Tensor:
+    """Upper triangle of the last two axes (on and above ``diagonal``), as torch.triu."""
+    return _triangle(x, diagonal, np.triu, "triu")
+
+
+def movedim(x: Any, source: Any, destination: Any) -> Tensor:
+    """Move axes ``source`` to positions ``destination`` (ints or tuples), as torch.movedim."""
+    x = as_tensor(x)
+    a = x.numpy()
+    src = source if isinstance(source, tuple | list) else (source,)
+    dst = destination if isinstance(destination, tuple | list) else (destination,)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source!r} and destination {destination!r} differ")
+    src_n = [normalize_axis(s, a.ndim, "movedim") for s in src]
+    dst_n = [normalize_axis(d, a.ndim, "movedim") for d in dst]
+    if len(set(src_n)) != len(src_n) or len(set(dst_n)) != len(dst_n):
+        raise ValueError(f"movedim: source {source!r} or destination {destination!r} repeats")
+    out = np.moveaxis(a, src_n, dst_n)
+    return record("movedim", out, (x,), lambda g: (np.moveaxis(g, dst_n, src_n),))
