@@ -33,7 +33,14 @@ def gradcheck(
     Other arguments pass through unchanged. An engine gradient must agree with the numerical
     one within ``atol + rtol * |numerical|``; the error names the input, the worst element and
     both values. ``fn`` must be deterministic (no dropout).
+
+    ``inputs`` may be one tuple or list, as PyTorch's ``gradcheck(fn, (x, y))``, or separate
+    arguments, ``gradcheck(fn, x, y)``; either way ``fn`` is called as ``fn(x, y)``.
     """
+    if len(inputs) == 1 and isinstance(inputs[0], tuple | list):
+        inputs = tuple(inputs[0])  # PyTorch's spelling: one tuple of inputs
+    if not inputs:
+        raise TypeError("gradcheck: no inputs given (pass gradcheck(fn, (x, y)) or fn, x, y)")
     if any(isinstance(x, Tensor) for x in inputs):
         return _tensor_gradcheck(fn, inputs, eps, atol, rtol)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Value)]

@@ -45,6 +45,16 @@ def manual_seed(seed: int) -> Generator:
     return _default.manual_seed(seed)
 
 
+def seed() -> int:
+    """Reseed the default stream from fresh entropy and return the seed (``torch.seed``)."""
+    return _default.seed()
+
+
+def initial_seed() -> int | None:
+    """The seed the default stream was last seeded with (``torch.initial_seed``)."""
+    return _default.initial_seed()
+
+
 def default_generator() -> Generator:
     """The generator that draws when no ``generator=`` is given."""
     return _default

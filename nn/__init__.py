@@ -6,7 +6,7 @@ model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 loss = F.cross_entropy(model(x), y)
 """
 
-from chaingrad.nn import data, functional, init, optim
+from chaingrad.nn import data, functional, init, optim, utils
 from chaingrad.nn.activations import (
     ELU,
     SELU,
@@ -22,7 +22,14 @@ from chaingrad.nn.containers import ModuleList, Sequential
 from chaingrad.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from chaingrad.nn.init import manual_seed
 from chaingrad.nn.layers import MLP, Dropout, Embedding, Flatten, Linear, Residual
-from chaingrad.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from chaingrad.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
 from chaingrad.nn.module import Module, Parameter
 from chaingrad.nn.normalization import BatchNorm1d, BatchNorm2d
 from chaingrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -49,6 +56,7 @@ __all__ = [
     "Flatten",
     "GRUCell",
     "Identity",
+    "L1Loss",
     "LSTMCell",
     "LeakyReLU",
     "Linear",
@@ -74,4 +82,5 @@ __all__ = [
     "manual_seed",
     "optim",
     "summary",
+    "utils",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chaingrad.autograd import Tensor
 from chaingrad.nn import functional as F
 from chaingrad.nn.module import Module
@@ -10,24 +12,36 @@ from chaingrad.nn.module import Module
 class ReLU(Module):
     """max(0, x)."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        F._no_inplace("ReLU", inplace)
+
     def forward(self, x: Tensor) -> Tensor:
         """Apply ReLU."""
         return F.relu(x)
 
 
 class LeakyReLU(Module):
-    """x where x > 0, else slope·x."""
+    """x where x > 0, else negative_slope·x (``slope=`` is accepted too)."""
 
-    def __init__(self, slope: float = 0.01) -> None:
+    def __init__(
+        self, negative_slope: float = 0.01, inplace: bool = False, *, slope: float | None = None
+    ) -> None:
         super().__init__()
-        self.slope = slope
+        F._no_inplace("LeakyReLU", inplace)
+        self.slope = negative_slope if slope is None else slope
+
+    @property
+    def negative_slope(self) -> float:
+        """PyTorch's name for ``slope``."""
+        return self.slope
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply leaky ReLU."""
         return F.leaky_relu(x, self.slope)
 
     def extra_repr(self) -> str:
-        return f"slope={self.slope}"
+        return f"negative_slope={self.slope}"
 
 
 class Tanh(Module):
@@ -72,35 +86,54 @@ class SELU(Module):
 class Softmax(Module):
     """Softmax along ``axis``."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, dim: int | None = None, *, axis: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        if dim is not None and axis is not None:
+            raise TypeError("Softmax: pass dim= or axis=, not both")
+        # PyTorch guesses an axis when none is given; chaingrad uses the last one
+        self.axis = dim if dim is not None else (-1 if axis is None else axis)
+
+    @property
+    def dim(self) -> int:
+        """PyTorch's name for ``axis``."""
+        return self.axis
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply softmax."""
         return F.softmax(x, self.axis)
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}"
+        return f"dim={self.axis}"
 
 
 class LogSoftmax(Module):
     """Log-softmax along ``axis``."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, dim: int | None = None, *, axis: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        if dim is not None and axis is not None:
+            raise TypeError("LogSoftmax: pass dim= or axis=, not both")
+        # PyTorch guesses an axis when none is given; chaingrad uses the last one
+        self.axis = dim if dim is not None else (-1 if axis is None else axis)
+
+    @property
+    def dim(self) -> int:
+        """PyTorch's name for ``axis``."""
+        return self.axis
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply log-softmax."""
         return F.log_softmax(x, self.axis)
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}"
+        return f"dim={self.axis}"
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged (any constructor arguments are ignored, as PyTorch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         """Return x."""

@@ -7,23 +7,18 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd import Tensor
-from chaingrad.autograd import functional as elementwise
 from chaingrad.autograd import functional as ops
 from chaingrad.autograd.functional import (
     REDUCTIONS,
     as_tensor,
     avg_pool2d,
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
     conv1d,
     conv2d,
-    cross_entropy,
     linear,
     max_pool2d,
-    nll_loss,
 )
 from chaingrad.autograd.functional import batch_norm as _batch_norm
-from chaingrad.nn.init import generator
+from chaingrad.nn import init as _init
 
 __all__ = [
     "avg_pool2d",
@@ -36,12 +31,14 @@ __all__ = [
     "dropout",
     "elu",
     "embedding",
+    "l1_loss",
     "leaky_relu",
     "linear",
     "log_softmax",
     "max_pool2d",
     "mse_loss",
     "nll_loss",
+    "one_hot",
     "relu",
     "selu",
     "sigmoid",
@@ -50,59 +47,95 @@ __all__ = [
 ]
 
 
-def relu(x: Tensor) -> Tensor:
+_MISSING: Any = object()
+
+
+def _no_inplace(op: str, inplace: bool) -> None:
+    if inplace:
+        raise ValueError(f"{op}: inplace=True is not supported; use the returned tensor")
+
+
+def _dim(op: str, dim: Any, axis: Any, default: Any = -1) -> Any:
+    """PyTorch's ``dim`` or NumPy's ``axis`` (not both)."""
+    if dim is not _MISSING and axis is not _MISSING:
+        raise TypeError(f"{op}: pass dim= or axis=, not both")
+    if dim is not _MISSING and dim is not None:
+        return dim
+    return default if axis is _MISSING else axis
+
+
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x)."""
-    return elementwise.relu(x)
+    _no_inplace("relu", inplace)
+    return ops.relu(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, else negative_slope·x."""
-    return elementwise.leaky_relu(x, negative_slope)
+def leaky_relu(
+    x: Tensor, negative_slope: float = 0.01, inplace: bool = False, *, slope: float | None = None
+) -> Tensor:
+    """x where x > 0, else negative_slope·x (``slope=`` is the NumPy-style alias)."""
+    _no_inplace("leaky_relu", inplace)
+    return ops.leaky_relu(x, negative_slope if slope is None else slope)
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return elementwise.tanh(x)
+    return ops.tanh(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """Logistic sigmoid."""
-    return elementwise.sigmoid(x)
+    return ops.sigmoid(x)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else alpha·(eˣ - 1)."""
-    return elementwise.elu(x, alpha)
+    return ops.elu(x, alpha)
 
 
 def selu(x: Tensor) -> Tensor:
     """Scaled ELU with the self-normalising constants."""
-    return elementwise.selu(x)
+    return ops.selu(x)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x) / Σ exp(x) along ``axis``, stable for large logits."""
-    return x.softmax(axis)
+def softmax(x: Tensor, dim: Any = _MISSING, dtype: Any = None, *, axis: Any = _MISSING) -> Tensor:
+    """exp(x) / Σ exp(x) along ``dim`` (or ``axis``; default -1, where PyTorch warns and guesses),
+    stable for large logits."""
+    x = x if dtype is None else x.to(dtype)
+    return x.softmax(_dim("softmax", dim, axis))
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``, stable for large logits."""
-    return x.log_softmax(axis)
+def log_softmax(
+    x: Tensor, dim: Any = _MISSING, dtype: Any = None, *, axis: Any = _MISSING
+) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (or ``axis``; default -1), stable for large logits."""
+    x = x if dtype is None else x.to(dtype)
+    return x.log_softmax(_dim("log_softmax", dim, axis))
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, seed: Any = None) -> Tensor:
+def dropout(
+    x: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    seed: Any = None,
+    generator: Any = None,
+) -> Tensor:
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p).
 
     The expected value is unchanged, so evaluation (``training=False``) is the identity.
-    ``seed`` is an int or a NumPy Generator (default: nn.init's generator).
+    The mask comes from ``seed``/``generator`` (an int, a NumPy or chaingrad Generator), else
+    from the default stream that ``chaingrad.manual_seed`` resets.
     """
+    _no_inplace("dropout", inplace)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
     if p == 1.0:
         return x * 0.0
-    keep = generator(seed).random(x.shape) >= p
+    keep = _init.generator(seed, generator).random(x.shape) >= p
     # the mask, scaled, is the local gradient: kept elements pass g / (1 - p), dropped ones 0
     return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
 
@@ -169,6 +202,159 @@ def embedding(indices: Any, weight: Tensor) -> Tensor:
         bad = int(idx.min() if idx.min() < 0 else idx.max())
         raise IndexError(f"embedding: index {bad} is out of range for {count} embeddings")
     return weight[idx]
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Integer class indices (any shape) as int64 one-hot vectors along a new last axis;
+    ``num_classes=-1`` means max index + 1, as PyTorch."""
+    idx = tensor.numpy() if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be integers, got {idx.dtype}")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(idx.max()) + 1
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        bad = int(idx.min() if idx.min() < 0 else idx.max())
+        raise ValueError(f"one_hot: class index {bad} is out of range for {num_classes} classes")
+    return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    target = as_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{op}: target of shape {target.shape} differs from input of shape {input.shape} "
+            "(no silent broadcasting: reshape one of them)"
+        )
+    return target
+
+
+def _weight_reduction(op: str, weight: Any, reduction: str) -> tuple[Any, str]:
+    """Older chaingrad code passed ``reduction`` third, where PyTorch has ``weight``: a string
+    there can only mean a reduction."""
+    if isinstance(weight, str):
+        return None, weight
+    return weight, reduction
+
+
+def cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax cross-entropy of logits (N, C, ...) against integer class indices (N, ...), as
+    ``torch.nn.functional.cross_entropy``: ``weight`` (C,) rescales classes (the mean is then
+    weighted by the targets' weights) and targets equal to ``ignore_index`` count for nothing."""
+    weight, reduction = _weight_reduction("cross_entropy", weight, reduction)
+    if label_smoothing:
+        raise ValueError("cross_entropy: label_smoothing is not supported (use 0.0)")
+    return _class_loss(
+        "cross_entropy", ops.cross_entropy, input, target, weight, ignore_index, reduction
+    )
+
+
+def nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C, ...) against integer class indices,
+    with ``weight`` and ``ignore_index`` as ``torch.nn.functional.nll_loss``."""
+    weight, reduction = _weight_reduction("nll_loss", weight, reduction)
+    return _class_loss("nll_loss", ops.nll_loss, input, target, weight, ignore_index, reduction)
+
+
+def _class_loss(
+    op: str,
+    fused: Any,
+    input: Tensor,  # noqa: A002
+    target: Any,
+    weight: Any,
+    ignore_index: int,
+    reduction: str,
+) -> Tensor:
+    t = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
+    ignored = t == ignore_index if t.dtype.kind in "iu" else np.zeros(t.shape, bool)
+    if weight is None and not ignored.any():
+        return fused(input, target, reduction)  # the fused op, exact and fast
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    safe = np.where(ignored, 0, t)  # any valid class: the ignored losses get weight 0 below
+    per_example = fused(input, safe, "none")
+    w = np.ones(t.shape, input.dtype)
+    if weight is not None:
+        wv = weight.numpy() if isinstance(weight, Tensor) else np.asarray(weight)
+        if wv.shape != (input.shape[1],):
+            raise ValueError(
+                f"{op}: weight of shape {wv.shape} does not fit {input.shape[1]} classes"
+            )
+        w = wv[safe].astype(input.dtype)
+    w = np.where(ignored, 0, w).astype(input.dtype)
+    weighted = per_example * w
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / w.sum()  # PyTorch's weighted mean: Σ wᵢ lᵢ / Σ wᵢ
+
+
+def binary_cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)) on probabilities, logs clamped at -100 as PyTorch;
+    ``weight`` (broadcasting to the input) rescales each element's loss."""
+    weight, reduction = _weight_reduction("binary_cross_entropy", weight, reduction)
+    if weight is None:
+        return ops.binary_cross_entropy(input, target, reduction)
+    per_element = ops.binary_cross_entropy(input, target, "none") * as_tensor(weight, input)
+    return _reduce("binary_cross_entropy", per_element, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,  # noqa: A002
+    target: Any,
+    weight: Any = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """Binary cross-entropy of sigmoid(logits), computed stably from the logits; ``weight``
+    rescales each element's loss (``pos_weight`` is not supported)."""
+    weight, reduction = _weight_reduction("binary_cross_entropy_with_logits", weight, reduction)
+    if pos_weight is not None:
+        raise ValueError("binary_cross_entropy_with_logits: pos_weight is not supported")
+    if weight is None:
+        return ops.binary_cross_entropy_with_logits(input, target, reduction)
+    per_element = ops.binary_cross_entropy_with_logits(input, target, "none")
+    return _reduce(
+        "binary_cross_entropy_with_logits", per_element * as_tensor(weight, input), reduction
+    )
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean absolute error |x - t| (PyTorch's gradient: sign(x - t), 0 where they are equal)."""
+    target = _same_shape("l1_loss", input, target)
+    return _reduce("l1_loss", (input - target).abs(), reduction)
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002

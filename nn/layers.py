@@ -62,30 +62,50 @@ class MLP(Sequential):
 
 
 class Flatten(Module):
-    """Merge axes ``start_axis``..``end_axis`` (default: all but the batch axis)."""
+    """Merge axes ``start_dim``..``end_dim`` (default: all but the batch axis); ``start_axis``
+    and ``end_axis`` are the NumPy-style aliases."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    def __init__(
+        self,
+        start_dim: int = 1,
+        end_dim: int = -1,
+        *,
+        start_axis: int | None = None,
+        end_axis: int | None = None,
+    ) -> None:
         super().__init__()
-        self.start_axis = start_axis
-        self.end_axis = end_axis
+        self.start_axis = start_dim if start_axis is None else start_axis
+        self.end_axis = end_dim if end_axis is None else end_axis
+
+    @property
+    def start_dim(self) -> int:
+        """PyTorch's name for ``start_axis``."""
+        return self.start_axis
+
+    @property
+    def end_dim(self) -> int:
+        """PyTorch's name for ``end_axis``."""
+        return self.end_axis
 
     def forward(self, x: Tensor) -> Tensor:
         """Flatten x."""
         return x.flatten(self.start_axis, self.end_axis)
 
     def extra_repr(self) -> str:
-        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+        return f"start_dim={self.start_axis}, end_dim={self.end_axis}"
 
 
 class Dropout(Module):
-    """Inverted dropout with its own generator (``seed``); the identity in evaluation mode."""
+    """Inverted dropout; the identity in evaluation mode. Masks come from the default stream
+    (``chaingrad.manual_seed``), or from the layer's own stream when given ``seed``."""
 
-    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, seed: int | None = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        F._no_inplace("Dropout", inplace)
         self.p = p
-        self.generator = np.random.default_rng(seed)
+        self.generator = None if seed is None else np.random.default_rng(seed)
 
     def forward(self, x: Tensor) -> Tensor:
         """Drop and rescale in training; pass through in evaluation."""

@@ -23,7 +23,7 @@ class MSELoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         """Compute the loss."""
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
@@ -31,7 +31,7 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         """Compute the loss."""
-        return F.cross_entropy(input, target, self.reduction)
+        return F.cross_entropy(input, target, reduction=self.reduction)
 
 
 class NLLLoss(_Loss):
@@ -39,7 +39,7 @@ class NLLLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         """Compute the loss."""
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, reduction=self.reduction)
 
 
 class BCELoss(_Loss):
@@ -47,7 +47,7 @@ class BCELoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         """Compute the loss."""
-        return F.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -55,4 +55,12 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         """Compute the loss."""
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        """Compute the loss."""
+        return F.l1_loss(input, target, reduction=self.reduction)

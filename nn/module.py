@@ -8,6 +8,7 @@ what makes ``state_dict`` interchangeable with a PyTorch model's.
 from __future__ import annotations
 
 import itertools
+import numbers
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -143,6 +144,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward``; ndarray and (nested) list arguments are wrapped as Tensors first
+        (lists as ``chaingrad.tensor`` reads them: ints int64, floats float32)."""
+        args = tuple(_as_input(self, i, x) for i, x in enumerate(args))
         out = self.forward(*args, **kwargs)
         if _global_forward_hooks or self._forward_hooks:  # two falsy checks when nothing hooks
             for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):
@@ -352,3 +356,39 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _numbers_only(x: Any) -> bool:
+    """True for a number or a (nested) list/tuple holding only numbers."""
+    if isinstance(x, list | tuple):
+        return all(_numbers_only(v) for v in x)
+    return isinstance(x, numbers.Number)
+
+
+def _as_input(module: Module, position: int, x: Any) -> Any:
+    """A positional argument of a module call: ndarrays and number lists become Tensors; text
+    and raw buffers are refused with one line naming what was given."""
+    name = type(module).__name__
+    if isinstance(x, np.ndarray | np.generic) or (isinstance(x, list) and _numbers_only(x)):
+        from chaingrad.autograd.creation import torch_array
+
+        try:
+            return Tensor(torch_array(x))
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"{name}: cannot use argument {position} as a tensor ({error})"
+            ) from None
+    if isinstance(x, list):
+        kinds = sorted({type(v).__name__ for v in x})
+        raise TypeError(
+            f"{name}: argument {position} is a list of {', '.join(kinds)}; pass a Tensor "
+            "(e.g. chaingrad.stack(list))"
+        )
+    if isinstance(x, str | bytes | bytearray | memoryview):
+        raise TypeError(f"{name}: argument {position} is a {type(x).__name__}, not a Tensor")
+    return x
+
+
+# Callables run after every module call, as record(module, inputs, output): nn.summary and
+# nn.graph use them to see what each module produced.
+_call_recorders: list[Any] = []

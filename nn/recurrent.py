@@ -55,7 +55,7 @@ class _RecurrentBase(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.nonlinearity, self.bias = nonlinearity, bias
         self.batch_first, self.dropout, self.bidirectional = batch_first, dropout, bidirectional
-        self.generator = np.random.default_rng()  # for dropout between layers
+        self.generator = None  # dropout between layers draws from the default stream
         gates = GATES[self.mode] * hidden_size
         directions = 2 if bidirectional else 1
         for layer in range(num_layers):

@@ -23,6 +23,8 @@ from importlib import resources
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from chaingrad.autograd.random import rng
+
 __all__ = [
     "IdxError",
     "TextData",
@@ -40,7 +42,8 @@ DIGITS_SHAPE = (1797, 8, 8)
 
 
 def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    """A NumPy Generator, a new one from an int, else chaingrad's default stream (manual_seed)."""
+    return rng(seed)
 
 
 # --- generated toy problems -------------------------------------------------------------------

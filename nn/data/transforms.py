@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from chaingrad.autograd.random import rng
+
 
 def _check_images(x: np.ndarray, name: str) -> None:
     if x.ndim != 4:
@@ -33,11 +35,12 @@ class RandomHorizontalFlip:
 
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         self.p = p
-        self.generator = np.random.default_rng(seed)
+        # its own stream with a seed, else the default one (chaingrad.manual_seed)
+        self.generator = None if seed is None else np.random.default_rng(seed)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         _check_images(x, "RandomHorizontalFlip")
-        flip = self.generator.random(len(x)) < self.p
+        flip = rng(self.generator).random(len(x)) < self.p
         out = x.copy()
         out[flip] = x[flip, ..., ::-1]
         return out
@@ -51,7 +54,8 @@ class RandomCrop:
     ) -> None:
         self.size = (size, size) if isinstance(size, int) else tuple(size)
         self.padding = padding
-        self.generator = np.random.default_rng(seed)
+        # its own stream with a seed, else the default one (chaingrad.manual_seed)
+        self.generator = None if seed is None else np.random.default_rng(seed)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         _check_images(x, "RandomCrop")
@@ -63,8 +67,8 @@ class RandomCrop:
             raise ValueError(
                 f"RandomCrop: a {self.size} crop does not fit padded images of {padded.shape[2:]}"
             )
-        tops = self.generator.integers(0, max_top + 1, len(x))
-        lefts = self.generator.integers(0, max_left + 1, len(x))
+        tops = rng(self.generator).integers(0, max_top + 1, len(x))
+        lefts = rng(self.generator).integers(0, max_left + 1, len(x))
         rows = tops[:, None] + np.arange(height)  # (N, height)
         cols = lefts[:, None] + np.arange(width)  # (N, width)
         n = np.arange(len(x))[:, None, None, None]
@@ -84,12 +88,13 @@ class RandomRotation:
     ) -> None:
         self.degrees = (-degrees, degrees) if np.isscalar(degrees) else tuple(degrees)
         self.fill = fill
-        self.generator = np.random.default_rng(seed)
+        # its own stream with a seed, else the default one (chaingrad.manual_seed)
+        self.generator = None if seed is None else np.random.default_rng(seed)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         _check_images(x, "RandomRotation")
         n, _, height, width = x.shape
-        angles = np.deg2rad(self.generator.uniform(*self.degrees, n))
+        angles = np.deg2rad(rng(self.generator).uniform(*self.degrees, n))
         cy, cx = (height - 1) / 2, (width - 1) / 2
         ys, xs = np.meshgrid(np.arange(height) - cy, np.arange(width) - cx, indexing="ij")
         cos, sin = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]

@@ -31,6 +31,7 @@ write each with a scheduler are listed in ``nn.optim.lr_scheduler``'s docstring;
 """
 
 from chaingrad.nn.optim import lr_scheduler
+from chaingrad.nn.optim.adadelta import Adadelta
 from chaingrad.nn.optim.adagrad import Adagrad
 from chaingrad.nn.optim.adam import Adam, AdamW
 from chaingrad.nn.optim.clip import clip_grad_norm_, clip_grad_value_
@@ -40,6 +41,7 @@ from chaingrad.nn.optim.sgd import SGD
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",

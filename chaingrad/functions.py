@@ -1,0 +1,326 @@
+"""``torch``'s module-level functions: ``chaingrad.sum(x, dim=1)``, ``chaingrad.cat([a, b])``, ...
+
+Each takes PyTorch's argument names (``input``, ``dim``, ``keepdim``) and also NumPy's
+(``axis``, ``keepdims``), and calls the Tensor method or op that does the work. Inputs that are
+not Tensors (numbers, lists, ndarrays) are wrapped first, as PyTorch does with Python numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from chaingrad.autograd import grad_mode
+from chaingrad.autograd.ops import elementwise, linalg, shapes
+from chaingrad.autograd.tensor import Tensor, as_tensor
+
+__all__ = [
+    "abs",
+    "argmax",
+    "cat",
+    "clamp",
+    "clip",
+    "concatenate",
+    "exp",
+    "flatten",
+    "is_tensor",
+    "log",
+    "log_softmax",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mm",
+    "numel",
+    "permute",
+    "relu",
+    "reshape",
+    "set_grad_enabled",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "sum",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+    "where",
+]
+
+_MISSING: Any = object()
+
+
+def _dim(op: str, dim: Any, axis: Any, default: Any = None) -> Any:
+    """One axis argument from PyTorch's ``dim`` or NumPy's ``axis`` (not both)."""
+    if dim is not _MISSING and axis is not _MISSING:
+        raise TypeError(f"{op}: pass dim= or axis=, not both")
+    if dim is not _MISSING:
+        return dim
+    return default if axis is _MISSING else axis
+
+
+def _keep(op: str, keepdim: Any, keepdims: Any) -> bool:
+    """One flag from PyTorch's ``keepdim`` or NumPy's ``keepdims`` (not both)."""
+    if keepdim is not None and keepdims is not None:
+        raise TypeError(f"{op}: pass keepdim= or keepdims=, not both")
+    return bool(keepdim if keepdim is not None else keepdims)
+
+
+def _tensor(x: Any) -> Tensor:
+    return as_tensor(x)
+
+
+class set_grad_enabled(grad_mode._GradMode):  # noqa: N801 - PyTorch's name
+    """Switch graph recording on or off: ``set_grad_enabled(False)`` as a call, a ``with`` block
+    (restoring the previous mode on exit) or a decorator, as ``torch.set_grad_enabled``."""
+
+    def __init__(self, mode: bool) -> None:
+        self._enabled = bool(mode)
+        self._previous = grad_mode.is_grad_enabled()
+        grad_mode.set_grad_enabled(self._enabled)  # a plain call takes effect at once
+
+    def __enter__(self) -> None:
+        grad_mode.set_grad_enabled(self._enabled)  # _previous was taken at construction
+
+    def __call__(self, fn: Any) -> Any:
+        """Use as a decorator: run ``fn`` with this grad mode (the mode set by construction is
+        undone first, as PyTorch does)."""
+        grad_mode.set_grad_enabled(self._previous)
+        enabled = self._enabled
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is a chaingrad Tensor (or Parameter)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Any) -> int:  # noqa: A002
+    """The number of elements of a tensor."""
+    return math.prod(_tensor(input).shape)
+
+
+def sum(  # noqa: A001
+    input: Any,  # noqa: A002
+    dim: Any = _MISSING,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = _MISSING,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Sum over ``dim`` (all elements by default)."""
+    return _tensor(input).sum(_dim("sum", dim, axis), _keep("sum", keepdim, keepdims))
+
+
+def mean(
+    input: Any,  # noqa: A002
+    dim: Any = _MISSING,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = _MISSING,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Mean over ``dim`` (all elements by default)."""
+    return _tensor(input).mean(_dim("mean", dim, axis), _keep("mean", keepdim, keepdims))
+
+
+def max(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A001,A002
+    """``max(t)`` the largest element; ``max(t, other_tensor)`` the elementwise maximum;
+    otherwise ``t.max(...)`` with the same arguments (so ``max(t, dim)`` follows Tensor.max)."""
+    if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+        return elementwise.maximum(input, args[0])
+    return _tensor(input).max(*args, **kwargs)
+
+
+def min(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A001,A002
+    """``min(t)`` the smallest element; ``min(t, other_tensor)`` the elementwise minimum;
+    otherwise ``t.min(...)`` with the same arguments."""
+    if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+        return elementwise.minimum(input, args[0])
+    return _tensor(input).min(*args, **kwargs)
+
+
+def argmax(
+    input: Any,  # noqa: A002
+    dim: Any = _MISSING,
+    keepdim: bool | None = None,
+    *,
+    axis: Any = _MISSING,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Index of the largest element along ``dim`` (of the flattened tensor when dim is None);
+    int64, not differentiable."""
+    axis = _dim("argmax", dim, axis)
+    out = _tensor(input).argmax(axis)
+    if _keep("argmax", keepdim, keepdims) and axis is not None:
+        out = out.unsqueeze(axis)
+    return out
+
+
+def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise maximum (ties split the gradient 0.5/0.5)."""
+    return elementwise.maximum(input, other)
+
+
+def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Elementwise minimum (ties split the gradient 0.5/0.5)."""
+    return elementwise.minimum(input, other)
+
+
+def exp(input: Any) -> Tensor:  # noqa: A002
+    """eˣ elementwise."""
+    return elementwise.exp(_tensor(input))
+
+
+def log(input: Any) -> Tensor:  # noqa: A002
+    """Natural logarithm elementwise."""
+    return elementwise.log(_tensor(input))
+
+
+def sqrt(input: Any) -> Tensor:  # noqa: A002
+    """Square root elementwise."""
+    return elementwise.sqrt(_tensor(input))
+
+
+def abs(input: Any) -> Tensor:  # noqa: A001,A002
+    """Absolute value elementwise."""
+    return elementwise.abs(_tensor(input))
+
+
+def tanh(input: Any) -> Tensor:  # noqa: A002
+    """Hyperbolic tangent elementwise."""
+    return elementwise.tanh(_tensor(input))
+
+
+def sigmoid(input: Any) -> Tensor:  # noqa: A002
+    """Logistic sigmoid elementwise."""
+    return elementwise.sigmoid(_tensor(input))
+
+
+def relu(input: Any) -> Tensor:  # noqa: A002
+    """max(0, x) elementwise."""
+    return elementwise.relu(_tensor(input))
+
+
+def clamp(
+    input: Any,  # noqa: A002
+    min: float | None = None,  # noqa: A002
+    max: float | None = None,  # noqa: A002
+) -> Tensor:
+    """Clamp every element to [min, max] (either bound may be None)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return elementwise.clip(_tensor(input), min, max)
+
+
+clip = clamp
+
+
+def softmax(
+    input: Any,  # noqa: A002
+    dim: Any = _MISSING,
+    dtype: Any = None,
+    *,
+    axis: Any = _MISSING,
+) -> Tensor:
+    """exp(x) / Σ exp(x) along ``dim`` (default -1), stable for large logits."""
+    x = _tensor(input) if dtype is None else _tensor(input).to(dtype)
+    return x.softmax(_dim("softmax", dim, axis, -1))
+
+
+def log_softmax(
+    input: Any,  # noqa: A002
+    dim: Any = _MISSING,
+    dtype: Any = None,
+    *,
+    axis: Any = _MISSING,
+) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (default -1), stable for large logits."""
+    x = _tensor(input) if dtype is None else _tensor(input).to(dtype)
+    return x.log_softmax(_dim("log_softmax", dim, axis, -1))
+
+
+def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Matrix product with NumPy/PyTorch broadcasting of batch axes."""
+    return linalg.matmul(input, other)
+
+
+def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
+    """Product of two matrices (2-D only, as ``torch.mm``)."""
+    a, b = _tensor(input), _tensor(mat2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expects two matrices, got shapes {a.shape} and {b.shape}")
+    return linalg.matmul(a, b)
+
+
+def reshape(input: Any, shape: Any) -> Tensor:  # noqa: A002
+    """The same elements in a new shape (one entry may be -1)."""
+    return _tensor(input).reshape(shape)
+
+
+def flatten(
+    input: Any,  # noqa: A002
+    start_dim: int = 0,
+    end_dim: int = -1,
+    *,
+    start_axis: Any = _MISSING,
+    end_axis: Any = _MISSING,
+) -> Tensor:
+    """Merge axes start_dim..end_dim into one."""
+    start = start_dim if start_axis is _MISSING else start_axis
+    end = end_dim if end_axis is _MISSING else end_axis
+    return _tensor(input).flatten(start, end)
+
+
+def transpose(input: Any, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    """Swap two axes."""
+    return _tensor(input).transpose(dim0, dim1)
+
+
+def permute(input: Any, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """Reorder the axes as ``dims``."""
+    return _tensor(input).permute(*dims)
+
+
+def squeeze(input: Any, dim: Any = _MISSING, *, axis: Any = _MISSING) -> Tensor:  # noqa: A002
+    """Drop size-1 axes (only ``dim`` when given)."""
+    return _tensor(input).squeeze(_dim("squeeze", dim, axis))
+
+
+def unsqueeze(input: Any, dim: Any = _MISSING, *, axis: Any = _MISSING) -> Tensor:  # noqa: A002
+    """Insert a size-1 axis at ``dim``."""
+    dim = _dim("unsqueeze", dim, axis)
+    if dim is None:
+        raise TypeError("unsqueeze: missing the dim argument")
+    return _tensor(input).unsqueeze(dim)
+
+
+def cat(tensors: Sequence[Any], dim: Any = _MISSING, *, axis: Any = _MISSING) -> Tensor:
+    """Join tensors along an existing axis ``dim`` (default 0); also called ``concatenate``."""
+    return shapes.concatenate(tensors, _dim("cat", dim, axis, 0))
+
+
+concatenate = cat
+
+
+def stack(tensors: Sequence[Any], dim: Any = _MISSING, *, axis: Any = _MISSING) -> Tensor:
+    """Join same-shaped tensors along a new axis ``dim`` (default 0)."""
+    return shapes.stack(tensors, _dim("stack", dim, axis, 0))
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+    if isinstance(condition, Tensor):
+        condition = condition.numpy()
+    return elementwise.where(np.asarray(condition), input, other)
