@@ -370,10 +370,10 @@ def _as_input(module: Module, position: int, x: Any) -> Any:
     and raw buffers are refused with one line naming what was given."""
     name = type(module).__name__
     if isinstance(x, np.ndarray | np.generic) or (isinstance(x, list) and _numbers_only(x)):
-        from chaingrad.autograd.creation import torch_array
+        import chaingrad.autograd as autograd
 
         try:
-            return Tensor(torch_array(x))
+            return autograd.tensor(x)  # torch.tensor's reading: int lists int64, floats float32
         except (TypeError, ValueError) as error:
             raise TypeError(
                 f"{name}: cannot use argument {position} as a tensor ({error})"

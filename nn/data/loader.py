@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from chaingrad.autograd import Tensor
 from chaingrad.autograd.random import rng
-from chaingrad.autograd.tensor import Tensor
 
 __all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate", "random_split"]
 

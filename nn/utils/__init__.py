@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor
+from chaingrad.autograd import Tensor
 from chaingrad.nn.optim.clip import clip_grad_norm_, clip_grad_value_
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]

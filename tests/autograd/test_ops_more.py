@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tensor_strategies import axes_for, leaf, nonscalar_shapes, seeds, shapes
 
 from chaingrad.autograd import Tensor, gradcheck, no_grad
 from chaingrad.autograd.ops import elementwise as E
@@ -14,6 +13,7 @@ from chaingrad.autograd.ops import indexing as I
 from chaingrad.autograd.ops import linalg as L
 from chaingrad.autograd.ops import reductions as R
 from chaingrad.autograd.ops import shapes as S
+from tests.autograd.tensor_strategies import axes_for, leaf, nonscalar_shapes, seeds, shapes
 
 fast = settings(max_examples=12, deadline=None)
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tensor_strategies import leaf, nonscalar_shapes, seeds
 
 from chaingrad.autograd import Tensor, gradcheck
 from chaingrad.autograd.ops.sorting import argsort, sort, topk
+from tests.autograd.tensor_strategies import leaf, nonscalar_shapes, seeds
 
 fast = settings(max_examples=15, deadline=None)
 
