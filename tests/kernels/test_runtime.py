@@ -227,3 +227,20 @@ def test_the_workqueue_layer_does_not_abort_with_two_threads():
     out = _run(WORKQUEUE, env, ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "mismatches 0"
+
+
+def test_other_numba_functions_compile_without_a_notice(caplog):
+    import numba
+
+    @numba.njit
+    def not_ours(a):
+        return a + 1
+
+    with caplog.at_level("WARNING", logger="chaingrad.kernels"):
+        assert not_ours(41) == 42
+    assert not caplog.records
+
+
+def test_a_kernel_names_a_known_group():
+    with pytest.raises(ValueError, match=r"kernel: unknown group 'convolution'"):
+        runtime.kernel("convolution")
