@@ -17,6 +17,7 @@ from chaingrad.kernels.checks import (
     int_pair,
 )
 from chaingrad.kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_kernel
+from chaingrad.kernels.runtime import run_parallel
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -44,6 +45,10 @@ def _check_conv2d(
         raise ValueError(
             f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[1]} "
             f"(x {x.shape}, w {w.shape})"
+        )
+    if min(x.shape[2:]) < 1:
+        raise ValueError(
+            f"{fn}: x {x.shape} has an empty image; only N and C may be 0 (as in PyTorch)"
         )
     sh, sw = int_pair(fn, "stride", stride, 1)
     ph, pw = int_pair(fn, "padding", padding, 0)
@@ -97,6 +102,9 @@ def _forward(
         if b.shape != (o,):
             raise ValueError(f"{fn}: b must have shape ({o},) for w {w.shape}, got {b.shape}")
     dtype = float_dtype(fn, x, w) if b is None else float_dtype(fn, x, w, b)
+    if 0 in (n, o, x.shape[1]):  # an empty batch, no output or no input channels: y is the bias
+        y = np.zeros((n, o, ho, wo), dtype=dtype)
+        return y if b is None else y + np.asarray(b, dtype)[:, None, None]
     x, wm = canonical(x, dtype), canonical(w, dtype).reshape(o, -1)
     b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
     pitch, vp, stack = _layout(n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize)
@@ -104,8 +112,17 @@ def _forward(
     n_stacks, threads = -(-n // stack), numba.get_num_threads()
     splits = 1 if n_stacks >= 2 * threads else max(1, min(-(-o // 8), -(-2 * threads // n_stacks)))
     y = np.empty((n, o, ho, wo), dtype=dtype)
-    conv2d_forward_kernel(x, wm, b, kh, kw, sh, sw, ph, pw, pitch, vp, stack, splits, y)
+    run_parallel(
+        conv2d_forward_kernel, x, wm, b, kh, kw, sh, sw, ph, pw, pitch, vp, stack, splits, y
+    )
     return y
+
+
+def _flags(fn: str, *flags: object) -> tuple[bool, ...]:
+    """need_input, need_weight, need_bias as bools (each must be a bool or a 0/1 NumPy bool)."""
+    if not all(isinstance(f, bool | np.bool_) for f in flags):
+        raise TypeError(f"{fn}: need_input, need_weight, need_bias must be bools, got {flags}")
+    return tuple(bool(f) for f in flags)
 
 
 def _backward(
@@ -129,6 +146,13 @@ def _backward(
             f"w {w.shape}, got {gy.shape}"
         )
     dtype = float_dtype(fn, gy, x, w)
+    need_input, need_weight, need_bias = _flags(fn, need_input, need_weight, need_bias)
+    if 0 in (n, o, c):  # nothing flows through an empty batch or channel axis
+        return (
+            np.zeros(x.shape, dtype) if need_input else None,
+            np.zeros(w.shape, dtype) if need_weight else None,
+            np.asarray(gy, dtype).sum(axis=(0, 2, 3)) if need_bias else None,
+        )
     gy, x, w = canonical(gy, dtype), canonical(x, dtype), canonical(w, dtype)
     pitch, vp, stack = _layout(n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize)
     lead, pb = 0, wo
@@ -151,7 +175,8 @@ def _backward(
     gx = np.empty((n, c, h, wd) if need_input else (0, 0, 0, 0), dtype=dtype)
     gw_parts = np.zeros((chunks, o4, t4), dtype=dtype)
     gb_parts = np.zeros((chunks, o), dtype=dtype)
-    conv2d_backward_kernel(
+    run_parallel(
+        conv2d_backward_kernel,
         gy, x, wgx, kh, kw, sh, sw, ph, pw, pitch, vp, pb, lead, stack, splits,
         need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
     )  # fmt: skip

@@ -28,20 +28,21 @@ chunks added by the caller.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from chaingrad.kernels.runtime import kernel
 from chaingrad.kernels.taps import FMA_REASSOC, tap_dot4x4, tap_row1, tap_rows8
 
 LANES = 16  # one 64-byte vector of float32; a multiple of the float64 vector too
 
 
-@njit(cache=True)
+@kernel("conv")
 def round_up(n: int) -> int:
     """n rounded up to a multiple of LANES."""
     return (n + LANES - 1) // LANES * LANES
 
 
-@njit(cache=True)
+@kernel("conv")
 def aligned_rows(rows: int, cols: int, like: np.ndarray) -> np.ndarray:
     """An uninitialised (rows, round_up(cols)) array of like's dtype, rows 64-byte aligned.
 
@@ -55,7 +56,7 @@ def aligned_rows(rows: int, cols: int, like: np.ndarray) -> np.ndarray:
     return raw[shift : shift + rows * stride].reshape(rows, stride)
 
 
-@njit(cache=True)
+@kernel("conv")
 def place(
     img: np.ndarray, gp: int, top: int, left: int, grid: np.ndarray, lead: int
 ) -> None:  # fmt: skip
@@ -77,7 +78,7 @@ def place(
                 dst[v] = row[v]
 
 
-@njit(cache=True)
+@kernel("conv")
 def from_grid(acc_row: np.ndarray, pitch: int, bias: float, out: np.ndarray) -> None:
     """out[i, j] = acc_row[i * pitch + j] + bias: the valid outputs of one image's grid."""
     h, w = out.shape
@@ -88,7 +89,7 @@ def from_grid(acc_row: np.ndarray, pitch: int, bias: float, out: np.ndarray) -> 
             dst[j] = src[j] + bias
 
 
-@njit(cache=True)
+@kernel("conv")
 def stack_layout(
     n_ch: int, h: int, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, ho: int,
     wo: int, pitch: int, vp: int, nb: int, n_offs: int,
@@ -112,7 +113,7 @@ def stack_layout(
     return offs, n_ch * kh * kw * row_len + LANES, row_len, n_pix, wo
 
 
-@njit(cache=True)
+@kernel("conv")
 def fill_source(
     x: np.ndarray, n0: int, nb: int, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int,
     pitch: int, vp: int, src: np.ndarray,
@@ -146,7 +147,7 @@ def fill_source(
                                 row[base + ow] = line[ow * sw + j - pw]
 
 
-@njit(cache=True, fastmath=FMA_REASSOC)
+@kernel("conv", fastmath=FMA_REASSOC)
 def total(a: np.ndarray) -> float:
     """The sum of a 1-D array in its own dtype, in vector lanes (a plain loop adds serially)."""
     s = a.dtype.type(0)
@@ -155,7 +156,7 @@ def total(a: np.ndarray) -> float:
     return s
 
 
-@njit(cache=True)
+@kernel("conv")
 def accumulate_rows(
     src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r0: int, n_q: int, acc: np.ndarray
 ) -> int:
@@ -170,7 +171,7 @@ def accumulate_rows(
     return rows
 
 
-@njit(cache=True, parallel=True)
+@kernel("conv", parallel=True)
 def conv2d_forward_kernel(
     x: np.ndarray,
     wm: np.ndarray,
@@ -210,7 +211,7 @@ def conv2d_forward_kernel(
                     from_grid(acc[r, k * step :], out_pitch, b[r0 + r], y[n0 + k, r0 + r])
 
 
-@njit(cache=True)
+@kernel("conv")
 def _col2im_rows(
     acc: np.ndarray, base: int, r0: int, rows: int, kh: int, kw: int, sh: int, sw: int,
     ph: int, pw: int, ho: int, wo: int, gxn: np.ndarray
@@ -232,7 +233,7 @@ def _col2im_rows(
                     line[ow * sw + j - pw] += col[ow]
 
 
-@njit(cache=True, parallel=True)
+@kernel("conv", parallel=True)
 def conv2d_backward_kernel(
     gy: np.ndarray,
     x: np.ndarray,

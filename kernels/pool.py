@@ -10,13 +10,14 @@ planes, which are independent.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from chaingrad.kernels.checks import as_array, canonical, check_rank, float_dtype, int_pair
 from chaingrad.kernels.conv import conv_output_size
+from chaingrad.kernels.runtime import kernel, run_parallel
 
 
-@njit(cache=True, parallel=True)
+@kernel("pool", parallel=True)
 def _max_pool_forward(
     x: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, y: np.ndarray,
     arg: np.ndarray
@@ -51,7 +52,7 @@ def _max_pool_forward(
                 arg_row[ow] = where
 
 
-@njit(cache=True, parallel=True)
+@kernel("pool", parallel=True)
 def _max_pool_forward_2x2(x: np.ndarray, y: np.ndarray, arg: np.ndarray) -> None:
     """The common 2x2, stride 2, no padding case with the window unrolled: 3x faster here."""
     n_img, n_ch, w = x.shape[0], x.shape[1], x.shape[3]
@@ -78,7 +79,7 @@ def _max_pool_forward_2x2(x: np.ndarray, y: np.ndarray, arg: np.ndarray) -> None
                 arg_row[ow] = where
 
 
-@njit(cache=True, parallel=True)
+@kernel("pool", parallel=True)
 def _max_pool_backward(gy: np.ndarray, arg: np.ndarray, gx: np.ndarray) -> None:
     n_img, n_ch, ho, wo = gy.shape
     plane_size = gx.shape[2] * gx.shape[3]
@@ -93,7 +94,7 @@ def _max_pool_backward(gy: np.ndarray, arg: np.ndarray, gx: np.ndarray) -> None:
                 g_plane[arg_row[ow]] += g_row[ow]  # overlapping windows accumulate
 
 
-@njit(cache=True, parallel=True)
+@kernel("pool", parallel=True)
 def _avg_pool_forward(
     x: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, y: np.ndarray
 ) -> None:
@@ -113,7 +114,7 @@ def _avg_pool_forward(
                 y[n, c, oh, ow] = total / area  # divided as PyTorch does, not scaled
 
 
-@njit(cache=True, parallel=True)
+@kernel("pool", parallel=True)
 def _avg_pool_backward(
     gy: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, gx: np.ndarray
 ) -> None:
@@ -154,10 +155,23 @@ def _pool_args(
 
 
 def _check_x_shape(fn: str, x_shape: object) -> tuple[int, int, int, int]:
-    shape = tuple(int(s) for s in x_shape)
-    if len(shape) != 4:
-        raise ValueError(f"{fn}: x_shape must be (N, C, H, W), got {x_shape}")
-    return shape
+    """x_shape as four ints: N, C >= 0 and H, W >= 1 (PyTorch refuses empty planes too)."""
+    try:
+        shape = tuple(x_shape)  # type: ignore[call-overload]
+    except TypeError:
+        shape = ()
+    if len(shape) != 4 or not all(isinstance(s, int | np.integer) for s in shape):
+        raise ValueError(f"{fn}: x_shape must be four ints (N, C, H, W), got {x_shape!r}")
+    _check_sizes(fn, "x_shape", tuple(int(s) for s in shape))
+    return tuple(int(s) for s in shape)  # type: ignore[return-value]
+
+
+def _check_sizes(fn: str, name: str, shape: tuple[int, ...]) -> None:
+    """N and C may be 0 (an empty result); a plane of zero height or width has no windows."""
+    if min(shape[:2]) < 0 or min(shape[2:]) < 1:
+        raise ValueError(
+            f"{fn}: {name} {shape} needs N, C >= 0 and H, W >= 1 (an empty plane has no windows)"
+        )
 
 
 def max_pool2d_forward(
@@ -170,14 +184,17 @@ def max_pool2d_forward(
     fn = "max_pool2d_forward"
     x = as_array(x)
     check_rank(fn, "x", x, 4, "(N, C, H, W)")
+    _check_sizes(fn, "x", x.shape)
     (kh, kw), (sh, sw), (ph, pw), (ho, wo) = _pool_args(fn, x.shape, kernel, stride, padding)
     x = canonical(x, float_dtype(fn, x))
     y = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
     arg = np.empty(y.shape, dtype=np.int64)
+    if y.size == 0:  # N or C is 0: nothing to scan
+        return y, arg
     if (kh, kw, sh, sw, ph, pw) == (2, 2, 2, 2, 0, 0):
-        _max_pool_forward_2x2(x, y, arg)
+        run_parallel(_max_pool_forward_2x2, x, y, arg)
     else:
-        _max_pool_forward(x, kh, kw, sh, sw, ph, pw, y, arg)
+        run_parallel(_max_pool_forward, x, kh, kw, sh, sw, ph, pw, y, arg)
     return y, arg
 
 
@@ -197,8 +214,19 @@ def max_pool2d_backward(
     if argmax.dtype.kind not in "iu":
         raise TypeError(f"{fn}: argmax must hold integer indices, got {argmax.dtype}")
     gy = canonical(gy, float_dtype(fn, gy))
+    if gy.size == 0:
+        return np.zeros(shape, dtype=gy.dtype)
+    # the kernel adds at argmax without a bounds check: every index must lie in the H x W plane
+    # (checked on the caller's array, before a cast to int64 could wrap a huge unsigned value)
+    plane = shape[2] * shape[3]
+    lo, hi = argmax.min(), argmax.max()
+    if lo < 0 or hi >= plane:
+        raise ValueError(
+            f"{fn}: argmax must be flat indices in [0, {plane}) for the {shape[2]} x {shape[3]} "
+            f"plane of x_shape {shape}, got values from {lo} to {hi}"
+        )
     gx = np.empty(shape, dtype=gy.dtype)
-    _max_pool_backward(gy, canonical(argmax, np.int64), gx)
+    run_parallel(_max_pool_backward, gy, canonical(argmax, np.int64), gx)
     return gx
 
 
@@ -212,10 +240,12 @@ def avg_pool2d_forward(
     fn = "avg_pool2d_forward"
     x = as_array(x)
     check_rank(fn, "x", x, 4, "(N, C, H, W)")
+    _check_sizes(fn, "x", x.shape)
     (kh, kw), (sh, sw), (ph, pw), (ho, wo) = _pool_args(fn, x.shape, kernel, stride, padding)
     x = canonical(x, float_dtype(fn, x))
     y = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
-    _avg_pool_forward(x, kh, kw, sh, sw, ph, pw, y)
+    if y.size:
+        run_parallel(_avg_pool_forward, x, kh, kw, sh, sw, ph, pw, y)
     return y
 
 
@@ -238,6 +268,8 @@ def avg_pool2d_backward(
             f"got {gy.shape}"
         )
     gy = canonical(gy, float_dtype(fn, gy))
+    if gy.size == 0:
+        return np.zeros(shape, dtype=gy.dtype)
     gx = np.empty(shape, dtype=gy.dtype)
-    _avg_pool_backward(gy, kh, kw, sh, sw, ph, pw, gx)
+    run_parallel(_avg_pool_backward, gy, kh, kw, sh, sw, ph, pw, gx)
     return gx

@@ -28,7 +28,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from chaingrad.kernels.recurrent_checks import canonical, check_layer, expect_shape, float_dtype
+from chaingrad.kernels.recurrent_checks import (
+    canonical,
+    check_layer,
+    check_saved,
+    expect_shape,
+    float_dtype,
+)
 from chaingrad.kernels.recurrent_steps import (
     gru_cell_backward,
     gru_gate_n,
@@ -84,7 +90,7 @@ def _input_projection(x, w_ih, bias, scale):
     steps, batch, n_in = x.shape
     xp = np.empty((steps, batch, w_ih.shape[0]), dtype=x.dtype)
     w = w_ih if scale is None else w_ih * scale[:, None]
-    np.matmul(x.reshape(steps * batch, n_in), w.T, out=xp.reshape(steps * batch, -1))
+    np.matmul(x.reshape(steps * batch, n_in), w.T, out=xp.reshape(steps * batch, w_ih.shape[0]))
     if bias is not None:
         xp += bias if scale is None else bias * scale
     return xp
@@ -116,8 +122,8 @@ def _weight_grads(dax, dah, x, h_prev, w_ih):
     dax2 = dax.reshape(steps * batch, gates)
     dah2 = dah.reshape(steps * batch, gates)
     gx = (dax2 @ w_ih).reshape(x.shape)
-    gw_ih = dax2.T @ x.reshape(steps * batch, -1)
-    gw_hh = dah2.T @ h_prev.reshape(steps * batch, -1)
+    gw_ih = dax2.T @ x.reshape(steps * batch, x.shape[2])
+    gw_hh = dah2.T @ h_prev.reshape(steps * batch, h_prev.shape[2])
     ones = np.ones(steps * batch, dtype=dax.dtype)  # column sums as a GEMV: 2× np.sum(axis=0)
     gb_ih = ones @ dax2
     gb_hh = gb_ih.copy() if dah is dax else ones @ dah2
@@ -125,19 +131,38 @@ def _weight_grads(dax, dah, x, h_prev, w_ih):
 
 
 def _check_backward(fn, saved, cls, gates, g_out, states, x, w_ih, w_hh):
-    """Check backward's arguments against the forward's record; return (T, B, H) and dtype."""
+    """Check backward's arguments and the forward's record against each other.
+
+    Return (T, B, H), the dtype and the record with every array C-contiguous.
+    """
     if not isinstance(saved, cls):
         raise TypeError(
             f"{fn}: saved must be the {cls.__name__} from the forward, got {type(saved)}"
         )
-    steps, batch, hidden = saved.h.shape[0] - 1, saved.h.shape[1], saved.h.shape[2]
+    h = saved.h
+    if not isinstance(h, np.ndarray) or h.ndim != 3 or h.shape[0] < 2:
+        raise ValueError(
+            f"{fn}: saved.h must be a (T + 1, B, H) array with T >= 1, got {np.shape(h)}"
+        )
+    steps, batch, hidden = h.shape[0] - 1, h.shape[1], h.shape[2]
     check_layer(fn, gates, x, w_ih, w_hh, None, None)
     expect_shape(fn, "x", x, (steps, batch, "input_size"))
     expect_shape(fn, "w_hh", w_hh, (gates * hidden, hidden))
     expect_shape(fn, "g_out", g_out, (steps, batch, hidden))
     for name, a in states.items():
         expect_shape(fn, name, a, (batch, hidden))
-    return steps, batch, hidden, saved.h.dtype
+    float_dtype(fn, g_out, x, w_ih, w_hh, *states.values())  # refuses complex, object, str
+    # the shapes the forward over this x and w_hh recorded, field by field
+    seq, steps_bh = (steps + 1, batch, hidden), (steps, batch, hidden)
+    shapes = {
+        RNNSaved: {"h": seq},
+        LSTMSaved: {"h": seq, "c": seq, "tanh_c": steps_bh, "gates": (steps, batch, 4 * hidden)},
+        GRUSaved: {"h": seq, "gates": (steps, batch, 3 * hidden), "hn": steps_bh},
+    }[cls]
+    dtype = check_saved(fn, saved, shapes)
+    # never trust strides: the step kernels get C-contiguous rows (no copy when already so)
+    saved = saved._replace(**{name: canonical(getattr(saved, name), dtype) for name in shapes})
+    return steps, batch, hidden, dtype, saved
 
 
 def rnn_forward(
@@ -186,7 +211,7 @@ def rnn_backward(
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"{fn}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     states = {"g_hn": g_hn, "h0": h0}
-    steps, batch, hidden, dtype = _check_backward(
+    steps, batch, hidden, dtype, saved = _check_backward(
         fn, saved, RNNSaved, 1, g_out, states, x, w_ih, w_hh
     )
     x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
@@ -253,7 +278,7 @@ def lstm_backward(
     """Backprop through time for lstm_forward: (gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh)."""
     fn = "lstm_backward"
     states = {"g_hn": g_hn, "g_cn": g_cn, "h0": h0, "c0": c0}
-    steps, batch, hidden, dtype = _check_backward(
+    steps, batch, hidden, dtype, saved = _check_backward(
         fn, saved, LSTMSaved, 4, g_out, states, x, w_ih, w_hh
     )
     x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
@@ -321,7 +346,7 @@ def gru_backward(
     """Backprop through time for gru_forward: (gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh)."""
     fn = "gru_backward"
     states = {"g_hn": g_hn, "h0": h0}
-    steps, batch, hidden, dtype = _check_backward(
+    steps, batch, hidden, dtype, saved = _check_backward(
         fn, saved, GRUSaved, 3, g_out, states, x, w_ih, w_hh
     )
     x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))

@@ -7,11 +7,13 @@ the expected and actual shapes.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from chaingrad.kernels.checks import canonical, float_dtype
+from chaingrad.kernels.checks import FLOAT_DTYPES, canonical, float_dtype
 
-__all__ = ["canonical", "check_layer", "expect_shape", "float_dtype"]
+__all__ = ["canonical", "check_layer", "check_saved", "expect_shape", "float_dtype"]
 
 
 def _show(shape: tuple) -> str:
@@ -47,11 +49,35 @@ def check_layer(
     n_in = np.shape(w_ih)[1]
     expect_shape(fn, "x", x, ("T", "B", n_in))
     steps, batch = np.shape(x)[:2]
-    if steps < 1 or batch < 1 or hidden < 1:
+    if steps < 1 or hidden < 1:  # a batch of 0 gives empty results, as in PyTorch
         raise ValueError(
-            f"{fn}: need at least one time step, batch row and hidden unit, "
+            f"{fn}: need at least one time step and hidden unit (as PyTorch), "
             f"got x {_show(np.shape(x))} and hidden_size {hidden}"
         )
     expect_shape(fn, "b_ih", b_ih, (gates * hidden,))
     expect_shape(fn, "b_hh", b_hh, (gates * hidden,))
     return steps, batch, n_in, hidden
+
+
+def check_saved(fn: str, saved: NamedTuple, shapes: dict[str, tuple]) -> np.dtype:
+    """Check a forward's record field by field against ``shapes``; return its dtype.
+
+    Every array must be a float32/float64 ndarray of exactly its shape, all of one dtype, and
+    ``has_bias`` a pair of bools: the step kernels index these arrays without bounds checks.
+    """
+    dtype = None
+    for name, shape in shapes.items():
+        a = getattr(saved, name)
+        if not isinstance(a, np.ndarray) or a.dtype not in FLOAT_DTYPES:
+            kind = a.dtype if isinstance(a, np.ndarray) else type(a).__name__
+            raise TypeError(f"{fn}: saved.{name} must be a float32 or float64 array, got {kind}")
+        expect_shape(fn, f"saved.{name}", a, shape)
+        if dtype is not None and a.dtype != dtype:
+            raise TypeError(f"{fn}: saved.{name} is {a.dtype} but saved.h is {dtype}")
+        dtype = a.dtype
+    flags = saved.has_bias
+    if not (
+        isinstance(flags, tuple) and len(flags) == 2 and all(isinstance(f, bool) for f in flags)
+    ):
+        raise TypeError(f"{fn}: saved.has_bias must be a pair of bools, got {flags!r}")
+    return dtype

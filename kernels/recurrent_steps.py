@@ -11,10 +11,11 @@ in numba and would turn float32 loops into scalar float64 code (measured 2× slo
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from chaingrad.kernels.runtime import kernel
 
 
-@njit(cache=True)
+@kernel("recurrent")
 def rnn_backward_step(
     g_out: np.ndarray, dh: np.ndarray, h: np.ndarray, relu: bool, da: np.ndarray
 ) -> None:
@@ -33,7 +34,7 @@ def rnn_backward_step(
                 da[b, j] = (g_out[b, j] + dh[b, j]) * (one - hj * hj)  # d tanh: 1 - h²
 
 
-@njit(cache=True)
+@kernel("recurrent")
 def lstm_cell_forward(gates: np.ndarray, c_prev: np.ndarray, c: np.ndarray) -> None:
     """gates (B, 4H) hold tanh(a_i/2), tanh(a_f/2), tanh(a_g), tanh(a_o/2): make i, f, o sigmoids
     in place and set c = f ⊙ c_prev + i ⊙ g."""
@@ -49,7 +50,7 @@ def lstm_cell_forward(gates: np.ndarray, c_prev: np.ndarray, c: np.ndarray) -> N
             c[b, j] = f * c_prev[b, j] + i * gates[b, 2 * n + j]
 
 
-@njit(cache=True)
+@kernel("recurrent")
 def lstm_cell_backward(
     g_out: np.ndarray,
     dh: np.ndarray,
@@ -83,7 +84,7 @@ def lstm_cell_backward(
             dc[b, j] *= f
 
 
-@njit(cache=True)
+@kernel("recurrent")
 def gru_gates_rz(
     mm: np.ndarray, xp: np.ndarray, b_hn: np.ndarray, gates: np.ndarray, hn: np.ndarray
 ) -> None:
@@ -96,7 +97,7 @@ def gru_gates_rz(
             hn[b, j] = mm[b, 2 * n + j] + b_hn[j]
 
 
-@njit(cache=True)
+@kernel("recurrent")
 def gru_gate_n(xp: np.ndarray, gates: np.ndarray, hn: np.ndarray) -> None:
     """r, z from tanh(a/2) to σ(a) in place; n's pre-activation W_in x + b_in + r ⊙ hn."""
     rows, n = hn.shape
@@ -109,7 +110,7 @@ def gru_gate_n(xp: np.ndarray, gates: np.ndarray, hn: np.ndarray) -> None:
             gates[b, 2 * n + j] = xp[b, 2 * n + j] + r * hn[b, j]
 
 
-@njit(cache=True)
+@kernel("recurrent")
 def gru_output(gates: np.ndarray, h_prev: np.ndarray, h: np.ndarray) -> None:
     """h = (1 - z) ⊙ n + z ⊙ h_prev."""
     rows, n = h.shape
@@ -119,7 +120,7 @@ def gru_output(gates: np.ndarray, h_prev: np.ndarray, h: np.ndarray) -> None:
             h[b, j] = gates[b, 2 * n + j] + z * (h_prev[b, j] - gates[b, 2 * n + j])
 
 
-@njit(cache=True)
+@kernel("recurrent")
 def gru_cell_backward(
     g_out: np.ndarray,
     dh_carry: np.ndarray,

@@ -14,7 +14,8 @@ taps measured fastest here (32 FMAs per 12 loads). Their callers are in ``conv_k
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from chaingrad.kernels.runtime import kernel
 
 # "contract" lets LLVM fuse a * b + c into one FMA; nothing else about the arithmetic changes.
 FMA = {"contract"}
@@ -23,7 +24,7 @@ FMA = {"contract"}
 FMA_REASSOC = {"contract", "reassoc"}
 
 
-@njit(cache=True, fastmath=FMA)
+@kernel("conv", fastmath=FMA)
 def tap_rows8(
     src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r0: int, n_q: int, acc: np.ndarray
 ) -> None:
@@ -75,7 +76,7 @@ def tap_rows8(
             a7[q] += u7 * x0
 
 
-@njit(cache=True, fastmath=FMA)
+@kernel("conv", fastmath=FMA)
 def tap_row1(
     src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r: int, n_q: int, acc: np.ndarray
 ) -> None:
@@ -113,7 +114,7 @@ def tap_row1(
             acc[q] += u0 * s0[q]
 
 
-@njit(cache=True, fastmath=FMA_REASSOC)
+@kernel("conv", fastmath=FMA_REASSOC)
 def tap_dot4x4(
     g: np.ndarray,
     start: int,

@@ -1,0 +1,125 @@
+"""How the kernels compile and run: numba's cache where one is writable, a notice while a first
+run compiles, and a lock around parallel kernels when numba's threading layer is ``workqueue``.
+
+- ``kernel(group, **options)`` is ``numba.njit(cache=True, **options)``, except that where numba
+  finds no writable cache location (``NUMBA_CACHE_DIR``, the package's ``__pycache__``, the user's
+  cache folder: a read-only install run by a user with no home) the kernel compiles without a
+  cache, and the log says so once.
+- While a group of kernels compiles (an empty cache), the log says so once per group:
+  ``chaingrad: compiling conv kernels, first run only, ~30 s``. Warm starts load the cache and
+  say nothing. Quiet it with ``CHAINGRAD_QUIET_COMPILE=1`` or by raising the level of the
+  ``chaingrad.kernels`` logger (both messages are WARNINGs, so they show without any logging
+  set up, as one stderr line each).
+- numba's ``workqueue`` threading layer (numba's fallback when neither TBB nor OpenMP is
+  available) aborts the process when two threads launch parallel kernels at once.
+  ``run_parallel`` serialises the calls until the layer is known, and for good if it is
+  ``workqueue``. The thread count is numba's (``NUMBA_NUM_THREADS``); nothing here sets it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numba
+from numba.core import event
+
+log = logging.getLogger("chaingrad.kernels")
+
+QUIET_ENV = "CHAINGRAD_QUIET_COMPILE"
+
+# Cold-cache compile time of each group's float32 kernels, measured on the 2-core development
+# machine under load (conv 36 s, pooling 8 s, recurrences 5 s); float64 compiles as much again.
+COMPILE_SECONDS = {"conv": 30, "pool": 8, "recurrent": 5}
+
+_group_of: dict[Callable, str] = {}  # py_func -> its group, for the compile notice
+_announced: set[str] = set()
+_state_lock = threading.Lock()
+_uncached: list[str] = []  # the kernels compiled without a cache (the warning says so once)
+
+
+def caching_enabled() -> bool:
+    """Whether the kernels compile to numba's on-disk cache (False: no writable location)."""
+    return not _uncached
+
+
+def kernel(group: str, **options: Any) -> Callable[[Callable], Callable]:
+    """numba.njit(cache=True, **options); uncached, said once, where no cache is writable."""
+    if group not in COMPILE_SECONDS:
+        raise ValueError(f"kernel: unknown group {group!r}; one of {sorted(COMPILE_SECONDS)}")
+
+    def decorate(fn: Callable) -> Callable:
+        try:
+            dispatcher = numba.njit(cache=True, **options)(fn)
+        except RuntimeError as err:
+            if "no locator available" not in str(err):
+                raise
+            _warn_uncached(fn.__name__)
+            dispatcher = numba.njit(**options)(fn)
+        _group_of[fn] = group
+        return dispatcher
+
+    return decorate
+
+
+def _warn_uncached(name: str) -> None:
+    with _state_lock:
+        first = not _uncached
+        _uncached.append(name)
+    if first:
+        log.warning(
+            "chaingrad: no writable cache folder for numba (NUMBA_CACHE_DIR, the package "
+            "folder, the user cache folder): kernels compile on every start; set "
+            "NUMBA_CACHE_DIR to a writable folder to keep them"
+        )
+
+
+class _CompileNotice(event.Listener):
+    """Says, once per group, that chaingrad's kernels compile (numba signals cache misses only)."""
+
+    def on_start(self, ev: event.Event) -> None:
+        dispatcher = (ev.data or {}).get("dispatcher")
+        group = _group_of.get(getattr(dispatcher, "py_func", None))
+        if group is None:
+            return  # some other library's numba function
+        with _state_lock:
+            if group in _announced:
+                return
+            _announced.add(group)
+        if os.environ.get(QUIET_ENV, "") not in ("", "0"):
+            return
+        when = "first run only" if caching_enabled() else "on every start (no writable cache)"
+        log.warning(
+            "chaingrad: compiling %s kernels, %s, ~%d s", group, when, COMPILE_SECONDS[group]
+        )
+
+    def on_end(self, ev: event.Event) -> None:
+        pass
+
+
+event.register("numba:compile", _CompileNotice())
+
+_parallel_lock = threading.Lock()
+_layer_safe = bool(numba.config.DISABLE_JIT)  # plain Python: no threading layer at all
+
+
+def threading_layer() -> str | None:
+    """numba's threading layer, or None before the first parallel kernel has run."""
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
+
+
+def run_parallel(fn: Callable, *args: Any) -> Any:
+    """fn(*args) for a parallel=True kernel: one at a time unless the layer is TBB or OpenMP."""
+    global _layer_safe
+    if _layer_safe:
+        return fn(*args)
+    with _parallel_lock:  # the layer is workqueue, or not started yet (this call may start it)
+        result = fn(*args)
+        _layer_safe = threading_layer() in ("tbb", "omp")
+    return result
