@@ -347,9 +347,8 @@ def compare(fn: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
 # ``record``, so they do not depend on how a Tensor stores its array.
 import math  # noqa: E402
 
-import numba  # noqa: E402
-
 from chaingrad.autograd.ops.record import record  # noqa: E402
+from chaingrad.kernels.special import erf as _erf  # noqa: E402
 
 SQRT_HALF = math.sqrt(0.5)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -426,11 +425,6 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) without overflow warnings (e^-z may overflow to inf, which gives the right 0)."""
     with np.errstate(over="ignore"):
         return (1.0 / (1.0 + np.exp(-z))).astype(z.dtype, copy=False)
-
-
-@numba.vectorize(cache=True)
-def _erf(z: float) -> float:  # pragma: no cover - compiled by numba
-    return math.erf(z)
 
 
 def gelu(a: Any, approximate: str = "none") -> Tensor:
