@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor, as_tensor
 
 
 def _canonical(part: Any) -> Any:
     """One index component as NumPy takes it: Tensors and lists become arrays."""
     if isinstance(part, Tensor):
-        return part.data
+        return part._data
     if isinstance(part, list):
         return np.asarray(part)
     return part
@@ -47,8 +48,8 @@ def _scatter_rows(
     return full
 
 
-def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]`` with NumPy's rules (views for basic indexing, copies for arrays)."""
+def canonical_index(index: Any) -> tuple[Any, ...]:
+    """An index as the tuple NumPy takes (Tensors and lists as arrays), checked."""
     parts = (
         tuple(_canonical(p) for p in index) if isinstance(index, tuple) else (_canonical(index),)
     )
@@ -57,14 +58,38 @@ def getitem(x: Tensor, index: Any) -> Tensor:
             raise IndexError(
                 f"index: arrays used as indices must be integer or boolean, got {p.dtype}"
             )
+    return parts
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
+    """x with ``x[index] = value`` as a new tensor (what ``t[index] = value`` records): the
+    gradient reaches x except at the overwritten positions, and value from those positions."""
+    parts = canonical_index(index)
+    v = as_tensor(value, x)
+    out = x._data.copy()
     try:
-        out = x.data[parts]
+        out[parts] = v._data
+    except (IndexError, ValueError) as error:
+        raise type(error)(
+            f"setitem: {error} (a value of shape {v.shape} into a tensor of shape {x.shape})"
+        ) from None
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gx = g.copy()
+        gx[parts] = 0  # overwritten: the old values no longer reach the output
+        return gx, g[parts]  # the engine sums value's share back to its shape
+
+    return record("setitem", out, (x, v), backward)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with NumPy's rules (views for basic indexing, copies for arrays)."""
+    parts = canonical_index(index)
+    try:
+        out = x._data[parts]
     except IndexError as error:
         raise IndexError(f"index: {error} (indexing a tensor of shape {x.shape})") from None
-    out = np.asarray(out)
-    if not recording(x):
-        return Tensor._constant(out)
-    shape, dtype = x.shape, x.dtype
+    shape, dtype = x._data.shape, x._data.dtype
     accumulate = _repeats_possible(parts)
     rows_only = len(parts) == 1 and accumulate and parts[0].ndim >= 1 and x.ndim >= 1
 
@@ -78,4 +103,4 @@ def getitem(x: Tensor, index: Any) -> Tensor:
             full[parts] = g
         return (full,)
 
-    return Tensor._node(out, (x,), backward, "index")
+    return record("index", out, (x,), backward, view=True)

@@ -27,7 +27,7 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: needs at least one array")
-        self.arrays = [a.data if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+        self.arrays = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
         lengths = [len(a) for a in self.arrays]
         if len(set(lengths)) != 1:
             raise ValueError(f"TensorDataset: arrays have different lengths {lengths}")
