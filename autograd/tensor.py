@@ -454,6 +454,11 @@ class Tensor:
             )
         return int(self._data.item())
 
+    def __format__(self, spec: str) -> str:
+        if spec and self._data.size == 1:
+            return format(self._data.item(), spec)  # f"{loss:.4f}" works, as in PyTorch
+        return format(repr(self), spec)
+
     __hash__ = object.__hash__  # == is elementwise, identity still hashes
 
     def __repr__(self) -> str:
@@ -1015,7 +1020,7 @@ class Tensor:
             try:
                 direct()
             except (TypeError, ValueError) as error:
-                raise type(error)(
+                raise (TypeError if isinstance(error, TypeError) else ValueError)(
                     f"{op}: cannot write the result into a tensor of shape {self._data.shape} "
                     f"and dtype {self._data.dtype} ({error})"
                 ) from None

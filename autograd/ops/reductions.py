@@ -95,9 +95,11 @@ def _along(x: Tensor, dim: Any, keepdim: bool, pick: Any, op: str) -> MaxMin:
         np.put_along_axis(full, index, g.reshape(index.shape), axis=ax)
         return (full,)
 
-    if not keepdim:
-        values, index = values.squeeze(ax), index.squeeze(ax)
-    return MaxMin(record(op, values, (x,), backward), record(op, index.astype(np.int64), (), None))
+    indices = index if keepdim else index.squeeze(ax)
+    values = values if keepdim else values.squeeze(ax)
+    return MaxMin(
+        record(op, values, (x,), backward), record(op, indices.astype(np.int64), (), None)
+    )
 
 
 def max_along(x: Tensor, dim: Any, keepdim: bool = False) -> MaxMin:

@@ -17,7 +17,10 @@ def test_xavier_and_kaiming_have_the_documented_spread():
     fan_in, fan_out = 400, 300
     t = nn.init.xavier_uniform_(_big(fan_out, fan_in), seed=0)
     bound = math.sqrt(6 / (fan_in + fan_out))
-    assert np.abs(t.numpy()).max() <= bound and abs(t.numpy().std() - bound / math.sqrt(3)) < 0.01 * bound
+    assert (
+        np.abs(t.numpy()).max() <= bound
+        and abs(t.numpy().std() - bound / math.sqrt(3)) < 0.01 * bound
+    )
     t = nn.init.xavier_normal_(_big(fan_out, fan_in), gain=2.0, seed=0)
     assert abs(t.numpy().std() - 2 * math.sqrt(2 / (fan_in + fan_out))) < 0.005
     t = nn.init.kaiming_normal_(_big(fan_out, fan_in), seed=0)

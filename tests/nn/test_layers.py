@@ -92,7 +92,9 @@ def test_dropout_statistics_mask_routing_and_eval_identity():
     layer.eval()
     assert layer(x) is x
     assert not (nn.Dropout(0.5, seed=1)(x).numpy() == nn.Dropout(0.5, seed=2)(x).numpy()).all()
-    np.testing.assert_array_equal(nn.Dropout(0.5, seed=1)(x).numpy(), nn.Dropout(0.5, seed=1)(x).numpy())
+    np.testing.assert_array_equal(
+        nn.Dropout(0.5, seed=1)(x).numpy(), nn.Dropout(0.5, seed=1)(x).numpy()
+    )
     assert (F.dropout(x, 1.0).numpy() == 0).all() and F.dropout(x, 0.0) is x
     with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
         nn.Dropout(1.5)

@@ -560,7 +560,9 @@ def test_trajectory_matches_torch(name, options, dtype):
     _run(opt, params, problem, 20)
     _run_torch(torch, their_opt, theirs, problem, 20)
     for i, (p, q) in enumerate(zip(params, theirs)):
-        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), err_msg=f"p{i}", **TOLERANCE[dtype])
+        np.testing.assert_allclose(
+            p.numpy(), q.detach().numpy(), err_msg=f"p{i}", **TOLERANCE[dtype]
+        )
     # the same state, under the same names
     ours_state, their_state = opt.state_dict()["state"], their_opt.state_dict()["state"]
     assert ours_state.keys() == their_state.keys()
