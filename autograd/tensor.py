@@ -236,6 +236,8 @@ class Tensor:
     def data(self, value: Any) -> None:
         # PyTorch's escape hatch: the tensor takes new storage (any shape), nothing recorded
         array = value._data if isinstance(value, Tensor) else as_array(value)
+        if array is self._data:
+            return  # `p.data -= ...` assigns the same storage back
         if self.requires_grad and array.dtype.kind != "f":
             raise TypeError(
                 f"data: a tensor that requires grad needs float data, got {array.dtype}"
@@ -363,9 +365,9 @@ class Tensor:
 
     # ------------------------------------------------------------------ array-like
     @property
-    def shape(self) -> Size:
-        """The data's shape (a ``Size``, i.e. a tuple)."""
-        return Size(self._data.shape)
+    def shape(self) -> tuple[int, ...]:
+        """The data's shape (a tuple; ``size()`` gives it as a ``Size``)."""
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
@@ -1075,6 +1077,18 @@ class Tensor:
         def direct() -> None:
             ufunc(self._data, self._operand(other), out=self._data, casting="same_kind")
 
+        if not grad_mode._state.enabled or not (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        ):  # the optimizer-step case (`p -= lr * p.grad` under no_grad), kept short
+            try:
+                direct()
+            except (TypeError, ValueError) as error:
+                raise (TypeError if isinstance(error, TypeError) else ValueError)(
+                    f"{op}: cannot write the result into a tensor of shape {self._data.shape} "
+                    f"and dtype {self._data.dtype} ({error})"
+                ) from None
+            self._version.value += 1
+            return self
         return self._in_place(op, (other,), lambda base: fn(base, other), direct)
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
