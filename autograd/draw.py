@@ -184,7 +184,7 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 def _grad_text(tensor: Tensor) -> str:
     if tensor.grad is None:
         return ""
-    return f"\\n‖grad‖ {fmt(float(np.linalg.norm(tensor.grad)))}"
+    return f"\\n‖grad‖ {fmt(float(np.linalg.norm(tensor.grad.numpy())))}"
 
 
 def draw_tensor_graph(

@@ -97,7 +97,7 @@ def _value_central_difference(
 
 def _float64_copy(x: Any) -> Any:
     if isinstance(x, Tensor) and x.dtype.kind == "f":
-        return Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad, name=x.name)
+        return Tensor(x.numpy().astype(np.float64), requires_grad=x.requires_grad, name=x.name)
     return x
 
 
@@ -117,7 +117,7 @@ def _tensor_gradcheck(
     out.backward(v)
     for i in checked:
         x = args[i]
-        engine = x.grad if x.grad is not None else np.zeros_like(x.data)
+        engine = x.grad.numpy() if x.grad is not None else np.zeros_like(x.numpy())
         numerical = _projected_central_difference(fn, args, x, v, eps)
         excess = np.abs(engine - numerical) - (atol + rtol * np.abs(numerical))
         if excess.size and excess.max() > 0:
@@ -138,14 +138,15 @@ def _projected_central_difference(
     fn: Callable[..., Any], args: list[Any], x: Tensor, v: np.ndarray, eps: float
 ) -> np.ndarray:
     """∂(v·f)/∂x by central differences, perturbing one element of ``x`` at a time."""
-    numerical = np.zeros_like(x.data)
+    data = x.numpy()  # perturbed in place: every call of fn reads the current values
+    numerical = np.zeros_like(data)
     with no_grad():
-        for idx in np.ndindex(x.shape):
-            original = x.data[idx]
-            x.data[idx] = original + eps
-            plus = float((fn(*args).data * v).sum())
-            x.data[idx] = original - eps
-            minus = float((fn(*args).data * v).sum())
-            x.data[idx] = original
+        for idx in np.ndindex(data.shape):
+            original = data[idx]
+            data[idx] = original + eps
+            plus = float((fn(*args).numpy() * v).sum())
+            data[idx] = original - eps
+            minus = float((fn(*args).numpy() * v).sum())
+            data[idx] = original
             numerical[idx] = (plus - minus) / (2.0 * eps)
     return numerical

@@ -171,13 +171,13 @@ def batch_norm(
             )
     axes = (0, *range(2, x.ndim))
     if training:
-        count = x.size // channels
+        count = x.numel() // channels
         if count <= 1:
             raise ValueError(
                 f"batch_norm: training needs more than one value per channel, got input {x.shape}"
             )
-        mean = x.data.mean(axis=axes)
-        var = x.data.var(axis=axes)
+        mean = x.numpy().mean(axis=axes)
+        var = x.numpy().var(axis=axes)
         if running_mean is not None:
             running_mean *= 1.0 - momentum
             running_mean += momentum * mean
@@ -194,7 +194,7 @@ def batch_norm(
 
 def embedding(indices: Any, weight: Tensor) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices``; repeated indices accumulate gradient."""
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
     count = weight.shape[0]

@@ -30,7 +30,7 @@ def module_groups(
         if id(module) not in children:
             continue
         outputs = _tensors(output)
-        count = sum(p.size for p in module.parameters())
+        count = sum(p.numel() for p in module.parameters())
         shape = " ".join(str(tuple(t.shape)) for t in outputs)
         label = f"{children[id(module)]}: {type(module).__name__}\\n{shape}\\n{count:,} parameters"
         stop = {id(t) for t in _tensors(inputs)}

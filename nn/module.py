@@ -33,7 +33,7 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True, name=name)
 
     def __repr__(self) -> str:
-        return "Parameter" + super().__repr__().removeprefix("Tensor")
+        return "Parameter" + super().__repr__().removeprefix("tensor")
 
 
 class LoadResult(NamedTuple):
@@ -251,9 +251,9 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"to: modules hold float parameters, got dtype {dtype}")
         for parameter in self.parameters():
-            parameter.data = parameter.data.astype(dtype)
+            parameter.data = parameter.numpy().astype(dtype)
             if parameter.grad is not None:
-                parameter.grad = parameter.grad.astype(dtype)
+                parameter.grad = parameter.grad.numpy().astype(dtype)
         for module in self.modules():
             for name in module._buffer_names:
                 buffer = module.__dict__.get(name)
@@ -298,7 +298,7 @@ class Module:
         state = {}
         for key, module, name, is_parameter in self._named_state():
             value = module.__dict__[name]
-            state[key] = (value.data if is_parameter else value).copy()
+            state[key] = (value.numpy() if is_parameter else value).copy()
         return state
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> LoadResult:
@@ -323,9 +323,9 @@ class Module:
             if key not in state:
                 continue
             value = state[key]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
             current = module.__dict__[name]
-            current_array = current.data if is_parameter else current
+            current_array = current.numpy() if is_parameter else current
             if array.shape != current_array.shape:
                 raise ValueError(
                     f"load_state_dict: {key!r} has shape {array.shape} in the state dict but "

@@ -35,7 +35,7 @@ def summary(
     def record(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
         if module is model or id(module) not in names:
             return
-        own = sum(p.size for p in module.parameters(recurse=False))
+        own = sum(p.numel() for p in module.parameters(recurse=False))
         label = f"{names[id(module)]} ({type(module).__name__})"
         rows.append((position[id(module)], label, _shape_of(output), own))
 
@@ -47,8 +47,8 @@ def summary(
     finally:
         model.train(was_training)
     rows.sort(key=lambda row: row[0])  # definition order: a block before what is inside it
-    total = sum(p.size for p in model.parameters())
-    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     widths = [
         max([len("Layer")] + [len(r[1]) for r in rows]),
         max([len("Output shape")] + [len(r[2]) for r in rows]),

@@ -85,7 +85,7 @@ def _accuracy(output: Tensor, target: Tensor) -> float | None:
     """Classification accuracy when the output looks like (N, C) scores for integer targets."""
     if output.ndim != 2 or target.dtype.kind not in "iu" or target.shape != output.shape[:1]:
         return None
-    return float((output.data.argmax(axis=1) == target.data).mean())
+    return float((output.numpy().argmax(axis=1) == np.asarray(target)).mean())
 
 
 def evaluate(
@@ -120,13 +120,13 @@ def evaluate(
 
 def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
     """The model's outputs for inputs ``x`` (an array or Tensor), in eval mode and batches."""
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
     was_training = model.training
     model.eval()
     try:
         with no_grad():
             outputs = [
-                model(Tensor(data[i : i + batch_size])).data
+                model(Tensor(data[i : i + batch_size])).numpy()
                 for i in range(0, len(data), batch_size)
             ]
     finally:
@@ -140,7 +140,7 @@ def saliency(model: Module, x: Any, target: int | np.ndarray) -> np.ndarray:
     ``x`` is a batch (N, ...); ``target`` one class for all, or one per example. The gradient
     of the class score w.r.t. the input is backprop taken one step further than training does.
     """
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
     inputs = Tensor(
         data.astype(np.float32 if data.dtype.kind != "f" else data.dtype), requires_grad=True
     )
@@ -152,7 +152,7 @@ def saliency(model: Module, x: Any, target: int | np.ndarray) -> np.ndarray:
         scores[np.arange(len(data)), targets].sum().backward()
     finally:
         model.train(was_training)
-    return np.abs(inputs.grad)
+    return np.abs(inputs.grad.numpy())
 
 
 class _NoProgress:

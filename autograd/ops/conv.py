@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor
 from chaingrad.kernels import conv as conv_kernels
 from chaingrad.kernels import pool as pool_kernels
 
@@ -37,7 +38,7 @@ def _renamed(error: Exception, kernel: str, op: str) -> Exception:
 
 
 def _common_dtype(*tensors: Tensor | None) -> np.dtype:
-    dtype = np.result_type(*(t.data for t in tensors if t is not None))
+    dtype = np.result_type(*(t._data for t in tensors if t is not None))
     if dtype.kind != "f":
         raise TypeError(f"convolution needs floating-point tensors, got {dtype}")
     return dtype
@@ -55,15 +56,13 @@ def _convolution(
 ) -> Tensor:
     """A convolution node: the kernels compute; the node keeps the input and the weights."""
     dtype = _common_dtype(x, weight, bias)
-    xs, ws = x.data.astype(dtype, copy=False), weight.data.astype(dtype, copy=False)
-    bs = None if bias is None else bias.data.astype(dtype, copy=False)
+    xs, ws = x._data.astype(dtype, copy=False), weight._data.astype(dtype, copy=False)
+    bs = None if bias is None else bias._data.astype(dtype, copy=False)
     try:
         out = forward(xs, ws, bs, stride, padding)
     except (ValueError, TypeError) as error:
         raise _renamed(error, f"{op}_forward", op) from None
     parents = (x, weight) if bias is None else (x, weight, bias)
-    if not recording(*parents):
-        return Tensor._constant(out)
     need = [t.requires_grad for t in parents] + [False]
 
     def backward(g: np.ndarray) -> list[np.ndarray | None]:
@@ -72,7 +71,7 @@ def _convolution(
         gx, gw, gb = backward_kernel(g, xs, ws, stride, padding, need[0], need[1], need[2])
         return [gx, gw] if bias is None else [gx, gw, gb]
 
-    return Tensor._node(out, parents, backward, op)
+    return record(op, out, parents, backward, saved=(x, weight))
 
 
 def conv2d(
@@ -114,15 +113,13 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     steps = kernel if stride is None else _pair(stride, "stride", "max_pool2d")
     pads = _pair(padding, "padding", "max_pool2d")
     try:
-        out, argmax = pool_kernels.max_pool2d_forward(x.data, kernel, steps, pads)
+        out, argmax = pool_kernels.max_pool2d_forward(x._data, kernel, steps, pads)
     except (ValueError, TypeError) as error:
         raise _renamed(error, "max_pool2d_forward", "max_pool2d") from None
-    if not recording(x):
-        return Tensor._constant(out)
     shape = x.shape
     # the local gradient: 1 at each window's argmax, 0 elsewhere, kept as the argmax itself
-    return Tensor._node(
-        out, (x,), lambda g: (pool_kernels.max_pool2d_backward(g, argmax, shape),), "max_pool2d"
+    return record(
+        "max_pool2d", out, (x,), lambda g: (pool_kernels.max_pool2d_backward(g, argmax, shape),)
     )
 
 
@@ -132,16 +129,14 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     steps = kernel if stride is None else _pair(stride, "stride", "avg_pool2d")
     pads = _pair(padding, "padding", "avg_pool2d")
     try:
-        out = pool_kernels.avg_pool2d_forward(x.data, kernel, steps, pads)
+        out = pool_kernels.avg_pool2d_forward(x._data, kernel, steps, pads)
     except (ValueError, TypeError) as error:
         raise _renamed(error, "avg_pool2d_forward", "avg_pool2d") from None
-    if not recording(x):
-        return Tensor._constant(out)
     shape = x.shape
     # every cell of a window gets 1/(kh·kw) of the window's gradient
-    return Tensor._node(
+    return record(
+        "avg_pool2d",
         out,
         (x,),
         lambda g: (pool_kernels.avg_pool2d_backward(g, shape, kernel, steps, pads),),
-        "avg_pool2d",
     )

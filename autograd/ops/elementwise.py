@@ -1,7 +1,8 @@
 """Elementwise ops: each records its local gradient ∂y/∂x as an array in the forward pass.
 
 The backward step of every op here is the same: upstream gradient × local gradient, per input
-(``_elementwise_node``). Broadcasting is undone afterwards by ``Tensor._vjp``.
+(``record_elementwise``); each local gradient is a callable, run only when a node
+is recorded. Broadcasting is undone afterwards by ``Tensor._vjp``.
 """
 
 from __future__ import annotations
@@ -11,32 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.ops.record import ONE, record, record_elementwise
+from chaingrad.autograd.tensor import Tensor, as_tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
-
-Local = np.ndarray | float | None  # None: that input needs no gradient
-ONE = 1.0  # the identity local gradient (add, cast): the upstream gradient passes unchanged
-
-
-def _elementwise_node(
-    data: np.ndarray, parents: tuple[Tensor, ...], local: tuple[Local, ...], op: str
-) -> Tensor:
-    """A node whose backward multiplies the upstream gradient by each recorded local gradient."""
-
-    def backward(g: np.ndarray) -> list[np.ndarray | None]:
-        grads: list[np.ndarray | None] = []
-        for d in local:
-            if d is None:
-                grads.append(None)
-            elif d is ONE:  # add's local gradient: pass the upstream gradient through
-                grads.append(g)
-            else:
-                grads.append(g * d)
-        return grads
-
-    return Tensor._node(data, parents, backward, op)
 
 
 def pair(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
@@ -47,7 +27,7 @@ def pair(a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray]:
     """
     a = as_tensor(a, b if isinstance(b, Tensor) else None)
     b = as_tensor(b, a)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     kx, ky = x.dtype.kind, y.dtype.kind
     if kx != ky:
         if kx == "f" and ky in "iub":
@@ -69,12 +49,8 @@ def add(a: Any, b: Any) -> Tensor:
         out = x + y
     except ValueError:
         raise _broadcast_error("add", a, b) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
     # the upstream gradient flows to both inputs unchanged
-    return _elementwise_node(
-        out, (a, b), (ONE if a.requires_grad else None, ONE if b.requires_grad else None), "add"
-    )
+    return record_elementwise("add", out, (a, b), (ONE, ONE))
 
 
 def sub(a: Any, b: Any) -> Tensor:
@@ -84,12 +60,8 @@ def sub(a: Any, b: Any) -> Tensor:
         out = x - y
     except ValueError:
         raise _broadcast_error("sub", a, b) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
     # the subtrahend's gradient is negated
-    return _elementwise_node(
-        out, (a, b), (ONE if a.requires_grad else None, -1.0 if b.requires_grad else None), "sub"
-    )
+    return record_elementwise("sub", out, (a, b), (ONE, -1.0))
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -99,12 +71,8 @@ def mul(a: Any, b: Any) -> Tensor:
         out = x * y
     except ValueError:
         raise _broadcast_error("mul", a, b) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
     # each factor's local gradient is the other factor
-    return _elementwise_node(
-        out, (a, b), (y if a.requires_grad else None, x if b.requires_grad else None), "mul"
-    )
+    return record_elementwise("mul", out, (a, b), (lambda: y, lambda: x))
 
 
 def div(a: Any, b: Any) -> Tensor:
@@ -114,15 +82,8 @@ def div(a: Any, b: Any) -> Tensor:
         out = np.true_divide(x, y)
     except ValueError:
         raise _broadcast_error("div", a, b) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
     # d(a/b)/da = 1/b,  d(a/b)/db = -a/b² = -out/b
-    return _elementwise_node(
-        out,
-        (a, b),
-        (1.0 / y if a.requires_grad else None, -out / y if b.requires_grad else None),
-        "div",
-    )
+    return record_elementwise("div", out, (a, b), (lambda: 1.0 / y, lambda: -out / y))
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
@@ -132,120 +93,111 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
         out = np.power(x, y)
     except ValueError:
         raise _broadcast_error("pow", a, b) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
-    d_base = d_exponent = None
-    if a.requires_grad:
+
+    def d_base() -> np.ndarray:
         # d/da a**b = b·a**(b-1); where b == 0 the slope is 0 (a**0 = 1 everywhere)
         with np.errstate(divide="ignore", invalid="ignore"):
-            d_base = np.where(y == 0, 0.0, y * np.power(x, y - 1)).astype(out.dtype, copy=False)
-    if b.requires_grad:
+            return np.where(y == 0, 0.0, y * np.power(x, y - 1)).astype(out.dtype, copy=False)
+
+    def d_exponent() -> np.ndarray:
         # d/db a**b = a**b·ln(a); 0 where a == 0 (PyTorch's convention), nan for a < 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            d_exponent = np.where(x == 0, 0.0, out * np.log(x)).astype(out.dtype, copy=False)
-    return _elementwise_node(out, (a, b), (d_base, d_exponent), "pow")
+            return np.where(x == 0, 0.0, out * np.log(x)).astype(out.dtype, copy=False)
+
+    return record_elementwise("pow", out, (a, b), (d_base, d_exponent))
 
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
-    out = -a.data
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (-1.0,), "neg")
+    out = -a._data
+    return record_elementwise("neg", out, (a,), (-1.0,))
 
 
 # ---------------------------------------------------------------------------- functions
 def exp(a: Tensor) -> Tensor:
     """e**a elementwise; the local gradient is the result itself."""
-    out = np.exp(a.data)
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (out,), "exp")
+    out = np.exp(a._data)
+    return record_elementwise("exp", out, (a,), (lambda: out,))
 
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm; -inf at 0 and nan below, with NumPy's warning."""
-    out = np.log(a.data)
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (1.0 / a.data,), "log")
+    out = np.log(a._data)
+    return record_elementwise("log", out, (a,), (lambda: 1.0 / a._data,))
 
 
 def sqrt(a: Tensor) -> Tensor:
     """Square root; local gradient 1/(2√a)."""
-    out = np.sqrt(a.data)
-    if not recording(a):
-        return Tensor._constant(out)
-    with np.errstate(divide="ignore"):
-        local = 0.5 / out
-    return _elementwise_node(out, (a,), (local,), "sqrt")
+    out = np.sqrt(a._data)
+
+    def local() -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return 0.5 / out
+
+    return record_elementwise("sqrt", out, (a,), (local,))
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - NumPy's name
     """|a|; local gradient sign(a), 0 at 0 as PyTorch."""
-    out = np.abs(a.data)
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (np.sign(a.data),), "abs")
+    out = np.abs(a._data)
+    return record_elementwise("abs", out, (a,), (lambda: np.sign(a._data),))
 
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    out = np.tanh(a.data)
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (1.0 - out * out,), "tanh")  # d tanh = 1 - y²
+    out = np.tanh(a._data)
+    return record_elementwise("tanh", out, (a,), (lambda: 1.0 - out * out,))  # d tanh = 1 - y²
 
 
 def sigmoid(a: Tensor) -> Tensor:
     """Logistic sigmoid 1 / (1 + e**-a); exp overflow for very negative a correctly gives 0."""
     with np.errstate(over="ignore"):
-        out = 1.0 / (1.0 + np.exp(-a.data))
-    out = out.astype(a.data.dtype, copy=False)
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (out * (1.0 - out),), "sigmoid")  # d σ = σ(1 - σ)
+        out = 1.0 / (1.0 + np.exp(-a._data))
+    out = out.astype(a._data.dtype, copy=False)
+    return record_elementwise("sigmoid", out, (a,), (lambda: out * (1.0 - out),))  # σ(1 - σ)
 
 
 def relu(a: Tensor) -> Tensor:
     """max(0, a); the local gradient is the mask a > 0 (relu'(0) = 0)."""
-    out = np.maximum(a.data, 0)
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (a.data > 0,), "relu")  # bool mask: g * mask
+    out = np.maximum(a._data, 0)
+    return record_elementwise("relu", out, (a,), (lambda: a._data > 0,))  # bool mask: g * mask
 
 
 def leaky_relu(a: Tensor, slope: float = 0.01) -> Tensor:
     """a where a > 0, else slope·a."""
-    local = np.where(a.data > 0, 1.0, slope).astype(a.data.dtype, copy=False)
-    out = a.data * local
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (local,), "leaky_relu")
+    local = np.where(a._data > 0, 1.0, slope).astype(a._data.dtype, copy=False)
+    out = a._data * local
+    return record_elementwise("leaky_relu", out, (a,), (lambda: local,))
 
 
 def elu(a: Tensor, alpha: float = 1.0) -> Tensor:
     """a where a > 0, else alpha·(eᵃ - 1)."""
-    positive = a.data > 0
+    positive = a._data > 0
     with np.errstate(over="ignore"):
-        negative_part = alpha * np.expm1(np.minimum(a.data, 0.0))
-    out = np.where(positive, a.data, negative_part).astype(a.data.dtype, copy=False)
-    if not recording(a):
-        return Tensor._constant(out)
+        negative_part = alpha * np.expm1(np.minimum(a._data, 0.0))
+    out = np.where(positive, a._data, negative_part).astype(a._data.dtype, copy=False)
     # for a <= 0: d/da alpha(eᵃ - 1) = alpha·eᵃ = out + alpha
-    local = np.where(positive, 1.0, negative_part + alpha).astype(a.data.dtype, copy=False)
-    return _elementwise_node(out, (a,), (local,), "elu")
+    return record_elementwise(
+        "elu",
+        out,
+        (a,),
+        (lambda: np.where(positive, 1.0, negative_part + alpha).astype(out.dtype, copy=False),),
+    )
 
 
 def selu(a: Tensor) -> Tensor:
     """scale·elu(a, alpha) with the self-normalising constants (Klambauer et al. 2017)."""
-    positive = a.data > 0
-    negative_part = SELU_ALPHA * np.expm1(np.minimum(a.data, 0.0))
-    out = (SELU_SCALE * np.where(positive, a.data, negative_part)).astype(a.data.dtype, copy=False)
-    if not recording(a):
-        return Tensor._constant(out)
-    local = SELU_SCALE * np.where(positive, 1.0, negative_part + SELU_ALPHA)
-    return _elementwise_node(out, (a,), (local.astype(a.data.dtype, copy=False),), "selu")
+    positive = a._data > 0
+    negative_part = SELU_ALPHA * np.expm1(np.minimum(a._data, 0.0))
+    out = (SELU_SCALE * np.where(positive, a._data, negative_part)).astype(
+        a._data.dtype, copy=False
+    )
+
+    def local() -> np.ndarray:
+        slope = SELU_SCALE * np.where(positive, 1.0, negative_part + SELU_ALPHA)
+        return slope.astype(out.dtype, copy=False)
+
+    return record_elementwise("selu", out, (a,), (local,))
 
 
 def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
@@ -254,15 +206,17 @@ def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
         raise ValueError("clip: give at least one of lo and hi")
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"clip: lo = {lo} is larger than hi = {hi}")
-    out = np.clip(a.data, lo, hi)
-    if not recording(a):
-        return Tensor._constant(out)
-    inside = np.ones(a.data.shape, dtype=bool)
-    if lo is not None:
-        inside &= a.data >= lo
-    if hi is not None:
-        inside &= a.data <= hi
-    return _elementwise_node(out, (a,), (inside.astype(a.data.dtype),), "clip")
+    out = np.clip(a._data, lo, hi)
+
+    def inside() -> np.ndarray:
+        passes = np.ones(a._data.shape, dtype=bool)
+        if lo is not None:
+            passes &= a._data >= lo
+        if hi is not None:
+            passes &= a._data <= hi
+        return passes.astype(a._data.dtype)
+
+    return record_elementwise("clip", out, (a,), (inside,))
 
 
 def _extremum(
@@ -273,15 +227,15 @@ def _extremum(
         out = pick(x, y)
     except ValueError:
         raise _broadcast_error(op, a, b) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
     # the winner takes the gradient; a tie splits it 0.5/0.5 (torch.maximum's convention)
-    a_share = (wins(x, y) + 0.5 * (x == y)).astype(out.dtype)
-    return _elementwise_node(
+    return record_elementwise(
+        op,
         out,
         (a, b),
-        (a_share if a.requires_grad else None, 1.0 - a_share if b.requires_grad else None),
-        op,
+        (
+            lambda: (wins(x, y) + 0.5 * (x == y)).astype(out.dtype),
+            lambda: (wins(y, x) + 0.5 * (x == y)).astype(out.dtype),
+        ),
     )
 
 
@@ -297,7 +251,7 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elements of a where condition holds, else of b (all three broadcast together)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool:
         raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
     a, b, x, y = pair(a, b)
@@ -308,36 +262,38 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
             f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} cannot be "
             "broadcast together"
         ) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
     # the gradient goes to a where the condition holds, to b elsewhere
-    chosen = np.broadcast_to(cond, out.shape).astype(out.dtype)
-    return _elementwise_node(
+    return record_elementwise(
+        "where",
         out,
         (a, b),
-        (chosen if a.requires_grad else None, 1.0 - chosen if b.requires_grad else None),
-        "where",
+        (
+            lambda: np.broadcast_to(cond, out.shape).astype(out.dtype),
+            lambda: np.broadcast_to(~cond, out.shape).astype(out.dtype),
+        ),
     )
 
 
 def cast(a: Tensor, dtype: Any) -> Tensor:
-    """a in another float dtype; the gradient is cast back to a's dtype."""
+    """a in another dtype; the gradient is cast back to a's dtype. An integer or bool result
+    is outside the graph (as PyTorch's ``x.long()``)."""
     dtype = np.dtype(dtype)
-    if dtype.kind != "f" and a.requires_grad:
-        raise TypeError(
-            f"to: a tensor that requires grad can only become a float dtype, not {dtype}"
-        )
-    out = a.data.astype(dtype)
-    if not recording(a):
-        return Tensor._constant(out)
-    return _elementwise_node(out, (a,), (ONE,), "to")
+    out = a._data.astype(dtype)
+    if dtype.kind != "f":
+        return record("to", out, (a,), None)
+    return record_elementwise("to", out, (a,), (ONE,))
+
+
+def clone(a: Tensor) -> Tensor:
+    """A copy of a with its own memory; the gradient passes through unchanged."""
+    return record_elementwise("clone", np.array(a._data, copy=True), (a,), (ONE,))
 
 
 def compare(fn: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
     """A comparison: a boolean tensor outside the graph (not differentiable)."""
     a, b, x, y = pair(a, b)
     try:
-        return Tensor._constant(fn(x, y))
+        return record(fn.__name__, fn(x, y), (a, b), None)
     except ValueError:
         raise _broadcast_error(fn.__name__, a, b) from None
 
@@ -347,7 +303,7 @@ def compare(fn: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
 # ``record``, so they do not depend on how a Tensor stores its array.
 import math  # noqa: E402
 
-from chaingrad.autograd.ops.record import record  # noqa: E402
+from chaingrad.autograd.ops.record import EVERYTHING  # noqa: E402
 from chaingrad.kernels.special import erf as _erf  # noqa: E402
 
 SQRT_HALF = math.sqrt(0.5)
@@ -360,7 +316,7 @@ def _unary(op: str, a: Any, fn: Callable[[np.ndarray], np.ndarray], local: Any) 
     x = a.numpy()
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.asarray(fn(x))
-    return record(op, out, (a,), lambda g: (g * _local(local, x, out),))
+    return record(op, out, (a,), lambda g: (g * _local(local, x, out),), saved=EVERYTHING)
 
 
 def _local(local: Any, x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -418,7 +374,13 @@ def softplus(a: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         smooth = (np.maximum(scaled, 0) + np.log1p(np.exp(-np.abs(scaled)))) / beta
     out = np.where(linear, x, smooth).astype(x.dtype, copy=False)
     # d/da log(1 + e^(βa))/β = σ(βa); 1 on the linear part
-    return record("softplus", out, (a,), lambda g: (g * np.where(linear, 1.0, _sigmoid(scaled)),))
+    return record(
+        "softplus",
+        out,
+        (a,),
+        lambda g: (g * np.where(linear, 1.0, _sigmoid(scaled)),),
+        saved=EVERYTHING,
+    )
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -436,7 +398,11 @@ def gelu(a: Any, approximate: str = "none") -> Tensor:
         out = (x * cdf).astype(x.dtype, copy=False)
         # d/dx xΦ(x) = Φ(x) + x·φ(x), φ the standard normal density
         return record(
-            "gelu", out, (a,), lambda g: (g * (cdf + x * INV_SQRT_2PI * np.exp(-0.5 * x * x)),)
+            "gelu",
+            out,
+            (a,),
+            lambda g: (g * (cdf + x * INV_SQRT_2PI * np.exp(-0.5 * x * x)),),
+            saved=EVERYTHING,
         )
     if approximate == "tanh":
         k = math.sqrt(2.0 / math.pi)
@@ -445,7 +411,7 @@ def gelu(a: Any, approximate: str = "none") -> Tensor:
         out = (0.5 * x * (1.0 + t)).astype(x.dtype, copy=False)
         # d/dx ½x(1 + tanh u) = ½(1 + t) + ½x(1 - t²)·u',  u' = k(1 + 3·0.044715x²)
         slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x)
-        return record("gelu", out, (a,), lambda g: (g * slope,))
+        return record("gelu", out, (a,), lambda g: (g * slope,), saved=EVERYTHING)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -455,7 +421,9 @@ def silu(a: Any) -> Tensor:
     x = a.numpy()
     s = _sigmoid(x)
     # d/dx xσ(x) = σ + xσ(1 - σ)
-    return record("silu", x * s, (a,), lambda g: (g * (s * (1.0 + x * (1.0 - s))),))
+    return record(
+        "silu", x * s, (a,), lambda g: (g * (s * (1.0 + x * (1.0 - s))),), saved=EVERYTHING
+    )
 
 
 def hardtanh(a: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -466,7 +434,7 @@ def hardtanh(a: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     x = a.numpy()
     inside = (x > min_val) & (x < max_val)
     out = np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
-    return record("hardtanh", out, (a,), lambda g: (g * inside,))
+    return record("hardtanh", out, (a,), lambda g: (g * inside,), saved=EVERYTHING)
 
 
 def log_sigmoid(a: Any) -> Tensor:
@@ -475,14 +443,14 @@ def log_sigmoid(a: Any) -> Tensor:
     x = a.numpy()
     out = (np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
     # d/dx log σ(x) = 1 - σ(x) = σ(-x)
-    return record("log_sigmoid", out, (a,), lambda g: (g * _sigmoid(-x),))
+    return record("log_sigmoid", out, (a,), lambda g: (g * _sigmoid(-x),), saved=EVERYTHING)
 
 
 def _flat(op: str, a: Any, fn: Callable[[np.ndarray], np.ndarray]) -> Tensor:
     """A piecewise-constant op: torch gives it a zero gradient, and so does this node."""
     a = as_tensor(a)
     out = np.asarray(fn(a.numpy()))
-    return record(op, out, (a,), lambda g: (np.zeros_like(g),))
+    return record(op, out, (a,), lambda g: (np.zeros_like(g),), saved=EVERYTHING)
 
 
 def sign(a: Any) -> Tensor:

@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor, as_tensor
 
 
 def _canonical(part: Any) -> Any:
     """One index component as NumPy takes it: Tensors and lists become arrays."""
     if isinstance(part, Tensor):
-        return part.data
+        return part._data
     if isinstance(part, list):
         return np.asarray(part)
     return part
@@ -47,8 +48,8 @@ def _scatter_rows(
     return full
 
 
-def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]`` with NumPy's rules (views for basic indexing, copies for arrays)."""
+def canonical_index(index: Any) -> tuple[Any, ...]:
+    """An index as the tuple NumPy takes (Tensors and lists as arrays), checked."""
     parts = (
         tuple(_canonical(p) for p in index) if isinstance(index, tuple) else (_canonical(index),)
     )
@@ -57,14 +58,38 @@ def getitem(x: Tensor, index: Any) -> Tensor:
             raise IndexError(
                 f"index: arrays used as indices must be integer or boolean, got {p.dtype}"
             )
+    return parts
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> Tensor:
+    """x with ``x[index] = value`` as a new tensor (what ``t[index] = value`` records): the
+    gradient reaches x except at the overwritten positions, and value from those positions."""
+    parts = canonical_index(index)
+    v = as_tensor(value, x)
+    out = x._data.copy()
     try:
-        out = x.data[parts]
+        out[parts] = v._data
+    except (IndexError, ValueError) as error:
+        raise type(error)(
+            f"setitem: {error} (a value of shape {v.shape} into a tensor of shape {x.shape})"
+        ) from None
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        gx = g.copy()
+        gx[parts] = 0  # overwritten: the old values no longer reach the output
+        return gx, g[parts]  # the engine sums value's share back to its shape
+
+    return record("setitem", out, (x, v), backward)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with NumPy's rules (views for basic indexing, copies for arrays)."""
+    parts = canonical_index(index)
+    try:
+        out = x._data[parts]
     except IndexError as error:
         raise IndexError(f"index: {error} (indexing a tensor of shape {x.shape})") from None
-    out = np.asarray(out)
-    if not recording(x):
-        return Tensor._constant(out)
-    shape, dtype = x.shape, x.dtype
+    shape, dtype = x._data.shape, x._data.dtype
     accumulate = _repeats_possible(parts)
     rows_only = len(parts) == 1 and accumulate and parts[0].ndim >= 1 and x.ndim >= 1
 
@@ -78,7 +103,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
             full[parts] = g
         return (full,)
 
-    return Tensor._node(out, (x,), backward, "index")
+    return record("index", out, (x,), backward, view=True)
 
 
 # ---------------------------------------------------------------------------- PyTorch lessons
@@ -87,8 +112,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 import numbers  # noqa: E402
 
 from chaingrad.autograd.ops.axes import normalize_axis  # noqa: E402
-from chaingrad.autograd.ops.record import record  # noqa: E402
-from chaingrad.autograd.tensor import as_tensor  # noqa: E402
+from chaingrad.autograd.ops.record import EVERYTHING  # noqa: E402
 
 
 def _integer_index(index: Any, op: str) -> np.ndarray:
@@ -121,7 +145,7 @@ def _scatter_node(x: Tensor, out: np.ndarray, grid: tuple[np.ndarray, ...], op: 
         np.add.at(full, grid, g)  # a position read k times collects all k shares
         return (full,)
 
-    return record(op, out, (x,), backward)
+    return record(op, out, (x,), backward, saved=EVERYTHING)
 
 
 def gather(x: Any, axis: int, index: Any) -> Tensor:
@@ -151,7 +175,7 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
     grid = _grid(idx, ax, idx.shape)
     out = a[grid]
     if x.numpy().ndim == 0:  # the one element of a 0-d input, read once
-        return record("gather", out.reshape(()), (x,), lambda g: (g,))
+        return record("gather", out.reshape(()), (x,), lambda g: (g,), saved=EVERYTHING)
     return _scatter_node(x, out, grid, "gather")
 
 
@@ -210,7 +234,7 @@ def index_select(x: Any, axis: int, index: Any) -> Tensor:
         np.add.at(np.moveaxis(full, ax, 0), idx, np.moveaxis(g.reshape(taken.shape), ax, 0))
         return (full.reshape(shape),)
 
-    return record("index_select", out, (x,), backward)
+    return record("index_select", out, (x,), backward, saved=EVERYTHING)
 
 
 def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
@@ -244,4 +268,4 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
         # kept positions pass the gradient; the filled ones belong to the value instead
         return np.where(filled, 0, g), np.asarray(np.where(filled, g, 0).sum())
 
-    return record("masked_fill", out, (x, v), backward)
+    return record("masked_fill", out, (x, v), backward, saved=EVERYTHING)

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor, as_tensor
 
 
 def _matmul_error(a: Tensor, b: Tensor) -> ValueError:
@@ -36,13 +37,11 @@ def matmul(a: Any, b: Any) -> Tensor:
     """a @ b; the node keeps both operands, which are each other's local gradient."""
     a = as_tensor(a, b if isinstance(b, Tensor) else None)
     b = as_tensor(b, a)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     try:
         out = _product(x, y)
     except ValueError:
         raise _matmul_error(a, b) from None
-    if not recording(a, b):
-        return Tensor._constant(out)
     need_a, need_b = a.requires_grad, b.requires_grad
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -65,7 +64,8 @@ def matmul(a: Any, b: Any) -> Tensor:
             gb = gb.reshape(gb.shape[:-1])
         return ga, gb
 
-    return Tensor._node(out, (a, b), backward, "matmul")
+    # the operands' own arrays are read in backward: an in-place change to either is an error
+    return record("matmul", out, (a, b), backward, saved=(a, b))
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -79,13 +79,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape} does not match weight {weight.shape}")
-    xs, w = x.data, weight.data
+    xs, w = x._data, weight._data
     out = _product(xs, w.T) if xs.ndim >= 2 else xs @ w.T
     if bias is not None:
-        out += bias.data
+        out += bias._data
     parents = (x, weight) if bias is None else (x, weight, bias)
-    if not recording(*parents):
-        return Tensor._constant(out)
     need_x, need_w = x.requires_grad, weight.requires_grad
     need_b = bias is not None and bias.requires_grad
 
@@ -100,13 +98,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             grads.append(g2.sum(axis=0) if need_b else None)  # ∂/∂b = Σ g over the batch
         return grads
 
-    return Tensor._node(out, parents, backward, "linear")
+    return record("linear", out, parents, backward, saved=(x, weight))
 
 
 # ---------------------------------------------------------------------------- PyTorch lessons
 # Appended ops: they read inputs only through ``x.numpy()`` and make every result with
 # ``record``, so they do not depend on how a Tensor stores its array.
-from chaingrad.autograd.ops.record import record  # noqa: E402
+from chaingrad.autograd.ops.record import EVERYTHING  # noqa: E402
 
 
 def outer(a: Any, b: Any) -> Tensor:
@@ -117,7 +115,7 @@ def outer(a: Any, b: Any) -> Tensor:
         raise ValueError(f"outer: needs two 1-D tensors, got shapes {x.shape} and {y.shape}")
     out = np.outer(x, y)
     # ∂L/∂a = G b and ∂L/∂b = Gᵀ a: each row (column) of G weighted by the other vector
-    return record("outer", out, (a, b), lambda g: (g @ y, g.T @ x))
+    return record("outer", out, (a, b), lambda g: (g @ y, g.T @ x), saved=EVERYTHING)
 
 
 def dot(a: Any, b: Any) -> Tensor:
@@ -213,4 +211,4 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
             grads.append(grad)
         return grads
 
-    return record("einsum", out, tensors, backward)
+    return record("einsum", out, tensors, backward, saved=EVERYTHING)

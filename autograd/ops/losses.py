@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor, as_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 LOG_CLAMP = -100.0  # PyTorch's floor for log p in binary cross-entropy
@@ -37,8 +38,6 @@ def _reduced(
             if per_element.size
             else np.asarray(np.nan, per_element.dtype)
         )
-    if not recording(parent):
-        return Tensor._constant(out)
     count = max(per_element.size, 1)
     extra = local.ndim - per_element.ndim  # the class axis when the loss summed over classes
 
@@ -49,12 +48,12 @@ def _reduced(
             return (local * g,)
         return (local * np.expand_dims(g, 1) if extra else local * g,)
 
-    return Tensor._node(out, (parent,), backward, op)
+    return record(op, out, (parent,), backward)
 
 
 def _class_targets(op: str, scores: Tensor, target: object) -> np.ndarray:
     """Integer class indices of shape (N, d1, ...) for scores (N, C, d1, ...), validated."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got {t.dtype}")
     if scores.ndim < 1 or scores.ndim == 1:
@@ -83,7 +82,7 @@ def cross_entropy(logits: Tensor, target: object, reduction: str = "mean") -> Te
     """Softmax cross-entropy of (N, C, ...) logits against integer class targets."""
     _check_reduction("cross_entropy", reduction)
     t = _class_targets("cross_entropy", logits, target)
-    x = logits.data
+    x = logits._data
     peak = x.max(axis=1, keepdims=True)
     shifted = x - peak
     exp = np.exp(shifted)
@@ -98,13 +97,13 @@ def nll_loss(log_probs: Tensor, target: object, reduction: str = "mean") -> Tens
     """Negative log-likelihood: -log_probs[n, target[n], ...]."""
     _check_reduction("nll_loss", reduction)
     t = _class_targets("nll_loss", log_probs, target)
-    per_element = -np.take_along_axis(log_probs.data, np.expand_dims(t, 1), axis=1).squeeze(1)
+    per_element = -np.take_along_axis(log_probs._data, np.expand_dims(t, 1), axis=1).squeeze(1)
     local = -_one_hot(t, log_probs.shape[1], log_probs.dtype)  # -1 at the target class
     return _reduced("nll_loss", per_element, local, log_probs, reduction)
 
 
 def _same_shape_target(op: str, input: Tensor, target: object) -> np.ndarray:  # noqa: A002
-    t = as_tensor(target, input).data
+    t = as_tensor(target, input)._data
     if t.shape != input.shape:
         raise ValueError(
             f"{op}: target of shape {t.shape} differs from input of shape {input.shape} "
@@ -117,7 +116,7 @@ def binary_cross_entropy(probs: Tensor, target: object, reduction: str = "mean")
     """-(t log p + (1 - t) log(1 - p)) with the logs clamped at -100, as PyTorch."""
     _check_reduction("binary_cross_entropy", reduction)
     t = _same_shape_target("binary_cross_entropy", probs, target)
-    p = probs.data
+    p = probs._data
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]")
     with np.errstate(divide="ignore"):
@@ -136,7 +135,7 @@ def binary_cross_entropy_with_logits(
     """Binary cross-entropy of sigmoid(logits), computed stably from the logits."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     t = _same_shape_target("binary_cross_entropy_with_logits", logits, target)
-    x = logits.data
+    x = logits._data
     # max(x, 0) - x t + log(1 + e^-|x|): never exponentiates a large positive number
     per_element = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
     with np.errstate(over="ignore"):

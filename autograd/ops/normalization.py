@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.record import OUT, record
+from chaingrad.autograd.tensor import Tensor
 
 
 def _channel_view(a: np.ndarray, ndim: int) -> np.ndarray:
@@ -33,17 +34,15 @@ def batch_norm(
     """
     axes = (0, *range(2, x.ndim))
     inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = (x.data - _channel_view(mean, x.ndim)) * _channel_view(inv_std, x.ndim)
+    x_hat = (x._data - _channel_view(mean, x.ndim)) * _channel_view(inv_std, x.ndim)
     out = x_hat
     if weight is not None:
-        out = out * _channel_view(weight.data, x.ndim)
+        out = out * _channel_view(weight._data, x.ndim)
     if bias is not None:
-        out = out + _channel_view(bias.data, x.ndim)
+        out = out + _channel_view(bias._data, x.ndim)
     out = out.astype(x.dtype, copy=False)
     parents = tuple(t for t in (x, weight, bias) if t is not None)
-    if not recording(*parents):
-        return Tensor._constant(out)
-    gamma = _channel_view(weight.data, x.ndim) if weight is not None else 1.0
+    gamma = _channel_view(weight._data, x.ndim) if weight is not None else 1.0
     scale = _channel_view(inv_std, x.ndim)
 
     def backward(g: np.ndarray) -> list[np.ndarray | None]:
@@ -62,4 +61,6 @@ def batch_norm(
             grads.append(g.sum(axis=axes) if bias.requires_grad else None)
         return grads
 
-    return Tensor._node(out, parents, backward, "batch_norm")
+    # without weight and bias the output array is x̂ itself, which backward reads
+    saved = (weight,) if weight is not None else (OUT,) if bias is None else ()
+    return record("batch_norm", out, parents, backward, saved=saved)

@@ -3,28 +3,109 @@
 An op computes its forward result and states its local gradient; ``record`` decides, once for
 every op, whether a node is kept: only when grad mode is on (per thread) and some input
 requires grad. Otherwise the result is a plain tensor outside any graph and the op's backward
-closure is never kept.
+closure is never kept. ``record_elementwise`` does the same for ops whose backward multiplies
+the upstream gradient by one local-gradient array per input: those arrays are given as
+callables and computed only when a node is recorded.
+
+An op also names the tensors whose arrays its backward reads (``saved``; ``OUT`` is the op's
+own output). The node remembers their version counters, so an in-place change to one of them
+before backward makes that backward raise instead of returning a wrong gradient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from chaingrad.autograd.tensor import Tensor, recording
 
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
+OUT: Any = object()  # in ``saved``: the op's own output
+EVERYTHING: tuple[Any, ...] = (object(),)  # ``saved``: every input and the output (conservative)
+ONE: Any = 1.0  # the identity local gradient (add, cast): the upstream gradient passes unchanged
+Local = Callable[[], Any] | float | None  # None: that input needs no gradient
 
 
-def record(op: str, out: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> Tensor:
+def record(
+    op: str,
+    out: Any,
+    parents: tuple[Tensor, ...],
+    backward: Backward | None,
+    saved: tuple[Any, ...] = (),
+    view: bool = False,
+) -> Tensor:
     """``out`` as a graph node of ``op`` whose ``backward(g)`` gives one grad per parent.
 
     When nothing is recorded (no_grad, or no parent requires grad) ``out`` comes back as a
     constant tensor. A NumPy scalar becomes a 0-d array, so every tensor holds an ndarray.
+    ``view``: the result may share memory with ``parents[0]``; if it does, they share a
+    version counter (an in-place change to one is a change to the other).
     """
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if recording(*parents):
-        return Tensor._node(out, parents, backward, op)
-    return Tensor._constant(out)
+    if backward is None or not recording(*parents):
+        result = Tensor._constant(out)
+    else:
+        result = Tensor._node(out, parents, backward, op)
+        for p in parents:
+            p._uses += 1
+        if saved is EVERYTHING:
+            saved = (*parents, OUT)
+        if saved:
+            result._saved = tuple(_snapshot(result, parents, t) for t in saved)
+    if view and np.may_share_memory(out, parents[0]._data):
+        result._version = parents[0]._version
+    return result
+
+
+def _snapshot(result: Tensor, parents: tuple[Tensor, ...], t: Any) -> tuple[Any, int, str]:
+    if t is OUT:
+        return (result._version, result._version.value, "the output")
+    for i, p in enumerate(parents):
+        if p is t:
+            return (t._version, t._version.value, f"input {i}")
+    return (t._version, t._version.value, "a saved tensor")
+
+
+def record_elementwise(
+    op: str, out: Any, parents: tuple[Tensor, ...], local: tuple[Local, ...]
+) -> Tensor:
+    """A node whose backward multiplies the upstream gradient by each input's local gradient.
+
+    ``local`` has one entry per parent: ``ONE`` (pass the gradient through), a number, or a
+    callable returning the local-gradient array; callables run only when a node is recorded
+    and only for inputs that require grad.
+    """
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if not recording(*parents):
+        return Tensor._constant(out)
+    factors: list[Any] = []
+    saved: list[Any] = []
+    for p, d in zip(parents, local):
+        if d is None or not p.requires_grad:
+            factors.append(None)
+            continue
+        if callable(d):
+            d = d()
+            # a local gradient that *is* an input's or the output's array is read in backward
+            if d is out:
+                saved.append(OUT)
+            else:
+                saved.extend(q for q in parents if d is q._data)
+        factors.append(d)
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        grads: list[np.ndarray | None] = []
+        for d in factors:
+            if d is None:
+                grads.append(None)
+            elif d is ONE:  # add's local gradient: pass the upstream gradient through
+                grads.append(g)
+            else:
+                grads.append(g * d)
+        return grads
+
+    return record(op, out, parents, backward, tuple(saved))

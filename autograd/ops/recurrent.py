@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.autograd.grad_mode import is_grad_enabled
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor
 from chaingrad.kernels import recurrent as kernels
 
 
@@ -25,7 +27,7 @@ def _present(*tensors: Tensor | None) -> tuple[Tensor, ...]:
 
 
 def _data(t: Tensor | None) -> np.ndarray | None:
-    return None if t is None else t.data
+    return None if t is None else t._data
 
 
 def _grads_for(
@@ -53,14 +55,12 @@ def _one_state(
     w_ih, w_hh, b_ih, b_hh = weights
     try:
         out, saved = forward(
-            x.data, _data(h0), w_ih.data, w_hh.data, _data(b_ih), _data(b_hh), *options
+            x._data, _data(h0), w_ih._data, w_hh._data, _data(b_ih), _data(b_hh), *options
         )
     except (ValueError, TypeError) as error:
         raise _renamed(error, f"{op}_forward", op) from None
     parents = _present(x, h0, *weights)
-    if not recording(*parents):
-        return Tensor._constant(out), Tensor._constant(out[-1])
-    xs, h0s, wih, whh = x.data, _data(h0), w_ih.data, w_hh.data
+    xs, h0s, wih, whh = x._data, _data(h0), w_ih._data, w_hh._data
 
     def backward(g: np.ndarray) -> list:
         # backprop through time over the whole sequence, from the states saved in the forward
@@ -71,7 +71,7 @@ def _one_state(
             parents, [(x, gx), (h0, gh0), (w_ih, gwih), (w_hh, gwhh), (b_ih, gbih), (b_hh, gbhh)]
         )
 
-    node = Tensor._node(out, parents, backward, op)
+    node = record(op, out, parents, backward, saved=_present(x, h0, w_ih, w_hh))
     return node, node[-1]
 
 
@@ -117,16 +117,21 @@ def lstm(
     """LSTM over x (T, B, I), gates [i, f, g, o] as PyTorch: (out (T, B, H), h_n, c_n)."""
     try:
         out, c_n, saved = kernels.lstm_forward(
-            x.data, _data(h0), _data(c0), w_ih.data, w_hh.data, _data(b_ih), _data(b_hh)
+            x._data, _data(h0), _data(c0), w_ih._data, w_hh._data, _data(b_ih), _data(b_hh)
         )
     except (ValueError, TypeError) as error:
         raise _renamed(error, "lstm_forward", "lstm") from None
     steps = out.shape[0]
     parents = _present(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-    if not recording(*parents):
-        return Tensor._constant(out), Tensor._constant(out[-1]), Tensor._constant(c_n)
+    if not any(p.requires_grad for p in parents) or not is_grad_enabled():
+        # nothing is recorded: the outputs need not be packed into one array
+        return (
+            record("lstm", out, parents, None),
+            record("lstm", out[-1], parents, None),
+            record("lstm", c_n, parents, None),
+        )
     packed = np.concatenate([out, c_n[None]])  # steps' outputs, then the final cell state
-    xs, h0s, c0s, wih, whh = x.data, _data(h0), _data(c0), w_ih.data, w_hh.data
+    xs, h0s, c0s, wih, whh = x._data, _data(h0), _data(c0), w_ih._data, w_hh._data
 
     def backward(g: np.ndarray) -> list:
         gx, gh0, gc0, gwih, gwhh, gbih, gbhh = kernels.lstm_backward(
@@ -137,5 +142,5 @@ def lstm(
             [(x, gx), (h0, gh0), (c0, gc0), (w_ih, gwih), (w_hh, gwhh), (b_ih, gbih), (b_hh, gbhh)],
         )
 
-    node = Tensor._node(packed, parents, backward, "lstm")
+    node = record("lstm", packed, parents, backward, saved=_present(x, h0, c0, w_ih, w_hh))
     return node[:steps], node[steps - 1], node[steps]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
 from chaingrad.autograd.ops.axes import kept_shape, normalize_axes
-from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor
 
 
 def _spread(g: np.ndarray, shape: tuple[int, ...], kept: tuple[int, ...]) -> np.ndarray:
@@ -19,52 +21,45 @@ def _spread(g: np.ndarray, shape: tuple[int, ...], kept: tuple[int, ...]) -> np.
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (int, tuple or None); every input element gets the upstream gradient."""
     axes = normalize_axes(axis, x.ndim, "sum")
-    out = np.asarray(x.data.sum(axis=axes, keepdims=keepdims))
-    if not recording(x):
-        return Tensor._constant(out)
-    shape, kept = x.shape, kept_shape(x.shape, axes)
-    return Tensor._node(out, (x,), lambda g: (_spread(g, shape, kept),), "sum")
+    out = x._data.sum(axis=axes, keepdims=keepdims)
+    shape, kept = x._data.shape, kept_shape(x._data.shape, axes)
+    return record("sum", out, (x,), lambda g: (_spread(g, shape, kept),))
 
 
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``; each element's local gradient is 1/n."""
     axes = normalize_axes(axis, x.ndim, "mean")
-    count = math.prod(x.shape[a] for a in axes)
-    out = np.asarray(x.data.mean(axis=axes, keepdims=keepdims))
-    if not recording(x):
-        return Tensor._constant(out)
-    shape, kept = x.shape, kept_shape(x.shape, axes)
-    return Tensor._node(out, (x,), lambda g: (_spread(g / count, shape, kept),), "mean")
+    count = math.prod(x._data.shape[a] for a in axes)
+    out = x._data.mean(axis=axes, keepdims=keepdims)
+    shape, kept = x._data.shape, kept_shape(x._data.shape, axes)
+    return record("mean", out, (x,), lambda g: (_spread(g / count, shape, kept),))
 
 
 def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance Σ(x - mean)² / (n - ddof) over ``axis``; ddof=0 is the biased estimate."""
     axes = normalize_axes(axis, x.ndim, "var")
-    count = math.prod(x.shape[a] for a in axes)
-    centered = x.data - x.data.mean(axis=axes, keepdims=True)
+    count = math.prod(x._data.shape[a] for a in axes)
+    centered = x._data - x._data.mean(axis=axes, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / (count - ddof))
-    if not recording(x):
-        return Tensor._constant(out)
-    shape, kept = x.shape, kept_shape(x.shape, axes)
+        out = (centered * centered).sum(axis=axes, keepdims=keepdims) / (count - ddof)
+    shape, kept = x._data.shape, kept_shape(x._data.shape, axes)
     # d var / dxᵢ = 2(xᵢ - mean)/(n - ddof): the mean's own dependence on xᵢ sums to zero
-    local = centered * (2.0 / (count - ddof)) if count != ddof else centered * np.nan
-    return Tensor._node(out, (x,), lambda g: (_spread(g, shape, kept) * local,), "var")
+    scale = 2.0 / (count - ddof) if count != ddof else np.nan
+    return record("var", out, (x,), lambda g: (_spread(g, shape, kept) * (centered * scale),))
 
 
 def _extreme(x: Tensor, axis: Any, keepdims: bool, reduce: Any, op: str) -> Tensor:
     axes = normalize_axes(axis, x.ndim, op)
-    if x.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
-    peak = reduce(x.data, axis=axes, keepdims=True)  # kept dims: it broadcasts against x below
-    out = peak if keepdims else peak.reshape([n for i, n in enumerate(x.shape) if i not in axes])
-    if not recording(x):
-        return Tensor._constant(out)
+    data = x._data
+    if data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {data.shape}")
+    peak = reduce(data, axis=axes, keepdims=True)  # kept dims: it broadcasts against x below
+    out = peak if keepdims else peak.reshape([n for i, n in enumerate(data.shape) if i not in axes])
+    shape, kept = data.shape, kept_shape(data.shape, axes)
     # the gradient goes to the extreme element; tied elements share it evenly (like torch.amax)
-    winners = x.data == peak
-    local = winners / winners.sum(axis=axes, keepdims=True).astype(x.dtype)
-    shape, kept = x.shape, kept_shape(x.shape, axes)
-    return Tensor._node(out, (x,), lambda g: (_spread(g, shape, kept) * local,), op)
+    winners = data == peak
+    local = winners / winners.sum(axis=axes, keepdims=True).astype(data.dtype)
+    return record(op, out, (x,), lambda g: (_spread(g, shape, kept) * local,))
 
 
 def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -77,20 +72,61 @@ def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
     return _extreme(x, axis, keepdims, np.min, "min")
 
 
-def argmax(x: Tensor, axis: int | None = None) -> Tensor:
+MaxMin = namedtuple("MaxMin", ["values", "indices"])  # what t.max(dim) returns, as torch's
+
+
+def _along(x: Tensor, dim: Any, keepdim: bool, pick: Any, op: str) -> MaxMin:
+    """Values and indices of the extreme along one axis; the gradient goes to that index only
+    (the first on a tie, as PyTorch's ``max(dim)``), unlike the even split of ``max(axis=)``."""
+    data = x._data
+    (ax,) = normalize_axes(dim, data.ndim, op) if data.ndim else (0,)
+    if data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {data.shape}")
+    if data.ndim == 0:
+        return MaxMin(
+            record(op, data.copy(), (x,), lambda g: (g,)), record(op, np.int64(0), (), None)
+        )
+    index = np.expand_dims(pick(data, axis=ax), ax)
+    values = np.take_along_axis(data, index, axis=ax)
+    shape = data.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        full = np.zeros(shape, dtype=g.dtype)
+        np.put_along_axis(full, index, g.reshape(index.shape), axis=ax)
+        return (full,)
+
+    indices = index if keepdim else index.squeeze(ax)
+    values = values if keepdim else values.squeeze(ax)
+    return MaxMin(
+        record(op, values, (x,), backward), record(op, indices.astype(np.int64), (), None)
+    )
+
+
+def max_along(x: Tensor, dim: Any, keepdim: bool = False) -> MaxMin:
+    """``x.max(dim)``: (values, indices) along ``dim``; the gradient goes to the index."""
+    return _along(x, dim, keepdim, np.argmax, "max")
+
+
+def min_along(x: Tensor, dim: Any, keepdim: bool = False) -> MaxMin:
+    """``x.min(dim)``: (values, indices) along ``dim``; the gradient goes to the index."""
+    return _along(x, dim, keepdim, np.argmin, "min")
+
+
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the largest element (of the flattened tensor when ``axis`` is None)."""
-    if x.size == 0:
-        raise ValueError(f"argmax: cannot take the argmax of an empty tensor of shape {x.shape}")
+    data = x._data
+    if data.size == 0:
+        raise ValueError(f"argmax: cannot take the argmax of an empty tensor of shape {data.shape}")
     if axis is not None:
-        (axis,) = normalize_axes(axis, x.ndim, "argmax")
-    return Tensor._constant(np.asarray(np.argmax(x.data, axis=axis)))
+        (axis,) = normalize_axes(axis, data.ndim, "argmax") or (None,)
+    return record("argmax", np.argmax(data, axis=axis, keepdims=keepdims), (), None)
 
 
 # ---------------------------------------------------------------------------- PyTorch lessons
 # Appended ops: they read inputs only through ``x.numpy()`` and make every result with
 # ``record``, so they do not depend on how a Tensor stores its array.
 from chaingrad.autograd.ops.axes import normalize_axis  # noqa: E402
-from chaingrad.autograd.ops.record import record  # noqa: E402
+from chaingrad.autograd.ops.record import EVERYTHING  # noqa: E402
 from chaingrad.autograd.tensor import as_tensor  # noqa: E402
 
 
@@ -118,7 +154,7 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         local = np.where(zeros == 0, others / safe, np.where((zeros == 1) & zero, others, 0))
         return (_spread(g, shape, kept) * local,)
 
-    return record("prod", out, (x,), backward)
+    return record("prod", out, (x,), backward, saved=EVERYTHING)
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -140,7 +176,7 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
             local = centered / ((count - ddof) * deviation)
         return (_spread(g, shape, kept) * local,)
 
-    return record("std", np.asarray(out), (x,), backward)
+    return record("std", np.asarray(out), (x,), backward, saved=EVERYTHING)
 
 
 def amax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -180,43 +216,6 @@ def argmax_keepdims(x: Any, axis: int | None = None, keepdims: bool = False) -> 
     return _arg_extreme(x, axis, keepdims, np.argmax, "argmax")
 
 
-def _along(x: Any, axis: int, keepdims: bool, pick: Any, op: str) -> tuple[Tensor, Tensor]:
-    x = as_tensor(x)
-    a = x.numpy()
-    if a.ndim == 0:
-        normalize_axes(axis, 0, op)
-        index = np.zeros((), dtype=np.int64)
-        return record(op, a.copy(), (x,), lambda g: (g,)), record(op, index, (), lambda g: ())
-    ax = normalize_axis(axis, a.ndim, op)
-    if a.shape[ax] == 0:
-        raise ValueError(f"{op}: cannot reduce axis {axis} of size 0 (shape {a.shape})")
-    kept_index = pick(a, axis=ax, keepdims=True).astype(np.int64, copy=False)
-    values = np.take_along_axis(a, kept_index, axis=ax)
-    if not keepdims:
-        values, index = values.squeeze(ax), kept_index.squeeze(ax)
-    else:
-        index = kept_index
-    shape = a.shape
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        # only the returned element moved the result: the gradient goes there, ties get none
-        full = np.zeros(shape, dtype=g.dtype)
-        np.put_along_axis(full, kept_index, g.reshape(kept_index.shape), axis=ax)
-        return (full,)
-
-    return record(op, values, (x,), backward), record(op, index, (), lambda g: ())
-
-
-def max_along(x: Any, axis: int, keepdims: bool = False) -> tuple[Tensor, Tensor]:
-    """(values, indices) of the maxima along ``axis``: torch.max(x, dim) (first index on ties)."""
-    return _along(x, axis, keepdims, np.argmax, "max")
-
-
-def min_along(x: Any, axis: int, keepdims: bool = False) -> tuple[Tensor, Tensor]:
-    """(values, indices) of the minima along ``axis``: torch.min(x, dim) (first index on ties)."""
-    return _along(x, axis, keepdims, np.argmin, "min")
-
-
 def _scan_axis(a: np.ndarray, axis: Any, op: str) -> int | None:
     """The axis of a cumulative op (None for a 0-d tensor, which the scan leaves unchanged)."""
     if axis is None:
@@ -238,10 +237,10 @@ def cumsum(x: Any, axis: int) -> Tensor:
     a = x.numpy()
     ax = _scan_axis(a, axis, "cumsum")
     if ax is None:
-        return record("cumsum", a.copy(), (x,), lambda g: (g,))
+        return record("cumsum", a.copy(), (x,), lambda g: (g,), saved=EVERYTHING)
     out = np.cumsum(a, axis=ax)
     # yⱼ = Σ_{i ≤ j} xᵢ, so xᵢ collects the gradient of every yⱼ with j ≥ i
-    return record("cumsum", out, (x,), lambda g: (_reverse_cumsum(g, ax),))
+    return record("cumsum", out, (x,), lambda g: (_reverse_cumsum(g, ax),), saved=EVERYTHING)
 
 
 def cumprod(x: Any, axis: int) -> Tensor:
@@ -250,7 +249,7 @@ def cumprod(x: Any, axis: int) -> Tensor:
     a = x.numpy()
     ax = _scan_axis(a, axis, "cumprod")
     if ax is None:
-        return record("cumprod", a.copy(), (x,), lambda g: (g,))
+        return record("cumprod", a.copy(), (x,), lambda g: (g,), saved=EVERYTHING)
     out = np.cumprod(a, axis=ax)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
@@ -270,7 +269,7 @@ def cumprod(x: Any, axis: int) -> Tensor:
         grad = np.where(has_zero & (position == first), at_zero, grad)
         return (np.moveaxis(grad, -1, ax),)
 
-    return record("cumprod", out, (x,), backward)
+    return record("cumprod", out, (x,), backward, saved=EVERYTHING)
 
 
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -328,4 +327,4 @@ def norm(x: Any, p: Any = 2, axis: Any = None, keepdims: bool = False) -> Tensor
             local = np.where(result == 0, 0, np.sign(a) * (magnitude / safe) ** (p - 1))
         return (_spread(g, shape, kept) * local,)
 
-    return record("norm", np.asarray(out), (x,), backward)
+    return record("norm", np.asarray(out), (x,), backward, saved=EVERYTHING)

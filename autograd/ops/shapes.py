@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd.ops.axes import normalize_axes, normalize_axis
-from chaingrad.autograd.tensor import Tensor, as_tensor, recording
+from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.tensor import Tensor, as_tensor
 
 
 def _shape_argument(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
@@ -26,16 +27,14 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape; one size may be -1 (inferred)."""
     new_shape = _shape_argument(shape, "reshape")
     try:
-        out = x.data.reshape(new_shape)
+        out = x._data.reshape(new_shape)
     except ValueError:
         raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x._data.size} elements) "
             f"into {new_shape}"
         ) from None
-    if not recording(x):
-        return Tensor._constant(out)
-    old = x.shape
-    return Tensor._node(out, (x,), lambda g: (g.reshape(old),), "reshape")
+    old = x._data.shape
+    return record("reshape", out, (x,), lambda g: (g.reshape(old),), view=True)
 
 
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -55,21 +54,17 @@ def permute(x: Tensor, *axes: Any) -> Tensor:
     order = _shape_argument(axes, "permute")
     if sorted(normalize_axis(a, x.ndim, "permute") for a in order) != list(range(x.ndim)):
         raise ValueError(f"permute: {order} is not an ordering of the {x.ndim} axes of {x.shape}")
-    out = np.transpose(x.data, order)
-    if not recording(x):
-        return Tensor._constant(out)
+    out = np.transpose(x._data, order)
     inverse = tuple(np.argsort([a % x.ndim for a in order]))
-    return Tensor._node(out, (x,), lambda g: (np.transpose(g, inverse),), "permute")
+    return record("permute", out, (x,), lambda g: (np.transpose(g, inverse),), view=True)
 
 
 def transpose(x: Tensor, axis0: int, axis1: int) -> Tensor:
     """Swap two axes."""
     a = normalize_axis(axis0, x.ndim, "transpose")
     b = normalize_axis(axis1, x.ndim, "transpose")
-    out = np.swapaxes(x.data, a, b)
-    if not recording(x):
-        return Tensor._constant(out)
-    return Tensor._node(out, (x,), lambda g: (np.swapaxes(g, a, b),), "transpose")
+    out = np.swapaxes(x._data, a, b)
+    return record("transpose", out, (x,), lambda g: (np.swapaxes(g, a, b),), view=True)
 
 
 def squeeze(x: Tensor, axis: Any = None) -> Tensor:
@@ -84,6 +79,24 @@ def unsqueeze(x: Tensor, axis: int) -> Tensor:
     return reshape(x, *x.shape[:position], 1, *x.shape[position:])
 
 
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast x to ``sizes`` (PyTorch's ``expand``; -1 keeps an axis); a read-only view whose
+    gradient is summed back over the stretched axes."""
+    target = list(_shape_argument(sizes, "expand"))
+    offset = len(target) - x.ndim
+    if offset < 0:
+        raise ValueError(f"expand: cannot expand shape {x.shape} to fewer axes {tuple(target)}")
+    for i, n in enumerate(x.shape):
+        if target[offset + i] == -1:
+            target[offset + i] = n
+    try:
+        out = np.broadcast_to(x._data, tuple(target))
+    except ValueError:
+        raise ValueError(f"expand: shape {x.shape} cannot be expanded to {tuple(sizes)}") from None
+    # the engine's unbroadcast sums the gradient back to x's shape
+    return record("expand", out, (x,), lambda g: (g,), view=True)
+
+
 def pad(x: Tensor, pad_width: Any) -> Tensor:
     """Zero padding: ((before, after), ...) per axis, or one pair / int for all, as numpy.pad."""
     try:
@@ -95,11 +108,9 @@ def pad(x: Tensor, pad_width: Any) -> Tensor:
         ) from None
     if (widths < 0).any():
         raise ValueError(f"pad: widths must be non-negative, got {pad_width!r}")
-    out = np.pad(x.data, widths)
-    if not recording(x):
-        return Tensor._constant(out)
+    out = np.pad(x._data, widths)
     inside = tuple(slice(b, b + n) for (b, _), n in zip(widths.tolist(), x.shape))
-    return Tensor._node(out, (x,), lambda g: (g[inside],), "pad")
+    return record("pad", out, (x,), lambda g: (g[inside],))
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -117,11 +128,9 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
                 f"concatenate: tensor {i} has shape {t.shape}, which does not match tensor 0's "
                 f"{first} on every axis but {axis}"
             )
-    out = np.concatenate([t.data for t in parts], axis=ax)
-    if not recording(*parts):
-        return Tensor._constant(out)
+    out = np.concatenate([t._data for t in parts], axis=ax)
     cuts = np.cumsum([t.shape[ax] for t in parts])[:-1]
-    return Tensor._node(out, tuple(parts), lambda g: np.split(g, cuts, axis=ax), "concatenate")
+    return record("concatenate", out, tuple(parts), lambda g: np.split(g, cuts, axis=ax))
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -136,45 +145,14 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
                 "stacked tensors must have one shape"
             )
     ax = normalize_axis(axis, parts[0].ndim + 1, "stack")
-    out = np.stack([t.data for t in parts], axis=ax)
-    if not recording(*parts):
-        return Tensor._constant(out)
-    return Tensor._node(out, tuple(parts), lambda g: list(np.moveaxis(g, ax, 0)), "stack")
+    out = np.stack([t._data for t in parts], axis=ax)
+    return record("stack", out, tuple(parts), lambda g: list(np.moveaxis(g, ax, 0)))
 
 
 # ---------------------------------------------------------------------------- PyTorch lessons
 # Appended ops: they read inputs only through ``x.numpy()`` and make every result with
 # ``record``, so they do not depend on how a Tensor stores its array.
-from chaingrad.autograd.ops.record import record  # noqa: E402
-
-
-def expand(x: Any, *sizes: Any) -> Tensor:
-    """torch.Tensor.expand: size-1 axes stretched, new leading axes, -1 keeps an axis's size."""
-    x = as_tensor(x)
-    a = x.numpy()
-    wanted = _shape_argument(sizes, "expand")
-    extra = len(wanted) - a.ndim
-    if extra < 0:
-        raise ValueError(
-            f"expand: {wanted} has fewer axes than the tensor's shape {a.shape} (give at least "
-            f"{a.ndim} sizes)"
-        )
-    target = []
-    for i, n in enumerate(wanted):
-        old = a.shape[i - extra] if i >= extra else None
-        if n == -1:
-            if old is None:
-                raise ValueError(f"expand: -1 is not allowed for the new leading axis {i}")
-            n = old
-        if n < 0 or (old is not None and old != 1 and old != n):
-            raise ValueError(
-                f"expand: cannot expand shape {a.shape} to {wanted} (axis {i}: only a size-1 "
-                "axis can be expanded)"
-            )
-        target.append(n)
-    out = np.broadcast_to(a, tuple(target))  # a read-only view, like torch's expanded tensor
-    # the engine sums the gradient back over the stretched and added axes (unbroadcast)
-    return record("expand", out, (x,), lambda g: (g,))
+from chaingrad.autograd.ops.record import EVERYTHING  # noqa: E402
 
 
 def repeat(x: Any, *sizes: Any) -> Tensor:
@@ -198,7 +176,7 @@ def repeat(x: Any, *sizes: Any) -> Tensor:
         split = [n for pair in zip(reps, base) for n in pair]
         return (g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(shape),)
 
-    return record("repeat", out, (x,), backward)
+    return record("repeat", out, (x,), backward, saved=EVERYTHING)
 
 
 def flip(x: Any, axes: Any) -> Tensor:
@@ -209,7 +187,7 @@ def flip(x: Any, axes: Any) -> Tensor:
     if named is None:
         raise TypeError("flip: give the axes to reverse (torch.flip requires dims)")
     out = np.flip(a, named)
-    return record("flip", out, (x,), lambda g: (np.flip(g, named),))
+    return record("flip", out, (x,), lambda g: (np.flip(g, named),), saved=EVERYTHING)
 
 
 def roll(x: Any, shifts: Any, axes: Any = None) -> Tensor:
@@ -220,7 +198,7 @@ def roll(x: Any, shifts: Any, axes: Any = None) -> Tensor:
         if not isinstance(shifts, numbers.Integral):
             raise ValueError(f"roll: without axes, shifts must be one int, got {shifts!r}")
         out = np.roll(a, shifts)
-        return record("roll", out, (x,), lambda g: (np.roll(g, -int(shifts)),))
+        return record("roll", out, (x,), lambda g: (np.roll(g, -int(shifts)),), saved=EVERYTHING)
     many = isinstance(shifts, tuple | list)
     if many != isinstance(axes, tuple | list) or (many and len(shifts) != len(axes)):
         raise ValueError(f"roll: shifts {shifts!r} and axes {axes!r} must pair up one to one")
@@ -229,7 +207,7 @@ def roll(x: Any, shifts: Any, axes: Any = None) -> Tensor:
     out = np.roll(a, shift_list, axis_list)
     back = [-int(s) for s in shift_list]
     # rolling the gradient back by the opposite shifts returns each share to its source
-    return record("roll", out, (x,), lambda g: (np.roll(g, back, axis_list),))
+    return record("roll", out, (x,), lambda g: (np.roll(g, back, axis_list),), saved=EVERYTHING)
 
 
 def _piece(x: Tensor, ax: int, start: int, stop: int, op: str) -> Tensor:
@@ -243,7 +221,7 @@ def _piece(x: Tensor, ax: int, start: int, stop: int, op: str) -> Tensor:
         full[where] = g
         return (full,)
 
-    return record(op, a[where], (x,), backward)
+    return record(op, a[where], (x,), backward, saved=EVERYTHING)
 
 
 def split(x: Any, size_or_sizes: Any, axis: int = 0) -> tuple[Tensor, ...]:
@@ -291,7 +269,7 @@ def _triangle(x: Any, diagonal: int, keep: Any, op: str) -> Tensor:
         raise TypeError(f"{op}: diagonal must be an int, got {diagonal!r}")
     out = keep(a, int(diagonal))
     # the kept triangle passes its gradient through; the zeroed part had none
-    return record(op, out, (x,), lambda g: (keep(g, int(diagonal)),))
+    return record(op, out, (x,), lambda g: (keep(g, int(diagonal)),), saved=EVERYTHING)
 
 
 def tril(x: Any, diagonal: int = 0) -> Tensor:
@@ -317,4 +295,4 @@ def movedim(x: Any, source: Any, destination: Any) -> Tensor:
     if len(set(src_n)) != len(src_n) or len(set(dst_n)) != len(dst_n):
         raise ValueError(f"movedim: source {source!r} or destination {destination!r} repeats")
     out = np.moveaxis(a, src_n, dst_n)
-    return record("movedim", out, (x,), lambda g: (np.moveaxis(g, dst_n, src_n),))
+    return record("movedim", out, (x,), lambda g: (np.moveaxis(g, dst_n, src_n),), saved=EVERYTHING)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd.ops.axes import kept_shape, normalize_axes, normalize_axis
-from chaingrad.autograd.tensor import Tensor, recording
+from chaingrad.autograd.ops.record import OUT, record
+from chaingrad.autograd.tensor import Tensor
 
 
 def _shifted(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -24,41 +25,47 @@ def _shifted(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarr
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / Σ exp(x) along ``axis``."""
     ax = normalize_axis(axis, x.ndim, "softmax")
-    shifted, _ = _shifted(x.data, (ax,))
+    shifted, _ = _shifted(x._data, (ax,))
     e = np.exp(shifted)
     y = e / e.sum(axis=ax, keepdims=True)
-    if not recording(x):
-        return Tensor._constant(y)
     # d softmax: y * (g - Σ g·y)  (the Jacobian diag(y) - y yᵀ applied to g, never formed)
-    return Tensor._node(
-        y, (x,), lambda g: (y * (g - (g * y).sum(axis=ax, keepdims=True)),), "softmax"
+    return record(
+        "softmax",
+        y,
+        (x,),
+        lambda g: (y * (g - (g * y).sum(axis=ax, keepdims=True)),),
+        saved=(OUT,),
     )
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``."""
     ax = normalize_axis(axis, x.ndim, "log_softmax")
-    shifted, _ = _shifted(x.data, (ax,))
+    shifted, _ = _shifted(x._data, (ax,))
     y = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
-    if not recording(x):
-        return Tensor._constant(y)
     # d log_softmax: g - softmax · Σ g
-    return Tensor._node(
-        y, (x,), lambda g: (g - np.exp(y) * g.sum(axis=ax, keepdims=True),), "log_softmax"
+    return record(
+        "log_softmax",
+        y,
+        (x,),
+        lambda g: (g - np.exp(y) * g.sum(axis=ax, keepdims=True),),
+        saved=(OUT,),
     )
 
 
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
     """log Σ exp(x) over ``axis`` (int, tuple or None)."""
     axes = normalize_axes(axis, x.ndim, "logsumexp")
-    shifted, peak = _shifted(x.data, axes)
+    shifted, peak = _shifted(x._data, axes)
     with np.errstate(divide="ignore"):
         y_kept = peak + np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
     kept = kept_shape(x.shape, axes)
     y = y_kept if keepdims else y_kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
-    if not recording(x):
-        return Tensor._constant(y)
-    # the local gradient of logsumexp is softmax(x) = exp(x - y)
-    with np.errstate(invalid="ignore"):
-        local = np.exp(x.data - y_kept)
-    return Tensor._node(y, (x,), lambda g: (g.reshape(kept) * local,), "logsumexp")
+    data = x._data
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        # the local gradient of logsumexp is softmax(x) = exp(x - y)
+        with np.errstate(invalid="ignore"):
+            return (g.reshape(kept) * np.exp(data - y_kept),)
+
+    return record("logsumexp", y, (x,), backward, saved=(x,))

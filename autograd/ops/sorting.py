@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd.ops.axes import normalize_axes, normalize_axis
-from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.ops.record import EVERYTHING, record
 from chaingrad.autograd.tensor import Tensor, as_tensor
 
 
@@ -51,7 +51,7 @@ def _gathered(x: Tensor, index: np.ndarray, ax: int, op: str) -> Tensor:
         np.put_along_axis(full, index, g, axis=ax)
         return (full,)
 
-    return record(op, values, (x,), backward)
+    return record(op, values, (x,), backward, saved=EVERYTHING)
 
 
 def _indices(index: np.ndarray, op: str) -> Tensor:
@@ -67,7 +67,9 @@ def sort(
     ax = _sort_axis(a, axis, "sort")
     if ax is None:
         zero = np.zeros((), dtype=np.int64)
-        return record("sort", a.copy(), (x,), lambda g: (g,)), _indices(zero, "sort")
+        return record("sort", a.copy(), (x,), lambda g: (g,), saved=EVERYTHING), _indices(
+            zero, "sort"
+        )
     index = _order(a, ax, descending)
     return _gathered(x, index, ax, "sort"), _indices(index, "sort")
 
@@ -103,6 +105,8 @@ def topk(
         )
     if ax is None:  # a 0-d tensor: torch returns its one element for k = 0 and k = 1
         zero = np.zeros((), dtype=np.int64)
-        return record("topk", a.copy(), (x,), lambda g: (g,)), _indices(zero, "topk")
+        return record("topk", a.copy(), (x,), lambda g: (g,), saved=EVERYTHING), _indices(
+            zero, "topk"
+        )
     index = np.take(_order(a, ax, largest), np.arange(k), axis=ax)
     return _gathered(x, index, ax, "topk"), _indices(index, "topk")

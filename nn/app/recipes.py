@@ -159,4 +159,4 @@ def predict_images(model_path: str, images: np.ndarray) -> np.ndarray:
     mean = np.asarray(metadata["mean"], np.float32).reshape(1, -1, 1, 1)
     std = np.asarray(metadata["std"], np.float32).reshape(1, -1, 1, 1)
     with no_grad():
-        return model(Tensor(((images - mean) / std).astype(np.float32))).data
+        return model(Tensor(((images - mean) / std).astype(np.float32))).numpy()

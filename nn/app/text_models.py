@@ -144,7 +144,7 @@ def sample(
         with no_grad():
             scores, state = model.step(np.array([[index[ch] for ch in prompt]]))
             for _ in range(length):
-                logits = scores.data[0, :, -1].astype(np.float64)
+                logits = scores.numpy()[0, :, -1].astype(np.float64)
                 if temperature <= 0:
                     choice = int(logits.argmax())
                 else:

@@ -49,7 +49,7 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:
-            self._init_state(p.data, self.state.setdefault(p, {}), group)
+            self._init_state(p.numpy(), self.state.setdefault(p, {}), group)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_nonnegative(

@@ -69,4 +69,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
     for p in _with_grads(parameters):
-        p.grad = np.clip(p.grad, -clip_value, clip_value)  # a new array, never in place
+        p.grad = np.clip(p.grad.numpy(), -clip_value, clip_value)  # a new array, never in place

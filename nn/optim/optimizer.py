@@ -110,7 +110,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = np.zeros_like(p.data)  # a new array: grads may be shared views
+                    p.grad = np.zeros_like(p.numpy())  # a new array: grads may be shared views
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update, in place, every parameter that has a gradient; returns ``closure()`` if given."""
@@ -123,7 +123,8 @@ class Optimizer:
                 if p.grad is None or not p.requires_grad:
                     continue  # frozen, or not used by the loss: no update, no state
                 state = self.state.setdefault(p, {})
-                self._update(p.data, self._grad_of(p), state, group)
+                self._update(p.numpy(), self._grad_of(p), state, group)
+                p._version.value += 1  # in place: a graph that saved p now refuses backward
                 if not state:
                     del self.state[p]  # plain SGD keeps no state, as in PyTorch
         return loss

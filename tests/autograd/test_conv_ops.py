@@ -53,7 +53,7 @@ def test_max_pool_routes_the_gradient_to_the_maximum():
 def test_output_sizes_and_parameter_counts():
     layer = nn.Conv2d(3, 10, 5, padding=2)  # ten 5×5 filters on a 32×32×3 input, stride 1, pad 2
     assert layer(Tensor(np.zeros((1, 3, 32, 32), np.float32))).shape == (1, 10, 32, 32)
-    assert sum(p.size for p in layer.parameters()) == 760  # 10 · (5·5·3 + 1)
+    assert sum(p.numel() for p in layer.parameters()) == 760  # 10 · (5·5·3 + 1)
     out = nn.Conv2d(1, 2, 3, stride=2)(Tensor(np.zeros((1, 1, 7, 9), np.float32)))
     assert out.shape == (1, 2, 3, 4)  # (h + 2p - k)/s + 1
     assert nn.MaxPool2d(2)(Tensor(np.zeros((1, 1, 7, 7), np.float32))).shape == (1, 1, 3, 3)
@@ -83,7 +83,7 @@ def test_layer_repr_and_init_bounds():
     assert (
         repr(layer) == "Conv2d(4, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)"
     )
-    assert np.abs(layer.weight.data).max() <= 1 / np.sqrt(4 * 9)
+    assert np.abs(layer.weight.numpy()).max() <= 1 / np.sqrt(4 * 9)
     assert [n for n, _ in layer.named_parameters()] == ["weight"]
 
 
@@ -108,4 +108,4 @@ def test_a_lenet_style_cnn_trains_on_random_8x8_data():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
-    assert (model(Tensor(x)).data.argmax(axis=1) == y).mean() > 0.95
+    assert (model(Tensor(x)).numpy().argmax(axis=1) == y).mean() > 0.95

@@ -14,8 +14,8 @@ def test_linear_default_init_is_uniform_within_one_over_root_fan_in():
     layer = nn.Linear(400, 300)
     bound = 1 / np.sqrt(400)
     for p in (layer.weight, layer.bias):
-        assert p.dtype == np.float32 and np.abs(p.data).max() <= bound
-        assert np.abs(p.data).max() > 0.95 * bound  # it fills the range
+        assert p.dtype == np.float32 and np.abs(p.numpy()).max() <= bound
+        assert np.abs(p.numpy()).max() > 0.95 * bound  # it fills the range
     assert layer.weight.shape == (300, 400) and layer.bias.shape == (300,)
 
 
@@ -25,15 +25,15 @@ def test_manual_seed_makes_models_reproducible():
     nn.manual_seed(3)
     b = nn.MLP([4, 8, 2])
     for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
 def test_linear_applies_to_the_last_axis_of_any_rank_and_gradchecks():
     layer = nn.Linear(3, 2).double()
     assert layer(Tensor(np.ones((4, 5, 3)))).shape == (4, 5, 2)
     w, b = (
-        Tensor(layer.weight.data, requires_grad=True),
-        Tensor(layer.bias.data, requires_grad=True),
+        Tensor(layer.weight.numpy(), requires_grad=True),
+        Tensor(layer.bias.numpy(), requires_grad=True),
     )
     assert gradcheck(lambda x, w, b: F.linear(x, w, b), _leaf((2, 4, 3)), w, b)
     assert gradcheck(lambda x, w: F.linear(x, w), _leaf((3,)), w)
@@ -49,7 +49,7 @@ def test_mlp_builds_linear_layers_with_activations_between():
     assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear", "Sigmoid"]
     assert [n for n, _ in model.named_parameters()][:2] == ["0.weight", "0.bias"]
     out = model(Tensor(np.zeros((5, 2), np.float32)))
-    assert out.shape == (5, 1) and (out.data > 0).all() and (out.data < 1).all()
+    assert out.shape == (5, 1) and (out.numpy() > 0).all() and (out.numpy() < 1).all()
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         nn.MLP([2, 2], activation="swish")
 
@@ -68,7 +68,7 @@ def test_mlp_builds_linear_layers_with_activations_between():
 )
 def test_activation_modules(module, fn):
     x = np.random.default_rng(0).standard_normal((3, 4))
-    np.testing.assert_allclose(module(Tensor(x)).data, fn(x), rtol=1e-12)
+    np.testing.assert_allclose(module(Tensor(x)).numpy(), fn(x), rtol=1e-12)
 
 
 def test_flatten_keeps_the_batch_axis():
@@ -80,17 +80,19 @@ def test_dropout_statistics_mask_routing_and_eval_identity():
     layer = nn.Dropout(0.3, seed=0)
     x = Tensor(np.ones((200, 500)), requires_grad=True)
     out = layer(x)
-    kept = out.data != 0
+    kept = out.numpy() != 0
     assert abs(kept.mean() - 0.7) < 0.01  # kept fraction ≈ 1 - p
-    assert abs(out.data.mean() - 1.0) < 0.02  # inverted dropout preserves the mean
-    np.testing.assert_allclose(out.data[kept], 1 / 0.7)
+    assert abs(out.numpy().mean() - 1.0) < 0.02  # inverted dropout preserves the mean
+    np.testing.assert_allclose(out.numpy()[kept], 1 / 0.7)
     out.sum().backward()
     np.testing.assert_allclose(x.grad, kept / 0.7)  # the gradient flows through the mask only
     layer.eval()
     assert layer(x) is x
-    assert not (nn.Dropout(0.5, seed=1)(x).data == nn.Dropout(0.5, seed=2)(x).data).all()
-    np.testing.assert_array_equal(nn.Dropout(0.5, seed=1)(x).data, nn.Dropout(0.5, seed=1)(x).data)
-    assert (F.dropout(x, 1.0).data == 0).all() and F.dropout(x, 0.0) is x
+    assert not (nn.Dropout(0.5, seed=1)(x).numpy() == nn.Dropout(0.5, seed=2)(x).numpy()).all()
+    np.testing.assert_array_equal(
+        nn.Dropout(0.5, seed=1)(x).numpy(), nn.Dropout(0.5, seed=1)(x).numpy()
+    )
+    assert (F.dropout(x, 1.0).numpy() == 0).all() and F.dropout(x, 0.0) is x
     with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
         nn.Dropout(1.5)
 
@@ -112,10 +114,10 @@ def test_embedding_lookup_accumulates_repeated_indices_and_checks_range():
 def test_residual_adds_the_shortcut():
     block = nn.Residual(nn.Linear(3, 3))
     x = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
-    np.testing.assert_allclose(block(x).data, 1 + block.module(x).data)
+    np.testing.assert_allclose(block(x).numpy(), 1 + block.module(x).numpy())
     block(x).sum().backward()
     # the shortcut passes the gradient straight through: 1 + Σ_j W_ji
-    np.testing.assert_allclose(x.grad[0], 1 + block.module.weight.data.sum(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(x.grad[0], 1 + block.module.weight.numpy().sum(axis=0), rtol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 5)])
@@ -137,16 +139,16 @@ def test_batch_norm_layer_statistics_and_errors():
     layer = nn.BatchNorm2d(3)
     x = Tensor(np.random.default_rng(0).normal(2.0, 3.0, (8, 3, 4, 4)).astype(np.float32))
     out = layer(x)
-    np.testing.assert_allclose(out.data.mean(axis=(0, 2, 3)), 0, atol=1e-5)
-    np.testing.assert_allclose(out.data.var(axis=(0, 2, 3)), 1, atol=1e-3)
+    np.testing.assert_allclose(out.numpy().mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.numpy().var(axis=(0, 2, 3)), 1, atol=1e-3)
     n = 8 * 16
-    np.testing.assert_allclose(layer.running_mean, 0.1 * x.data.mean(axis=(0, 2, 3)), rtol=1e-5)
-    unbiased = x.data.var(axis=(0, 2, 3)) * n / (n - 1)
+    np.testing.assert_allclose(layer.running_mean, 0.1 * x.numpy().mean(axis=(0, 2, 3)), rtol=1e-5)
+    unbiased = x.numpy().var(axis=(0, 2, 3)) * n / (n - 1)
     np.testing.assert_allclose(layer.running_var, 0.9 + 0.1 * unbiased, rtol=1e-5)
     assert int(layer.num_batches_tracked) == 1
     layer.eval()
-    evaluated = layer(x).data
-    expected = (x.data - layer.running_mean[:, None, None]) / np.sqrt(
+    evaluated = layer(x).numpy()
+    expected = (x.numpy() - layer.running_mean[:, None, None]) / np.sqrt(
         layer.running_var[:, None, None] + 1e-5
     )
     np.testing.assert_allclose(evaluated, expected, rtol=1e-5)

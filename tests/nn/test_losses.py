@@ -40,7 +40,7 @@ def test_binary_losses_and_mse_gradcheck(reduction):
 def test_cross_entropy_local_gradient_is_softmax_minus_one_hot():
     logits = Tensor(np.array([[2.0, 1.0, 0.1]]), requires_grad=True)
     F.cross_entropy(logits, np.array([0]), reduction="sum").backward()
-    y_hat = np.exp(logits.data) / np.exp(logits.data).sum()
+    y_hat = np.exp(logits.numpy()) / np.exp(logits.numpy()).sum()
     np.testing.assert_allclose(logits.grad, y_hat - np.array([[1.0, 0.0, 0.0]]))
 
 
@@ -48,17 +48,17 @@ def test_losses_are_finite_for_huge_logits_and_saturated_probabilities():
     logits = Tensor(np.array([[1e4, -1e4], [-1e4, 1e4]], np.float32), requires_grad=True)
     loss = F.cross_entropy(logits, np.array([1, 1]))
     loss.backward()
-    assert np.isfinite(loss.data) and np.isfinite(logits.grad).all()
+    assert np.isfinite(loss.numpy()) and np.isfinite(logits.grad).all()
     np.testing.assert_allclose(loss.item(), 1e4)
     x = Tensor(np.array([1e4, -1e4, 50.0], np.float32), requires_grad=True)
     bce = F.binary_cross_entropy_with_logits(x, np.array([0.0, 1.0, 1.0], np.float32))
     bce.backward()
-    assert np.isfinite(bce.data) and np.isfinite(x.grad).all()
+    assert np.isfinite(bce.numpy()) and np.isfinite(x.grad).all()
     # float32 sigmoid saturates to exactly 1.0: PyTorch's clamps keep BCE finite
     p = Tensor(np.array([1.0, 0.0, 0.5], np.float32), requires_grad=True)
     loss = F.binary_cross_entropy(p, np.array([0.0, 1.0, 1.0], np.float32))
     loss.backward()
-    assert np.isfinite(loss.data) and np.isfinite(p.grad).all()
+    assert np.isfinite(loss.numpy()) and np.isfinite(p.grad).all()
     np.testing.assert_allclose(loss.item(), (100 + 100 + np.log(2)) / 3, rtol=1e-6)
 
 

@@ -79,12 +79,12 @@ def test_state_dict_is_a_snapshot_and_load_copies_values_in_keeping_dtype():
     model = Block()
     state = model.state_dict()
     model.conv1.weight.data += 1.0
-    assert not np.array_equal(state["conv1.weight"], model.conv1.weight.data)
+    assert not np.array_equal(state["conv1.weight"], model.conv1.weight.numpy())
     weight = model.conv1.weight
     model.load_state_dict({k: v.astype(np.float64) for k, v in state.items()})
     assert model.conv1.weight is weight  # same Parameter: optimizers still hold it
     assert weight.dtype == np.float32
-    np.testing.assert_array_equal(weight.data, state["conv1.weight"])
+    np.testing.assert_array_equal(weight.numpy(), state["conv1.weight"])
 
 
 def test_load_state_dict_errors_name_the_keys_and_shapes():
@@ -96,7 +96,7 @@ def test_load_state_dict_errors_name_the_keys_and_shapes():
         )
     result = model.load_state_dict({"scale": np.full(4, 2.0), "extra": np.ones(1)}, strict=False)
     assert result.unexpected_keys == ["extra"] and "conv1.weight" in result.missing_keys
-    np.testing.assert_array_equal(model.scale.data, np.full(4, 2.0))
+    np.testing.assert_array_equal(model.scale.numpy(), np.full(4, 2.0))
     bad = dict(state, **{"conv1.weight": np.ones((3, 4))})
     with pytest.raises(
         ValueError,

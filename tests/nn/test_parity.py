@@ -38,7 +38,7 @@ def _pair(dtype):
 def _compare_step(ours, theirs, x, target, dtype):
     out = ours(Tensor(x))
     expected = theirs(torch.tensor(x))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), **TOLERANCE[dtype])
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **TOLERANCE[dtype])
     F.cross_entropy(out, target).backward()
     torch.nn.functional.cross_entropy(expected, torch.tensor(target)).backward()
     their_grads = {name: p.grad.numpy() for name, p in theirs.named_parameters()}
@@ -86,7 +86,7 @@ def test_embedding_dropout_free_model_and_mlp_names_match_pytorch():
     ours.double().load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     idx = np.array([[1, 2, 2], [9, 0, 1]])
     np.testing.assert_allclose(
-        ours(idx).data, theirs(torch.tensor(idx)).detach().numpy(), rtol=1e-12
+        ours(idx).numpy(), theirs(torch.tensor(idx)).detach().numpy(), rtol=1e-12
     )
 
 
@@ -145,7 +145,7 @@ def test_losses_match_pytorch(name, ours_fn, torch_fn, kind, reduction, dtype):
     out = ours_fn(ours_in, target, reduction=reduction)
     expected = torch_fn(theirs_in, torch_target, reduction=reduction)
     tol = TOLERANCE[dtype]
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), **tol)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
     upstream = rng.standard_normal(out.shape).astype(dtype)
     out.backward(upstream)
     expected.backward(torch.tensor(upstream))

@@ -49,7 +49,7 @@ def test_layers_have_pytorchs_names_shapes_and_init():
     assert names[:4] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
     assert names[4:8] == [n + "_reverse" for n in names[:4]] and names[8] == "weight_ih_l1"
     assert lstm.weight_ih_l0.shape == (32, 3) and lstm.weight_ih_l1.shape == (32, 16)
-    assert max(np.abs(p.data).max() for p in lstm.parameters()) <= 1 / np.sqrt(8)
+    assert max(np.abs(p.numpy()).max() for p in lstm.parameters()) <= 1 / np.sqrt(8)
     assert nn.GRU(3, 8).weight_hh_l0.shape == (24, 8)
     # without biases there are no bias parameters at all, as in PyTorch
     no_bias = nn.RNN(3, 8, bias=False)
@@ -80,9 +80,9 @@ def test_dropout_between_layers_only_in_training():
     x = Tensor(np.random.default_rng(0).standard_normal((4, 2, 3)).astype(np.float32))
     a, _ = rnn(x)
     b, _ = rnn(x)
-    assert not np.allclose(a.data, b.data)  # different dropout masks between the layers
+    assert not np.allclose(a.numpy(), b.numpy())  # different dropout masks between the layers
     rnn.eval()
-    np.testing.assert_array_equal(rnn(x)[0].data, rnn(x)[0].data)
+    np.testing.assert_array_equal(rnn(x)[0].numpy(), rnn(x)[0].numpy())
 
 
 def test_cells_take_one_step():
@@ -166,6 +166,6 @@ def test_the_hello_model_learns_hell_to_ello():
     letter, h, decoded = data.encode("h"), None, ""  # greedy decoding, one letter at a time
     for _ in range(4):
         scores, h = model(letter, h)
-        letter = scores.data.argmax(axis=1)
+        letter = scores.numpy().argmax(axis=1)
         decoded += data.decode(letter)
     assert decoded == "ello"

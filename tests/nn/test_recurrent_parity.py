@@ -49,12 +49,12 @@ def test_two_layer_bidirectional_matches_pytorch(kind, batch_first, with_states,
     finals = final if kind == "LSTM" else (final,)
     expected_finals = expected_final if kind == "LSTM" else (expected_final,)
     tol = TOL[dtype]
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=tol, atol=tol)
     weights = rng.standard_normal(out.shape).astype(dtype)
     loss = (out * weights).sum()
     expected_loss = (expected * torch.tensor(weights)).sum()
     for i, (f, e) in enumerate(zip(finals, expected_finals)):
-        np.testing.assert_allclose(f.data, e.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(f.numpy(), e.detach().numpy(), rtol=tol, atol=tol)
         loss = loss + (f * f).sum() * (i + 1)
         expected_loss = expected_loss + (e * e).sum() * (i + 1)
     loss.backward()
@@ -79,4 +79,4 @@ def test_cells_match_pytorch(kind):
     out, expected = ours(Tensor(x)), theirs(torch.tensor(x))
     if kind == "LSTM":
         out, expected = out[1], expected[1]
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-10)

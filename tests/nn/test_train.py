@@ -109,7 +109,9 @@ def test_evaluate_predict_and_saliency():
     assert evaluate(model, DataLoader(TensorDataset(x, out.argmax(axis=1))))["accuracy"] == 1.0
     sal = saliency(model, x[:2], target=1)
     # a linear model's saliency is |weight row| of the target class, reshaped as the image
-    np.testing.assert_allclose(sal[0, 0], np.abs(model[1].weight.data[1]).reshape(4, 4), rtol=1e-6)
+    np.testing.assert_allclose(
+        sal[0, 0], np.abs(model[1].weight.numpy()[1]).reshape(4, 4), rtol=1e-6
+    )
     assert model.training
 
 
@@ -125,7 +127,7 @@ def test_clip_grad_norm_during_fit():
         clip_grad_norm=1e-3,
         progress=False,
     )
-    total = np.sqrt(sum((p.grad.astype(np.float64) ** 2).sum() for p in model.parameters()))
+    total = np.sqrt(sum((p.grad.numpy().astype(np.float64) ** 2).sum() for p in model.parameters()))
     assert total <= 1e-3 * 1.001
 
 

@@ -31,8 +31,8 @@ def test_every_example_comes_exactly_once_per_epoch(shuffle, drop_last):
     seen = []
     for xb, yb in loader:
         assert isinstance(xb, Tensor) and xb.dtype == np.float32 and yb.dtype == np.int64
-        np.testing.assert_array_equal(xb.data[:, 0], 2 * yb.data)  # rows stay paired
-        seen.extend(yb.data.tolist())
+        np.testing.assert_array_equal(xb.numpy()[:, 0], 2 * yb.numpy())  # rows stay paired
+        seen.extend(yb.numpy().tolist())
     assert len(loader) == (4 if drop_last else 5)
     assert len(seen) == (20 if drop_last else 23) and len(set(seen)) == len(seen)
     assert (seen == sorted(seen)) == (not shuffle)
@@ -43,7 +43,7 @@ def test_shuffling_is_reproducible_with_a_seed_and_changes_every_epoch():
 
     def epochs(seed):
         loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=seed)
-        return [np.concatenate([yb.data for _, yb in loader]) for _ in range(2)]
+        return [np.concatenate([yb.numpy() for _, yb in loader]) for _ in range(2)]
 
     first, second = epochs(1), epochs(1)
     np.testing.assert_array_equal(first[0], second[0])
@@ -63,8 +63,8 @@ def test_a_plain_dataset_is_collated_and_the_transform_sees_the_inputs():
     loader = DataLoader(Squares(), batch_size=3, transform=lambda xb: xb * 10)
     batches = list(loader)
     assert [b[0].shape for b in batches] == [(3, 2), (3, 2), (1, 2)]
-    np.testing.assert_array_equal(batches[1][0].data, [[30, 90], [40, 160], [50, 250]])
-    np.testing.assert_array_equal(batches[2][1].data, [6])
+    np.testing.assert_array_equal(batches[1][0].numpy(), [[30, 90], [40, 160], [50, 250]])
+    np.testing.assert_array_equal(batches[2][1].numpy(), [6])
 
 
 def test_loader_errors():
