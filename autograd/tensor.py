@@ -449,9 +449,10 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+        # only 0-d: NumPy would otherwise read a 1-element index array as a scalar index
+        if self._data.dtype.kind not in "iu" or self._data.ndim != 0:
             raise TypeError(
-                "only single-element integer tensors can be used as an index, got "
+                "only 0-d integer tensors can be used as an index, got "
                 f"{self._data.dtype} of shape {self._data.shape}"
             )
         return int(self._data.item())

@@ -10,7 +10,7 @@ import numpy as np
 
 from chaingrad.autograd.ops.axes import kept_shape, normalize_axes
 from chaingrad.autograd.ops.record import record
-from chaingrad.autograd.tensor import Tensor
+from chaingrad.autograd.tensor import Tensor, as_tensor
 
 
 def _spread(g: np.ndarray, shape: tuple[int, ...], kept: tuple[int, ...]) -> np.ndarray:
@@ -78,6 +78,7 @@ MaxMin = namedtuple("MaxMin", ["values", "indices"])  # what t.max(dim) returns,
 def _along(x: Tensor, dim: Any, keepdim: bool, pick: Any, op: str) -> MaxMin:
     """Values and indices of the extreme along one axis; the gradient goes to that index only
     (the first on a tie, as PyTorch's ``max(dim)``), unlike the even split of ``max(axis=)``."""
+    x = as_tensor(x)
     data = x._data
     (ax,) = normalize_axes(dim, data.ndim, op) if data.ndim else (0,)
     if data.size == 0:
@@ -127,7 +128,6 @@ def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor
 # ``record``, so they do not depend on how a Tensor stores its array.
 from chaingrad.autograd.ops.axes import normalize_axis  # noqa: E402
 from chaingrad.autograd.ops.record import EVERYTHING  # noqa: E402
-from chaingrad.autograd.tensor import as_tensor  # noqa: E402
 
 
 def _squeezed(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

@@ -167,7 +167,7 @@ def test_std_ddof_and_cumsum_needs_an_axis():
     assert gradcheck(lambda t: R.std(t, 0, ddof=1), x)
     with pytest.raises(TypeError, match="cumsum: give the axis"):
         R.cumsum(x, None)
-    with pytest.raises(ValueError, match="max: cannot reduce axis 1 of size 0"):
+    with pytest.raises(ValueError, match=r"max: cannot reduce an empty tensor of shape \(2, 0\)"):
         R.max_along(np.zeros((2, 0)), 1)
 
 
@@ -205,9 +205,9 @@ def test_shape_gradients(data, shape, seed):
 
 def test_shape_errors_name_the_op_and_shapes():
     x = Tensor(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"expand: cannot expand shape \(2, 3\) to \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded to \(4, 3\)"):
         S.expand(x, 4, 3)
-    with pytest.raises(ValueError, match="expand: -1 is not allowed for the new leading axis"):
+    with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded to \(-1, 2, 3\)"):
         S.expand(x, -1, 2, 3)
     with pytest.raises(ValueError, match=r"repeat: 1 repeat counts \(2,\)"):
         S.repeat(x, 2)
