@@ -30,14 +30,17 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd import engine, grad_mode
+from chaingrad.autograd.arguments import UNSET, alias, given
 from chaingrad.autograd.device import CPU, CPU_ONLY, device
 from chaingrad.autograd.dtypes import as_dtype
+from chaingrad.autograd.tensor_math import TensorMath
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
 
-_UNSET: Any = object()  # "argument not given", where None is a meaningful value
+_UNSET = UNSET  # "argument not given", where None is a meaningful value
+_alias, _given = alias, given
 _VIEW_OPS = frozenset({"index", "reshape", "transpose", "permute", "expand"})
 
 
@@ -61,23 +64,7 @@ class Size(tuple):
         return n
 
 
-def _alias(op: str, names: tuple[str, str], values: tuple[Any, Any], default: Any) -> Any:
-    """One argument spelled the PyTorch way or the NumPy way (``dim``/``axis``), never both."""
-    first, second = values
-    if first is not _UNSET and second is not _UNSET:
-        raise TypeError(f"{op}: give {names[0]}= or {names[1]}=, not both (they are aliases)")
-    if first is not _UNSET:
-        return first
-    if second is not _UNSET:
-        return second
-    return default
-
-
-def _given(*values: Any) -> bool:
-    return any(v is not _UNSET for v in values)
-
-
-class Tensor:
+class Tensor(TensorMath):
     """An n-dimensional array that records the ops applied to it, for reverse-mode autodiff."""
 
     __slots__ = (

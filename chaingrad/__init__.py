@@ -59,6 +59,8 @@ from chaingrad.autograd.gradcheck import GradcheckError, gradcheck
 from chaingrad.autograd.random import Generator, initial_seed, manual_seed, seed
 from chaingrad.autograd.tensor import Tensor
 from chaingrad.autograd.value import Value
+from chaingrad.functions import *  # noqa: F403 - the method functions (sin, topk, ...)
+from chaingrad.functions import __all__ as _functions
 from chaingrad.functions import (
     abs,  # noqa: A004
     argmax,
@@ -95,6 +97,9 @@ from chaingrad.functions import (
     where,
 )
 from chaingrad.serialization import load, save
+
+from chaingrad.autograd.device import cuda, device  # isort: skip
+from chaingrad.autograd.tensor import Size  # isort: skip
 
 from chaingrad import nn, optim, utils  # isort: skip - after the engine they build on
 from chaingrad.nn.data import datasets  # isort: skip
@@ -195,3 +200,4 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+__all__ += [n for n in _functions if n not in __all__] + ["Size", "cuda", "device"]

@@ -7,6 +7,7 @@ not Tensors (numbers, lists, ndarrays) are wrapped first, as PyTorch does with P
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -324,3 +325,55 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     if isinstance(condition, Tensor):
         condition = condition.numpy()
     return elementwise.where(np.asarray(condition), input, other)
+
+
+# ---------------------------------------------------------------------------- method functions
+# torch.<name>(input, *args) is input.<name>(*args) for these: one implementation, the method's
+# (which takes PyTorch's and NumPy's argument spellings), and the method's docstring.
+_METHOD_FUNCTIONS = (
+    "add sub mul div pow neg square reciprocal rsqrt sin cos log1p expm1 sign floor ceil round "
+    "trunc isnan isinf isfinite logical_and logical_or logical_not prod argmin amax amin std var "
+    "logsumexp cumsum cumprod all any norm sort argsort topk flip roll split chunk unbind narrow "
+    "tril triu movedim t gather index_select masked_fill bmm dot outer allclose equal"
+).split()
+
+
+def _method_function(name: str) -> Any:
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        return getattr(_tensor(input), name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = getattr(Tensor, name).__doc__
+    return function
+
+
+for _name in _METHOD_FUNCTIONS:
+    globals()[_name] = _method_function(_name)
+__all__ += _METHOD_FUNCTIONS
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, as ``torch.einsum`` (operands as arguments or one list)."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    return linalg.einsum(equation, *operands)
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for chaingrad's numba kernels (at most NUMBA_NUM_THREADS); NumPy's BLAS keeps its
+    own count (set OPENBLAS_NUM_THREADS before starting Python to change that)."""
+    import numba
+
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: needs a positive int, got {n!r}")
+    numba.set_num_threads(builtins.min(n, numba.config.NUMBA_NUM_THREADS))
+
+
+def get_num_threads() -> int:
+    """The number of threads chaingrad's numba kernels use."""
+    import numba
+
+    return numba.get_num_threads()
+
+
+__all__ += ["einsum", "get_num_threads", "set_num_threads"]

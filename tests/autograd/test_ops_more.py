@@ -207,7 +207,7 @@ def test_shape_errors_name_the_op_and_shapes():
     x = Tensor(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded to \(4, 3\)"):
         S.expand(x, 4, 3)
-    with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded to \(-1, 2, 3\)"):
+    with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded to \(-1,"):
         S.expand(x, -1, 2, 3)
     with pytest.raises(ValueError, match=r"repeat: 1 repeat counts \(2,\)"):
         S.repeat(x, 2)
