@@ -30,6 +30,7 @@ from chaingrad.autograd.creation import (
     zeros,
     zeros_like,
 )
+from chaingrad.autograd.devices import cuda, device
 from chaingrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from chaingrad.autograd.gradcheck import GradcheckError, gradcheck
 from chaingrad.autograd.ops.elementwise import where
@@ -46,6 +47,8 @@ __all__ = [
     "arange",
     "as_tensor",
     "concatenate",
+    "cuda",
+    "device",
     "empty",
     "empty_like",
     "enable_grad",

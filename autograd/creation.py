@@ -10,12 +10,15 @@ The streams are NumPy's, so the numbers differ from PyTorch's for the same seed.
 from __future__ import annotations
 
 import builtins
+import functools
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from chaingrad.autograd import dtypes
+from chaingrad.autograd.devices import device as cpu_device
 from chaingrad.autograd.random import rng
 from chaingrad.autograd.tensor import DEFAULT_DTYPE, Tensor
 
@@ -44,6 +47,21 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def _cpu_only(factory: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Take PyTorch's ``device=``, ``layout=`` and ``pin_memory=`` keywords: the CPU is the one
+    device (``device="cuda"`` raises a clear error), the rest has no meaning here."""
+
+    @functools.wraps(factory)
+    def with_device(
+        *args: Any, device: Any = None, layout: Any = None, pin_memory: bool = False, **kw: Any
+    ) -> Tensor:
+        if device is not None:
+            cpu_device(device)  # raises for anything but the CPU
+        return factory(*args, **kw)
+
+    return with_device
 
 
 def get_default_dtype() -> np.dtype:
@@ -101,11 +119,13 @@ def torch_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+@_cpu_only
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, name: str = "") -> Tensor:
     """A new tensor holding a copy of ``data``, as ``torch.tensor`` (int lists become int64)."""
     return Tensor(np.array(torch_array(data, dtype)), requires_grad=requires_grad, name=name)
 
 
+@_cpu_only
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     """``data`` as a Tensor, sharing memory with an ndarray when no conversion is needed."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
@@ -120,16 +140,19 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
+@_cpu_only
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return _make(np.zeros(_size("zeros", size), dtype=_dtype(dtype)), requires_grad)
 
 
+@_cpu_only
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones; ``ones(2, 3)`` or ``ones((2, 3))``."""
     return _make(np.ones(_size("ones", size), dtype=_dtype(dtype)), requires_grad)
 
 
+@_cpu_only
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor as ``torch.empty``; chaingrad fills it with zeros (deterministic)."""
     return _make(np.zeros(_size("empty", size), dtype=_dtype(dtype)), requires_grad)
@@ -146,6 +169,7 @@ def _fill_dtype(value: Any) -> np.dtype:
     return DEFAULT_DTYPE
 
 
+@_cpu_only
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (int64 for an int, as PyTorch)."""
     shape = _size("full", (size,) if isinstance(size, numbers.Integral) else tuple(size))
@@ -153,11 +177,13 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     return _make(np.full(shape, fill_value, dtype=dt), requires_grad)
 
 
+@_cpu_only
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The n×m identity matrix (m defaults to n)."""
     return _make(np.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad)
 
 
+@_cpu_only
 def arange(
     start: float,
     end: float | None = None,
@@ -183,6 +209,7 @@ def arange(
     return _make(values.astype(dt), requires_grad)
 
 
+@_cpu_only
 def linspace(
     start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -199,6 +226,7 @@ def _float_dtype(op: str, dtype: Any) -> np.dtype:
     return dt
 
 
+@_cpu_only
 def rand(
     *size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -207,6 +235,7 @@ def rand(
     return _make(rng(generator).random(_size("rand", size)).astype(dt), requires_grad)
 
 
+@_cpu_only
 def randn(
     *size: Any,
     generator: Any = None,
@@ -223,6 +252,7 @@ def randn(
     return _make(draw.astype(dt, copy=False), requires_grad)
 
 
+@_cpu_only
 def randint(
     *args: Any,
     size: Any = None,
@@ -248,6 +278,7 @@ def randint(
     return _make(draw.astype(_dtype(dtype, dtypes.int64)), requires_grad)
 
 
+@_cpu_only
 def normal(
     mean: Any = 0.0,
     std: Any = 1.0,
@@ -273,6 +304,7 @@ def normal(
     return _make(draw.astype(dt), requires_grad)
 
 
+@_cpu_only
 def multinomial(
     input: Tensor,  # noqa: A002 - PyTorch's name
     num_samples: int,
@@ -305,23 +337,27 @@ def _like(input: Any) -> np.ndarray:  # noqa: A002
     return input.numpy() if isinstance(input, Tensor) else np.asarray(input)
 
 
+@_cpu_only
 def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """Zeros of ``input``'s shape and dtype."""
     a = _like(input)
     return _make(np.zeros(a.shape, dtype=_dtype(dtype, a.dtype)), requires_grad)
 
 
+@_cpu_only
 def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """Ones of ``input``'s shape and dtype."""
     a = _like(input)
     return _make(np.ones(a.shape, dtype=_dtype(dtype, a.dtype)), requires_grad)
 
 
+@_cpu_only
 def empty_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """An "uninitialised" tensor of ``input``'s shape and dtype (zeros in chaingrad)."""
     return zeros_like(input, dtype, requires_grad)
 
 
+@_cpu_only
 def full_like(
     input: Any,  # noqa: A002
     fill_value: Any,
@@ -333,6 +369,7 @@ def full_like(
     return _make(np.full(a.shape, fill_value, dtype=_dtype(dtype, a.dtype)), requires_grad)
 
 
+@_cpu_only
 def rand_like(
     input: Any,  # noqa: A002
     dtype: Any = None,
@@ -346,6 +383,7 @@ def rand_like(
     )
 
 
+@_cpu_only
 def randn_like(
     input: Any,  # noqa: A002
     dtype: Any = None,

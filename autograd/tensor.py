@@ -31,7 +31,7 @@ import numpy as np
 
 from chaingrad.autograd import engine, grad_mode
 from chaingrad.autograd.arguments import UNSET, alias, given
-from chaingrad.autograd.device import CPU, CPU_ONLY, device
+from chaingrad.autograd.devices import CPU, CPU_ONLY, device
 from chaingrad.autograd.dtypes import as_dtype
 from chaingrad.autograd.tensor_math import TensorMath
 
@@ -93,6 +93,11 @@ class Tensor(TensorMath):
         if "out" in kwargs:
             kwargs["out"] = tuple(x._data if isinstance(x, Tensor) else x for x in kwargs["out"])
         return getattr(ufunc, method)(*arrays, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """NumPy interop: ``np.sum(t)``, ``np.concatenate([t, u])``, ``np.allclose(t, a)`` work on
+        the arrays and return what NumPy returns (ndarrays), as for array-likes."""
+        return func(*_arrays_in(args), **_arrays_in(kwargs))
 
     def __init__(
         self,
@@ -258,11 +263,35 @@ class Tensor(TensorMath):
         self._grad_owned = False  # the caller may hold it: accumulate out of place
 
     # ------------------------------------------------------------------ autograd API
-    def backward(self, grad: Any = None) -> None:
+    def backward(
+        self,
+        grad: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+        *,
+        gradient: Any = None,
+    ) -> None:
         """Backpropagate from this tensor; ``grad`` defaults to 1 for a single-element tensor.
 
-        ``grad`` may be a Tensor, an ndarray or a number broadcastable to this tensor's shape.
+        ``grad`` (PyTorch: ``gradient``) may be a Tensor, an ndarray or a number broadcastable
+        to this tensor's shape. The graph is never freed, so ``retain_graph`` is accepted and
+        changes nothing; ``create_graph=True`` (higher-order gradients) and ``inputs=`` are not
+        supported and say so.
         """
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: give grad or gradient=, not both (they are aliases)")
+            grad = gradient
+        if create_graph:
+            raise NotImplementedError(
+                "backward: create_graph=True asks for higher-order gradients, which chaingrad "
+                "does not support (local gradients are recorded as arrays, not graphs)"
+            )
+        if inputs is not None:
+            raise NotImplementedError(
+                "backward: inputs= is not supported; every leaf that requires grad gets its grad"
+            )
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad, so it has no graph (was it made "
@@ -1176,6 +1205,17 @@ def _ufunc_ops() -> dict[str, Any]:
         "equal": lambda a, b: elementwise.compare(np.equal, a, b),
         "not_equal": lambda a, b: elementwise.compare(np.not_equal, a, b),
     }
+
+
+def _arrays_in(obj: Any) -> Any:
+    """``obj`` with every Tensor inside (nested lists, tuples and dicts) replaced by its array."""
+    if isinstance(obj, Tensor):
+        return obj._data
+    if isinstance(obj, list | tuple):
+        return type(obj)(_arrays_in(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _arrays_in(v) for k, v in obj.items()}
+    return obj
 
 
 def _operand_like(x: Any) -> bool:

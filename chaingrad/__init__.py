@@ -98,7 +98,7 @@ from chaingrad.functions import (
 )
 from chaingrad.serialization import load, save
 
-from chaingrad.autograd.device import cuda, device  # isort: skip
+from chaingrad.autograd.devices import cuda, device  # isort: skip
 from chaingrad.autograd.tensor import Size  # isort: skip
 
 from chaingrad import nn, optim, utils  # isort: skip - after the engine they build on

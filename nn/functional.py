@@ -158,6 +158,9 @@ def batch_norm(
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {x.shape}")
+    # running statistics are updated in place in their own memory (Tensor buffers or arrays)
+    running_mean = running_mean.numpy() if isinstance(running_mean, Tensor) else running_mean
+    running_var = running_var.numpy() if isinstance(running_var, Tensor) else running_var
     channels = x.shape[1]
     for label, t in (
         ("weight", weight),

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from chaingrad.autograd import Tensor
+from chaingrad.autograd import Tensor, device
+from chaingrad.autograd.dtypes import as_dtype
 from chaingrad.nn.serialization import save
 
 ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
@@ -111,7 +112,7 @@ class Module:
                 parameter.name = f"{name}.{sub_name}"  # names follow the module tree
         elif name in self._buffer_names:
             if value is not None:
-                value = np.asarray(value)
+                value = _as_buffer(value)
         elif name in self._parameter_names and value is not None:
             raise TypeError(
                 f"cannot assign {type(value).__name__} to parameter {name!r} "
@@ -134,9 +135,9 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: Any) -> None:
-        """Keep an array (running statistics, say) in ``state_dict`` without training it."""
+        """Keep a tensor (running statistics, say) in ``state_dict`` without training it."""
         self._register(name, self._buffer_names)
-        object.__setattr__(self, name, None if value is None else np.asarray(value))
+        object.__setattr__(self, name, None if value is None else _as_buffer(value))
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -216,16 +217,16 @@ class Module:
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        """(dotted name, array) pairs of every buffer."""
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) pairs of every buffer."""
         for module_name, module in self.named_modules(prefix):
             for name in module._buffer_names:
                 buffer = module.__dict__.get(name)
                 if buffer is not None:
                     yield (f"{module_name}.{name}" if module_name else name), buffer
 
-    def buffers(self) -> Iterator[np.ndarray]:
-        """Every buffer array."""
+    def buffers(self) -> Iterator[Tensor]:
+        """Every buffer tensor."""
         for _, buffer in self.named_buffers():
             yield buffer
 
@@ -245,9 +246,20 @@ class Module:
         for parameter in self.parameters():
             parameter.grad = None
 
-    def to(self, dtype: Any) -> Module:
-        """Convert parameters and float buffers to ``dtype`` in place (same Parameter objects)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert parameters and float buffers to a float dtype in place (same Parameter
+        objects); a device (``"cpu"``, ``chaingrad.device("cpu")``) is accepted as in PyTorch, and
+        the CPU is the only one (``"cuda"`` raises a clear error). Returns the module."""
+        dtype = None
+        for spec in (*args, *kwargs.values()):
+            if isinstance(spec, str | device) and not _is_dtype_name(spec):
+                device(spec)  # the CPU, or a clear error
+            elif isinstance(spec, Tensor):
+                dtype = spec.dtype
+            else:
+                dtype = as_dtype(spec)
+        if dtype is None:
+            return self
         if dtype.kind != "f":
             raise TypeError(f"to: modules hold float parameters, got dtype {dtype}")
         for parameter in self.parameters():
@@ -258,8 +270,16 @@ class Module:
             for name in module._buffer_names:
                 buffer = module.__dict__.get(name)
                 if buffer is not None and buffer.dtype.kind == "f":
-                    object.__setattr__(module, name, buffer.astype(dtype))
+                    object.__setattr__(module, name, Tensor(buffer.numpy().astype(dtype)))
         return self
+
+    def cpu(self) -> Module:
+        """The module itself: chaingrad runs on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises: chaingrad runs on the CPU only (``chaingrad.cuda.is_available()`` is False)."""
+        raise RuntimeError("cuda: chaingrad runs on the CPU only")
 
     def float(self) -> Module:
         """Convert to float32."""
@@ -296,9 +316,8 @@ class Module:
     def state_dict(self) -> dict[str, np.ndarray]:
         """Parameters and buffers by dotted name, as copies: a snapshot training won't change."""
         state = {}
-        for key, module, name, is_parameter in self._named_state():
-            value = module.__dict__[name]
-            state[key] = (value.numpy() if is_parameter else value).copy()
+        for key, module, name, _ in self._named_state():
+            state[key] = module.__dict__[name].numpy().copy()
         return state
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> LoadResult:
@@ -325,7 +344,7 @@ class Module:
             value = state[key]
             array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
             current = module.__dict__[name]
-            current_array = current.numpy() if is_parameter else current
+            current_array = current.numpy()
             if array.shape != current_array.shape:
                 raise ValueError(
                     f"load_state_dict: {key!r} has shape {array.shape} in the state dict but "
@@ -334,7 +353,9 @@ class Module:
             if is_parameter:
                 current.data = array.astype(current_array.dtype, copy=True)
             else:
-                object.__setattr__(module, name, array.astype(current_array.dtype, copy=True))
+                object.__setattr__(
+                    module, name, Tensor(array.astype(current_array.dtype, copy=True))
+                )
         return LoadResult(missing, unexpected)
 
     def save(self, path: str, metadata: dict[str, Any] | None = None) -> None:
@@ -356,6 +377,21 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _as_buffer(value: Any) -> Tensor:
+    """A buffer is a tensor outside any graph (as PyTorch's); arrays and numbers are wrapped."""
+    if isinstance(value, Tensor):
+        return value.detach()
+    return Tensor(np.asarray(value))
+
+
+def _is_dtype_name(spec: Any) -> bool:
+    try:
+        as_dtype(spec)
+    except TypeError:
+        return False
+    return isinstance(spec, str)
 
 
 def _numbers_only(x: Any) -> bool:

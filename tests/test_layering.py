@@ -39,6 +39,7 @@ AUTOGRAD_SURFACE = (
     "chaingrad.autograd.draw",
     "chaingrad.autograd.random",  # the default generator that manual_seed seeds
     "chaingrad.autograd.dtypes",
+    "chaingrad.autograd.devices",
 )
 
 

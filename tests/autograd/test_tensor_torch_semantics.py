@@ -6,7 +6,7 @@ import pytest
 
 import chaingrad as cg
 from chaingrad.autograd import dtypes, gradcheck, no_grad
-from chaingrad.autograd.device import cuda, device
+from chaingrad.autograd.devices import cuda, device
 from chaingrad.autograd.tensor import Tensor
 
 
