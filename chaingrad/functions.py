@@ -8,6 +8,7 @@ not Tensors (numbers, lists, ndarrays) are wrapped first, as PyTorch does with P
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -75,6 +76,35 @@ def _keep(op: str, keepdim: Any, keepdims: Any) -> bool:
 
 def _tensor(x: Any) -> Tensor:
     return as_tensor(x)
+
+
+def write_out(out: Any, result: Any) -> Any:
+    """PyTorch's ``out=``: the result written into ``out`` (resized if its shape differs), which
+    is returned; refused when the result needs a gradient, as PyTorch refuses."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out=: expected a Tensor, got {type(out).__name__}")
+    if result.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(
+            "out=: the result requires grad, and functions with out= do not record a graph "
+            "(as in PyTorch); drop out= or run under chaingrad.no_grad()"
+        )
+    if out.shape != result.shape or out.dtype != result.dtype:
+        out.data = result.detach()
+    else:
+        out.copy_(result.detach())
+    return out
+
+
+def _accepts_out(function: Any) -> Any:
+    """Give ``function`` PyTorch's ``out=`` keyword (see ``write_out``)."""
+
+    @functools.wraps(function)
+    def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        return write_out(out, function(*args, **kwargs))
+
+    return with_out
 
 
 class set_grad_enabled(grad_mode._GradMode):  # noqa: N801 - PyTorch's name
@@ -169,41 +199,49 @@ def argmax(
     return out
 
 
+@_accepts_out
 def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
     """Elementwise maximum (ties split the gradient 0.5/0.5)."""
     return elementwise.maximum(input, other)
 
 
+@_accepts_out
 def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
     """Elementwise minimum (ties split the gradient 0.5/0.5)."""
     return elementwise.minimum(input, other)
 
 
+@_accepts_out
 def exp(input: Any) -> Tensor:  # noqa: A002
     """eˣ elementwise."""
     return elementwise.exp(_tensor(input))
 
 
+@_accepts_out
 def log(input: Any) -> Tensor:  # noqa: A002
     """Natural logarithm elementwise."""
     return elementwise.log(_tensor(input))
 
 
+@_accepts_out
 def sqrt(input: Any) -> Tensor:  # noqa: A002
     """Square root elementwise."""
     return elementwise.sqrt(_tensor(input))
 
 
+@_accepts_out
 def abs(input: Any) -> Tensor:  # noqa: A001,A002
     """Absolute value elementwise."""
     return elementwise.abs(_tensor(input))
 
 
+@_accepts_out
 def tanh(input: Any) -> Tensor:  # noqa: A002
     """Hyperbolic tangent elementwise."""
     return elementwise.tanh(_tensor(input))
 
 
+@_accepts_out
 def sigmoid(input: Any) -> Tensor:  # noqa: A002
     """Logistic sigmoid elementwise."""
     return elementwise.sigmoid(_tensor(input))
@@ -214,6 +252,7 @@ def relu(input: Any) -> Tensor:  # noqa: A002
     return elementwise.relu(_tensor(input))
 
 
+@_accepts_out
 def clamp(
     input: Any,  # noqa: A002
     min: float | None = None,  # noqa: A002
@@ -252,11 +291,13 @@ def log_softmax(
     return x.log_softmax(_dim("log_softmax", dim, axis, -1))
 
 
+@_accepts_out
 def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
     """Matrix product with NumPy/PyTorch broadcasting of batch axes."""
     return linalg.matmul(input, other)
 
 
+@_accepts_out
 def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
     """Product of two matrices (2-D only, as ``torch.mm``)."""
     a, b = _tensor(input), _tensor(mat2)
@@ -307,6 +348,7 @@ def unsqueeze(input: Any, dim: Any = _MISSING, *, axis: Any = _MISSING) -> Tenso
     return _tensor(input).unsqueeze(dim)
 
 
+@_accepts_out
 def cat(tensors: Sequence[Any], dim: Any = _MISSING, *, axis: Any = _MISSING) -> Tensor:
     """Join tensors along an existing axis ``dim`` (default 0); also called ``concatenate``."""
     return shapes.concatenate(tensors, _dim("cat", dim, axis, 0))
@@ -315,11 +357,13 @@ def cat(tensors: Sequence[Any], dim: Any = _MISSING, *, axis: Any = _MISSING) ->
 concatenate = cat
 
 
+@_accepts_out
 def stack(tensors: Sequence[Any], dim: Any = _MISSING, *, axis: Any = _MISSING) -> Tensor:
     """Join same-shaped tensors along a new axis ``dim`` (default 0)."""
     return shapes.stack(tensors, _dim("stack", dim, axis, 0))
 
 
+@_accepts_out
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
     if isinstance(condition, Tensor):
@@ -339,8 +383,8 @@ _METHOD_FUNCTIONS = (
 
 
 def _method_function(name: str) -> Any:
-    def function(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
-        return getattr(_tensor(input), name)(*args, **kwargs)
+    def function(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+        return write_out(out, getattr(_tensor(input), name)(*args, **kwargs))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = getattr(Tensor, name).__doc__

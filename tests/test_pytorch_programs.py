@@ -62,11 +62,6 @@ TOLERANCES: dict[str, dict[str, tuple[str, float | None]]] = {
     },
 }
 
-PENDING = pytest.mark.xfail(
-    strict=False, reason="the PyTorch surface (issue 12) lands from other branches"
-)
-
-
 def _check(program: str, key: str, rule: tuple[str, float | None], ref, got) -> str | None:
     """None when ``got`` matches torch's ``ref`` under ``rule``, else a one-line complaint."""
     kind, tol = rule
@@ -127,7 +122,6 @@ def test_every_program_has_a_tolerance() -> None:
 # --- the programs -----------------------------------------------------------------------------
 
 
-@PENDING
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_program_trains_like_torch(program: str) -> None:
     pytest.importorskip("torch")
@@ -143,7 +137,6 @@ def test_program_trains_like_torch(program: str) -> None:
     assert not problems, "; ".join(problems)
 
 
-@PENDING
 @pytest.mark.parametrize("program", ["linear_regression", "autograd_basics"])
 def test_renamed_program_draws_its_graph(program: str, tmp_path: Path) -> None:
     svg = tmp_path / f"{program}.svg"
