@@ -331,6 +331,39 @@ class TensorMath:
         """True when ``other`` has the same shape and elements."""
         return bool(np.array_equal(np.asarray(self), np.asarray(other)))
 
+    # ------------------------------------------------------------------ %, // and bitwise operators
+    def __mod__(self, other: Any) -> Tensor:
+        return remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return floor_divide(other, self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _bitwise("and", np.bitwise_and, self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> Tensor:
+        return _bitwise("or", np.bitwise_or, self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _bitwise("xor", np.bitwise_xor, self, other)
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~: needs a bool or integer tensor, got {self.dtype}")
+        return ops.record.record("invert", np.invert(self.numpy()), (), None)
+
     # ------------------------------------------------------------------ PyTorch odds and ends
     def nelement(self) -> int:
         """The number of elements (PyTorch's older name for ``numel``)."""
@@ -384,3 +417,39 @@ class TensorMath:
             size = tuple(size[0])
         kind = self.dtype if dtype is None else as_dtype(dtype)
         return Tensor(make(tuple(int(n) for n in size), dtype=kind), requires_grad=requires_grad)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """a % b with the divisor's sign (Python's and PyTorch's ``%``); ∂/∂a = 1, ∂/∂b = -⌊a/b⌋."""
+    a, b, x, y = ops.elementwise.pair(a, b)
+    try:
+        out = np.remainder(x, y)
+    except ValueError:
+        raise ValueError(f"remainder: shapes {a.shape} and {b.shape} cannot be broadcast") from None
+    # a % b = a - b⌊a/b⌋, and ⌊a/b⌋ is flat almost everywhere
+    return ops.record.record(
+        "remainder", out, (a, b), lambda g: (g, -g * np.floor_divide(x, y)), (a, b)
+    )
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """⌊a / b⌋ (PyTorch's ``//``); piecewise constant, so outside the graph."""
+    a, b, x, y = ops.elementwise.pair(a, b)
+    try:
+        out = np.floor_divide(x, y)
+    except ValueError:
+        raise ValueError(
+            f"floor_divide: shapes {a.shape} and {b.shape} cannot be broadcast"
+        ) from None
+    return ops.record.record("floor_divide", out, (), None)
+
+
+def _bitwise(name: str, fn: Any, a: Any, b: Any) -> Tensor:
+    """&, | and ^ on bool or integer tensors (masks): outside the graph."""
+    a, b, x, y = ops.elementwise.pair(a, b)
+    if x.dtype.kind not in "biu" or y.dtype.kind not in "biu":
+        raise TypeError(f"{name}: needs bool or integer tensors, got {x.dtype} and {y.dtype}")
+    try:
+        return ops.record.record(name, fn(x, y), (), None)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast") from None

@@ -62,6 +62,7 @@ TOLERANCES: dict[str, dict[str, tuple[str, float | None]]] = {
     },
 }
 
+
 def _check(program: str, key: str, rule: tuple[str, float | None], ref, got) -> str | None:
     """None when ``got`` matches torch's ``ref`` under ``rule``, else a one-line complaint."""
     kind, tol = rule
