@@ -155,3 +155,23 @@ def test_uninstalling_chaingrad_leaves_hips_autograd_and_no_folders(wheel, hips_
     left = sorted(p.name for p in Path(site).iterdir() if p.name in ("chaingrad", "nn", "kernels"))
     assert left == [], f"uninstalling chaingrad left {left} in site-packages"
     assert (Path(site) / "autograd" / "__init__.py").is_file(), "HIPS autograd must survive"
+
+
+def test_the_installed_package_works_outside_the_checkout(tmp_path):
+    """From a folder where the repository's bare ``nn``/``autograd`` folders are not importable,
+    the data files and the command line still work: nothing refers to the bare names."""
+    code = (
+        "import importlib.util, chaingrad\n"
+        "assert importlib.util.find_spec('nn') is None, 'the bare nn folder is importable'\n"
+        "x, y = chaingrad.datasets.digits()\n"
+        "assert x.shape == (1797, 1, 8, 8)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    cli = subprocess.run(
+        [sys.executable, "-m", "chaingrad", "--help"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert cli.returncode == 0 and "train" in cli.stdout, cli.stderr

@@ -108,7 +108,7 @@ def digits(flatten: bool = False, dtype: DTypeLike = np.float32) -> tuple[np.nda
     # Pixels are the raw counts 0-16, not normalised: divide by 16 or standardise on the training
     # split. `dtype` is the images' dtype; labels are the digits 0-9.
     with (
-        resources.files("nn").joinpath(DIGITS_FILE).open("rb") as f,
+        resources.files("chaingrad.nn").joinpath(DIGITS_FILE).open("rb") as f,
         np.load(f, allow_pickle=False) as archive,
     ):
         images = archive["images"]

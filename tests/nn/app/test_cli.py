@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import numpy as np
+
 from chaingrad.nn.app.cli import main
 
 
@@ -167,3 +169,17 @@ def test_sample_errors_are_one_line_and_exit_status_1(tmp_path):
     assert (
         result.returncode == 1 and "nope.txt" in result.stderr and "Traceback" not in result.stderr
     )
+
+
+def test_train_with_a_seed_is_reproducible(tmp_path, capsys):
+    # --seed reaches every random draw (init, dropout masks, shuffling): the same model twice
+    for run in ("a", "b"):
+        assert (
+            main(["train", "mlp", "--epochs", "1", "--seed", "3", "--out", str(tmp_path / run)])
+            == 0
+        )
+    capsys.readouterr()
+    first, second = (np.load(tmp_path / run / "model.npz") for run in ("a", "b"))
+    assert first.files == second.files
+    for key in first.files:
+        np.testing.assert_array_equal(first[key], second[key])
