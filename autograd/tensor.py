@@ -369,9 +369,12 @@ class Tensor(TensorMath):
         return not self.requires_grad or not self._parents
 
     @property
-    def grad_fn(self) -> str | None:
-        """The op that made this tensor in the graph (its name), or None for a leaf."""
-        return self._op or None
+    def grad_fn(self) -> Any:
+        """The graph node that made this tensor, as PyTorch shows it (``name()``,
+        ``next_functions``), or None for a leaf."""
+        from chaingrad.autograd.grad_fn import grad_fn_of
+
+        return grad_fn_of(self)
 
     def draw(self, path: str | None = None, format: str = "svg") -> Any:  # noqa: A002
         """Draw the graph: op nodes with output shapes, named leaves, grad norms after backward."""

@@ -120,3 +120,17 @@ def test_type_new_and_misc():
     assert x.new_zeros(3).dtype == cg.float32 and x.new_full((2,), 7).tolist() == [7.0, 7.0]
     assert x.nelement() == 4 and x.element_size() == 4
     assert cg.get_num_threads() >= 1
+
+
+def test_grad_fn_walks_like_pytorchs():
+    w = f64(3)
+    x = cg.tensor([1.0, 2.0, 3.0], dtype=cg.float64)
+    loss = ((w * x).sum() - 1.0) ** 2
+    assert loss.grad_fn.name() == "PowBackward"
+    (sub, _), (exponent, _) = loss.grad_fn.next_functions
+    assert sub.name() == "SubBackward" and exponent is None
+    (total, _), _ = sub.next_functions
+    ((mul, _),) = total.next_functions
+    (leaf, _), (constant, _) = mul.next_functions
+    assert leaf.name() == "AccumulateGrad" and leaf.variable is w and constant is None
+    assert w.grad_fn is None and repr(loss.grad_fn) == "<PowBackward object>"
