@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -79,7 +80,8 @@ class Tensor(TensorMath):
         "_retain",
         "_version",
         "_saved",
-        "_uses",
+        "_consumers",
+        "__weakref__",
     )
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -135,7 +137,7 @@ class Tensor(TensorMath):
         self._retain = False
         self._version = _Version()
         self._saved: tuple[tuple[_Version, int, str], ...] = ()
-        self._uses = 0
+        self._consumers: list[weakref.ref[Tensor]] | None = None  # nodes made from this one
 
     @classmethod
     def _node(
@@ -1053,13 +1055,7 @@ class Tensor(TensorMath):
                 f"{op}: a leaf tensor that requires grad is used in an in-place operation; "
                 "wrap it in `with chaingrad.no_grad():`"
             )
-        if self._uses:
-            raise RuntimeError(
-                f"{op}: this tensor was already used by another op of the graph, so changing "
-                "it in place would give that op's backward the wrong input; use an out-of-place "
-                "op (e.g. x = x + y) instead"
-            )
-        if self._op in _VIEW_OPS:
+        if self._op in _VIEW_OPS and self._parents and self._version is self._parents[0]._version:
             raise RuntimeError(
                 f"{op}: this tensor is a view made by {self._op} inside a graph; in-place "
                 "changes to it are not recorded on the tensor it views (clone() it first)"
@@ -1068,6 +1064,13 @@ class Tensor(TensorMath):
         base = Tensor.__new__(Tensor)
         base._init(self._data.copy(), self.requires_grad, self._parents, self._backward, self._op)
         base._saved, base._retain = self._saved, self._retain
+        # the ops that already used this tensor used its value before the change: from now on
+        # their inputs are ``base`` (an op that kept the array itself sees the version change
+        # and refuses its backward, as PyTorch's version counter does)
+        for consumer in self._live_consumers():
+            consumer._parents = tuple(base if q is self else q for q in consumer._parents)
+        self._consumers = None
+        _take_over_uses(base._parents, self, base)  # base is now the node its inputs feed
         result = compute(base)
         if result._data.shape != self._data.shape:
             raise ValueError(
@@ -1085,7 +1088,13 @@ class Tensor(TensorMath):
         self.requires_grad = result.requires_grad
         self._parents, self._backward, self._op = result._parents, result._backward, result._op
         self._saved = tuple(s for s in result._saved if s[0] is not result._version)
+        _take_over_uses(self._parents, result, self)
         return self
+
+    def _live_consumers(self) -> list[Tensor]:
+        """The graph nodes still alive that were computed from this tensor."""
+        found = [ref() for ref in self._consumers or ()]
+        return [c for c in found if c is not None]
 
     def _operand(self, other: Any) -> np.ndarray:
         return other._data if isinstance(other, Tensor) else np.asarray(other)
@@ -1208,6 +1217,14 @@ def _ufunc_ops() -> dict[str, Any]:
         "equal": lambda a, b: elementwise.compare(np.equal, a, b),
         "not_equal": lambda a, b: elementwise.compare(np.not_equal, a, b),
     }
+
+
+def _take_over_uses(parents: tuple[Tensor, ...], old: Tensor, new: Tensor) -> None:
+    """In each parent's list of consumers, ``new`` replaces ``old`` (an in-place op moved a node
+    from one tensor object to another)."""
+    for q in parents:
+        if q._consumers:
+            q._consumers = [weakref.ref(new) if r() is old else r for r in q._consumers]
 
 
 def _arrays_in(obj: Any) -> Any:

@@ -10,6 +10,7 @@ first runs (``ops.sorting`` below) rather than at import time.
 from __future__ import annotations
 
 import importlib
+import math
 from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
@@ -213,6 +214,22 @@ class TensorMath:
     def cos(self) -> Tensor:
         """Cosine elementwise."""
         return ops.elementwise.cos(self)
+
+    def log2(self) -> Tensor:
+        """Base-2 logarithm elementwise (ln x / ln 2)."""
+        return self.log() * (1.0 / math.log(2.0))
+
+    def log10(self) -> Tensor:
+        """Base-10 logarithm elementwise (ln x / ln 10)."""
+        return self.log() * (1.0 / math.log(10.0))
+
+    def exp2(self) -> Tensor:
+        """2ˣ elementwise."""
+        return 2.0**self
+
+    def tan(self) -> Tensor:
+        """Tangent elementwise (sin / cos)."""
+        return self.sin() / self.cos()
 
     def log1p(self) -> Tensor:
         """log(1 + x), accurate for small x."""

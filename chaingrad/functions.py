@@ -375,8 +375,9 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
 # torch.<name>(input, *args) is input.<name>(*args) for these: one implementation, the method's
 # (which takes PyTorch's and NumPy's argument spellings), and the method's docstring.
 _METHOD_FUNCTIONS = (
-    "add sub mul div pow neg square reciprocal rsqrt sin cos log1p expm1 sign floor ceil round "
-    "trunc isnan isinf isfinite logical_and logical_or logical_not prod argmin amax amin std var "
+    "add sub mul div pow neg square reciprocal rsqrt sin cos tan log2 log10 exp2 log1p expm1 "
+    "sign floor ceil round trunc isnan isinf isfinite logical_and logical_or logical_not prod "
+    "argmin amax amin std var "
     "logsumexp cumsum cumprod all any norm sort argsort topk flip roll split chunk unbind narrow "
     "tril triu movedim t gather index_select masked_fill bmm dot outer allclose equal"
 ).split()

@@ -14,6 +14,7 @@ before backward makes that backward raise instead of returning a wrong gradient.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,8 +50,12 @@ def record(
         result = Tensor._constant(out)
     else:
         result = Tensor._node(out, parents, backward, op)
-        for p in parents:
-            p._uses += 1
+        ref = weakref.ref(result)
+        for p in parents:  # an in-place change to p later must not reach this node's input
+            if p._consumers is None:
+                p._consumers = [ref]
+            else:
+                p._consumers.append(ref)
         if saved is EVERYTHING:
             saved = (*parents, OUT)
         if saved:

@@ -281,12 +281,34 @@ def test_a_change_after_use_makes_backward_refuse():
     z.sum().backward()
 
 
-def test_in_place_on_a_used_tensor_is_refused():
+def test_in_place_on_a_used_tensor_keeps_earlier_uses_on_the_old_value():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(0).normal(size=(4, 3))
+
+    def run(lib, leaf):
+        x = leaf(data)
+        h = x * 2
+        before = h.sum()  # uses h's value before the change
+        h.add_(x)  # recorded: h is now 3x
+        rows = h[[0, 2]]  # an advanced-indexing copy, changed in place and written back
+        rows -= 1
+        h[[0, 2]] = rows
+        after = (h * h).sum()
+        (before + after).backward()
+        return x.grad
+
+    ours = run(None, lambda d: Tensor(d, requires_grad=True))
+    theirs = run(torch, lambda d: torch.tensor(d, requires_grad=True))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_in_place_on_a_used_tensor_whose_array_was_saved_is_refused_at_backward():
     x = _leaf(3)
     h = x * 2
-    _ = h.sum()
-    with pytest.raises(RuntimeError, match="already used by another op"):
-        h.add_(x)
+    loss = (h * h).sum()  # mul keeps h's array for its backward
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
 
 
 def test_backward_grad_argument_forms():
