@@ -20,36 +20,27 @@ from chaingrad.autograd.ops import elementwise, linalg, shapes
 from chaingrad.autograd.tensor import Tensor, as_tensor
 
 __all__ = [
-    "abs",
     "argmax",
     "cat",
     "clamp",
     "clip",
     "concatenate",
-    "exp",
     "flatten",
     "is_tensor",
-    "log",
     "log_softmax",
     "matmul",
     "max",
-    "maximum",
     "mean",
     "min",
-    "minimum",
     "mm",
     "numel",
     "permute",
-    "relu",
     "reshape",
     "set_grad_enabled",
-    "sigmoid",
     "softmax",
-    "sqrt",
     "squeeze",
     "stack",
     "sum",
-    "tanh",
     "transpose",
     "unsqueeze",
     "where",
@@ -200,59 +191,6 @@ def argmax(
 
 
 @_accepts_out
-def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise maximum (ties split the gradient 0.5/0.5)."""
-    return elementwise.maximum(input, other)
-
-
-@_accepts_out
-def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Elementwise minimum (ties split the gradient 0.5/0.5)."""
-    return elementwise.minimum(input, other)
-
-
-@_accepts_out
-def exp(input: Any) -> Tensor:  # noqa: A002
-    """eˣ elementwise."""
-    return elementwise.exp(_tensor(input))
-
-
-@_accepts_out
-def log(input: Any) -> Tensor:  # noqa: A002
-    """Natural logarithm elementwise."""
-    return elementwise.log(_tensor(input))
-
-
-@_accepts_out
-def sqrt(input: Any) -> Tensor:  # noqa: A002
-    """Square root elementwise."""
-    return elementwise.sqrt(_tensor(input))
-
-
-@_accepts_out
-def abs(input: Any) -> Tensor:  # noqa: A001,A002
-    """Absolute value elementwise."""
-    return elementwise.abs(_tensor(input))
-
-
-@_accepts_out
-def tanh(input: Any) -> Tensor:  # noqa: A002
-    """Hyperbolic tangent elementwise."""
-    return elementwise.tanh(_tensor(input))
-
-
-@_accepts_out
-def sigmoid(input: Any) -> Tensor:  # noqa: A002
-    """Logistic sigmoid elementwise."""
-    return elementwise.sigmoid(_tensor(input))
-
-
-def relu(input: Any) -> Tensor:  # noqa: A002
-    """max(0, x) elementwise."""
-    return elementwise.relu(_tensor(input))
-
-
-@_accepts_out
 def clamp(
     input: Any,  # noqa: A002
     min: float | None = None,  # noqa: A002
@@ -375,6 +313,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
 # torch.<name>(input, *args) is input.<name>(*args) for these: one implementation, the method's
 # (which takes PyTorch's and NumPy's argument spellings), and the method's docstring.
 _METHOD_FUNCTIONS = (
+    "exp log sqrt abs tanh sigmoid relu maximum minimum "
     "add sub mul div pow neg square reciprocal rsqrt sin cos tan log2 log10 exp2 log1p expm1 "
     "sign floor ceil round trunc isnan isinf isfinite logical_and logical_or logical_not prod "
     "argmin amax amin std var "
