@@ -375,7 +375,7 @@ class Tensor(
         if data.size == 0:
             extras.append(f"size={tuple(data.shape)}")
         if self._op:
-            extras.append(f"grad_fn=<{self._op}>")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")  # as PyTorch prints it
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:

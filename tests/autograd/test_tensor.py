@@ -118,7 +118,7 @@ def test_repr():
     )
     assert repr(Tensor(np.array([1, 2]))) == "tensor([1, 2])"  # int64 is PyTorch's default int
     assert repr(Tensor(np.array([1, 2], np.int32))) == "tensor([1, 2], dtype=chaingrad.int32)"
-    assert "grad_fn=<mul>" in repr(Tensor([1.0], requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward>" in repr(Tensor([1.0], requires_grad=True) * 2)
 
 
 def test_ndarray_on_the_left_defers_to_the_tensor():
