@@ -125,9 +125,10 @@ def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
     model.eval()
     try:
         with no_grad():
+            # 0 rows still go through the model once: the result has the model's output shape
             outputs = [
                 model(Tensor(data[i : i + batch_size])).numpy()
-                for i in range(0, len(data), batch_size)
+                for i in range(0, max(len(data), 1), batch_size)
             ]
     finally:
         model.train(was_training)
