@@ -24,7 +24,7 @@ GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
 def _uniform(shape: tuple[int, ...], hidden_size: int) -> Parameter:
-    bound = 1.0 / math.sqrt(hidden_size)
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0  # torch's rule for cells
     return Parameter(init.generator().uniform(-bound, bound, shape).astype(np.float32))
 
 
@@ -46,6 +46,8 @@ class _RecurrentBase(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
+        if hidden_size < 1:  # PyTorch's check; U(±1/√0) would divide by zero
+            raise ValueError(f"{name}: hidden_size must be greater than zero, got {hidden_size}")
         if num_layers < 1:
             raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
         if nonlinearity not in ("tanh", "relu"):

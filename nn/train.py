@@ -16,6 +16,27 @@ from chaingrad.nn.module import Module
 from chaingrad.nn.plots import plot_gradient_flow, plot_history
 
 Loss = Callable[[Tensor, Tensor], Tensor]
+NAN_POLICIES = ("raise", "stop")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """``fit`` met a NaN/inf training loss; the model holds the last finite weights again.
+
+    ``history`` has the epochs that finished, ``epoch`` and ``batch`` say where it happened.
+    """
+
+    def __init__(self, message: str, history: History, epoch: int, batch: int) -> None:
+        super().__init__(message)
+        self.history, self.epoch, self.batch = history, epoch, batch
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit``: the model holds the weights of the last finished epoch again and
+    ``history`` records the finished epochs (a KeyboardInterrupt, so it still stops a script)."""
+
+    def __init__(self, history: History) -> None:
+        super().__init__(f"training interrupted after {history.epochs} finished epochs")
+        self.history = history
 
 
 class History:
@@ -25,6 +46,7 @@ class History:
         self.metrics: dict[str, list[float]] = defaultdict(list)
         self.stopped_early = False
         self.best_epoch: int | None = None
+        self.stopped_nonfinite: str | None = None  # the message when nan_policy="stop" stopped
 
     def append(self, **values: float) -> None:
         """Record one epoch's values."""
@@ -125,9 +147,10 @@ def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
     model.eval()
     try:
         with no_grad():
+            # 0 rows still go through the model once: the result has the model's output shape
             outputs = [
                 model(Tensor(data[i : i + batch_size])).numpy()
-                for i in range(0, len(data), batch_size)
+                for i in range(0, max(len(data), 1), batch_size)
             ]
     finally:
         model.train(was_training)
@@ -197,6 +220,7 @@ def fit(
     grad_flow: GradientFlow | None = None,
     clip_grad_norm: float | None = None,
     progress: bool | None = None,
+    nan_policy: str = "raise",
 ) -> History:
     """Train ``model`` for ``epochs``, one optimizer step per batch; returns the History.
 
@@ -207,8 +231,81 @@ def fit(
     "val_loss", or "loss" without validation data; accuracies are maximised, losses
     minimised) and, with ``restore_best``, puts back the best epoch's weights. The progress
     bar shows on a terminal and stays quiet in logs unless ``progress`` says otherwise.
+
+    A NaN/inf training loss puts back the weights of the last finished epoch (the initial ones
+    in the first) and, with ``nan_policy="raise"``, raises ``NonFiniteLossError``; with
+    ``"stop"`` it returns the History of the finished epochs (``history.stopped_nonfinite``).
+    Ctrl-C likewise puts back the last finished epoch's weights and raises
+    ``TrainingInterrupted`` (a KeyboardInterrupt carrying the History). ``fit`` itself draws
+    no random numbers: give the loader a ``seed``/``generator`` (and Dropout a ``seed``) so
+    that runs in several threads do not share a stream. Grad mode is per thread, so fits in
+    threads do not disturb each other.
     """
+    if nan_policy not in NAN_POLICIES:
+        raise ValueError(f"fit: nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
     history = History()
+    last_finite = model.state_dict()  # the weights at the end of the last finished epoch
+    try:
+        _fit_epochs(
+            history,
+            last_finite,
+            model,
+            loss_fn,
+            optimizer,
+            train_loader,
+            val_loader,
+            epochs,
+            scheduler,
+            early_stopping,
+            monitor,
+            restore_best,
+            grad_flow,
+            clip_grad_norm,
+            progress,
+            nan_policy,
+        )
+    except _NonFiniteStepError as stop:
+        model.load_state_dict(last_finite)
+        message = (
+            f"fit: the training loss became {stop.value} in epoch {stop.epoch}, batch "
+            f"{stop.batch}; restored the weights of epoch {history.epochs} (lower the learning "
+            "rate or clip the gradients)"
+        )
+        if nan_policy == "raise":
+            raise NonFiniteLossError(message, history, stop.epoch, stop.batch) from None
+        history.stopped_nonfinite = message
+    except KeyboardInterrupt:
+        model.load_state_dict(last_finite)
+        raise TrainingInterrupted(history) from None
+    return history
+
+
+class _NonFiniteStepError(Exception):
+    """Raised inside the epoch loop; ``fit`` turns it into its policy."""
+
+    def __init__(self, value: float, epoch: int, batch: int) -> None:
+        self.value, self.epoch, self.batch = value, epoch, batch
+
+
+def _fit_epochs(
+    history: History,
+    last_finite: dict[str, np.ndarray],
+    model: Module,
+    loss_fn: Loss,
+    optimizer: Any,
+    train_loader: Iterable[tuple[Tensor, ...]],
+    val_loader: Iterable[tuple[Tensor, ...]] | None,
+    epochs: int,
+    scheduler: Any,
+    early_stopping: int | None,
+    monitor: str | None,
+    restore_best: bool,
+    grad_flow: GradientFlow | None,
+    clip_grad_norm: float | None,
+    progress: bool | None,
+    nan_policy: str,
+) -> None:
+    """The epoch loop of ``fit``; ``last_finite`` is updated in place after each epoch."""
     monitor = monitor or ("val_loss" if val_loader is not None else "loss")
     maximise = "accuracy" in monitor
     best_value, best_state, waited = -math.inf if maximise else math.inf, None, 0
@@ -218,10 +315,14 @@ def fit(
         total_loss = total_correct = 0.0
         count = 0
         accuracy_known = True
+        batch = 0
         with _progress(len(train_loader), f"epoch {epoch}/{epochs}", progress) as bar:  # type: ignore[arg-type]
-            for x, y in train_loader:
+            for batch, (x, y) in enumerate(train_loader, 1):
                 out = model(x)
                 loss = loss_fn(out, y)
+                value = loss.item()
+                if not math.isfinite(value):  # stop before a non-finite gradient is applied
+                    raise _NonFiniteStepError(value, epoch, batch)
                 optimizer.zero_grad()
                 loss.backward()
                 if clip_grad_norm is not None:
@@ -232,7 +333,6 @@ def fit(
                     grad_flow.record()
                 optimizer.step()
                 n = len(y)
-                value = loss.item()
                 total_loss += value * n
                 acc = _accuracy(out, y)
                 accuracy_known &= acc is not None
@@ -252,7 +352,12 @@ def fit(
             bar.set_postfix(
                 {k: f"{v:.4g}" for k, v in values.items() if k not in ("lr", "seconds")}
             )
+        snapshot = model.state_dict()
+        if not all(np.isfinite(a).all() for a in snapshot.values() if a.dtype.kind == "f"):
+            # a finite loss whose step made the weights NaN/inf: this epoch is not kept
+            raise _NonFiniteStepError(math.nan, epoch, batch)
         history.append(**values)
+        last_finite.update(snapshot)
         if scheduler is not None:
             if type(scheduler).__name__ == "ReduceLROnPlateau":
                 scheduler.step(values[monitor])
@@ -273,4 +378,4 @@ def fit(
                 break
     if best_state is not None and history.stopped_early:
         model.load_state_dict(best_state)
-    return history
+        last_finite.update(best_state)

@@ -56,6 +56,10 @@ def _convolution(
 ) -> Tensor:
     """A convolution node: the kernels compute; the node keeps the input and the weights."""
     dtype = _common_dtype(x, weight, bias)
+    if weight.ndim >= 1 and weight.shape[0] == 0:  # PyTorch refuses this too
+        raise ValueError(
+            f"{op}: weight {weight.shape} has 0 output channels; a convolution needs at least 1"
+        )
     xs, ws = x._data.astype(dtype, copy=False), weight._data.astype(dtype, copy=False)
     bs = None if bias is None else bias._data.astype(dtype, copy=False)
     try:

@@ -87,8 +87,17 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's name
-    """a ** b with broadcasting; either side may be a number."""
+    """a ** b with broadcasting; either side may be a number.
+
+    Integers to negative integer powers are refused, as PyTorch does for a number exponent
+    (NumPy's rule, applied to tensor exponents too; PyTorch would compute 1 // a**-b there).
+    """
     a, b, x, y = pair(a, b)
+    if x.dtype.kind in "iu" and y.dtype.kind in "iu" and y.size and (y < 0).any():
+        raise ValueError(
+            f"pow: integers to negative integer powers are not allowed (base {x.dtype} of shape "
+            f"{a.shape}, exponent {int(y.min())}); convert the base with .float() first"
+        )
     try:
         out = np.power(x, y)
     except ValueError:

@@ -119,6 +119,11 @@ def binary_cross_entropy(probs: Tensor, target: object, reduction: str = "mean")
     p = probs._data
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]")
+    if t.size and not ((t >= 0) & (t <= 1)).all():  # nan targets are refused too, as torch
+        bad = t[~((t >= 0) & (t <= 1))].flat[0]
+        raise ValueError(
+            f"binary_cross_entropy: all elements of target should be between 0 and 1, got {bad}"
+        )
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), LOG_CLAMP)
         log_q = np.maximum(np.log1p(-p), LOG_CLAMP)

@@ -36,16 +36,33 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance Σ(x - mean)² / (n - ddof) over ``axis``; ddof=0 is the biased estimate."""
+    """Variance Σ(x - mean)² / max(n - ddof, 0) over ``axis``; ddof=0 is the biased estimate.
+
+    With ddof ≥ n the divisor is 0 and the result inf (nan where the sum is 0), as NumPy and
+    PyTorch; never a negative variance.
+    """
     axes = normalize_axes(axis, x.ndim, "var")
     count = math.prod(x._data.shape[a] for a in axes)
-    centered = x._data - x._data.mean(axis=axes, keepdims=True)
+    divisor = _dof(count, ddof)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = (centered * centered).sum(axis=axes, keepdims=keepdims) / (count - ddof)
+        centered = x._data - x._data.mean(axis=axes, keepdims=True)
+        out = (centered * centered).sum(axis=axes, keepdims=keepdims) / divisor
     shape, kept = x._data.shape, kept_shape(x._data.shape, axes)
-    # d var / dxᵢ = 2(xᵢ - mean)/(n - ddof): the mean's own dependence on xᵢ sums to zero
-    scale = 2.0 / (count - ddof) if count != ddof else np.nan
-    return record("var", out, (x,), lambda g: (_spread(g, shape, kept) * (centered * scale),))
+    # d var / dxᵢ = 2(xᵢ - mean)/(n - ddof): the mean's own dependence on xᵢ sums to zero;
+    # a zero divisor gives ±inf (nan at the mean), as torch
+    with np.errstate(divide="ignore"):
+        scale = np.divide(2.0, divisor, dtype=np.float64)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        with np.errstate(invalid="ignore"):
+            return (_spread(g, shape, kept) * (centered * scale).astype(centered.dtype),)
+
+    return record("var", out, (x,), backward)
+
+
+def _dof(count: int, ddof: Any) -> float:
+    """The variance divisor n - ddof, clamped at 0 as NumPy does (so ddof ≥ n gives inf)."""
+    return float(count - ddof) if count > ddof else 0.0  # (this module shadows max)
 
 
 def _extreme(x: Tensor, axis: Any, keepdims: bool, reduce: Any, op: str) -> Tensor:
@@ -163,9 +180,10 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     a = x.numpy()
     axes = normalize_axes(axis, a.ndim, "std")
     count = math.prod(a.shape[i] for i in axes)
-    centered = a - a.mean(axis=axes, keepdims=True)
+    divisor = _dof(count, ddof)
     with np.errstate(divide="ignore", invalid="ignore"):
-        deviation = np.sqrt((centered * centered).sum(axis=axes, keepdims=True) / (count - ddof))
+        centered = a - a.mean(axis=axes, keepdims=True)
+        deviation = np.sqrt((centered * centered).sum(axis=axes, keepdims=True) / divisor)
     out = deviation if keepdims else deviation.reshape(_squeezed(a.shape, axes))
     shape, kept = a.shape, kept_shape(a.shape, axes)
 
@@ -173,7 +191,7 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
         # d√v = dv / 2√v and dv/dxᵢ = 2(xᵢ - mean)/(n - ddof): (xᵢ - mean) / ((n - ddof)·std);
         # nan where std = 0, as torch.std
         with np.errstate(divide="ignore", invalid="ignore"):
-            local = centered / ((count - ddof) * deviation)
+            local = centered / (divisor * deviation)
         return (_spread(g, shape, kept) * local,)
 
     return record("std", np.asarray(out), (x,), backward, saved=EVERYTHING)

@@ -22,9 +22,17 @@ def _shifted(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarr
     return x - peak, peak
 
 
+def _empty(op: str, x: Tensor) -> Tensor:
+    """softmax/log_softmax of a tensor with no elements: an empty result of the same shape, as
+    PyTorch (there is nothing to normalise, even when the softmax axis itself has length 0)."""
+    return record(op, np.empty_like(x._data), (x,), lambda g: (np.zeros_like(g),))
+
+
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x) / Σ exp(x) along ``axis``."""
+    """exp(x) / Σ exp(x) along ``axis``; an empty tensor gives an empty result, as PyTorch."""
     ax = normalize_axis(axis, x.ndim, "softmax")
+    if x._data.size == 0:
+        return _empty("softmax", x)
     shifted, _ = _shifted(x._data, (ax,))
     e = np.exp(shifted)
     y = e / e.sum(axis=ax, keepdims=True)
@@ -39,8 +47,10 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``."""
+    """x - logsumexp(x) along ``axis``; an empty tensor gives an empty result, as PyTorch."""
     ax = normalize_axis(axis, x.ndim, "log_softmax")
+    if x._data.size == 0:
+        return _empty("log_softmax", x)
     shifted, _ = _shifted(x._data, (ax,))
     y = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
     # d log_softmax: g - softmax · Σ g

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import traceback
 from collections.abc import Sequence
 
 
@@ -46,11 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.add_argument(
         "--temperature",
-        type=float,
+        type=_non_negative_float,
         default=0.6,
         help="randomness: 0 is greedy, 1 samples as trained (default 0.6)",
     )
-    sample.add_argument("--seed", type=int, help="seed for the sampling")
+    sample.add_argument("--seed", type=_seed, help="seed for the sampling")
     bench = commands.add_parser(
         "bench",
         help="run the benchmark suite side by side with PyTorch and micrograd",
@@ -63,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
@@ -71,8 +76,22 @@ def _positive_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number of at least 0, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**63:  # NumPy's generators take non-negative seeds only
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**63 - 1, got {text}")
     return value
 
 
@@ -95,7 +114,15 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--scheduler", choices=SCHEDULERS, help="learning-rate schedule over the epochs"
     )
-    train.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling")
+    train.add_argument(
+        "--seed", type=_seed, default=0, help="seed for initialisation and shuffling"
+    )
+    train.add_argument(
+        "--progress",
+        action="store_true",
+        default=None,
+        help="show the progress bar even when the output is not a terminal",
+    )
     train.add_argument("--out", help="output folder (default: runs/<model>)")
     train.add_argument(
         "--data",
@@ -116,7 +143,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "bench":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from chaingrad.nn.app.runs import UsageError
+    try:
+        return _run(args, extra)
+    except KeyboardInterrupt:  # outside training (fit's own Ctrl-C becomes RunStoppedError)
+        sys.stderr.write(f"\nchaingrad {args.command}: interrupted\n")
+        return 130
+    except (ValueError, TypeError, OSError, KeyError, FloatingPointError) as error:
+        # the library's documented error types: a user's mistake, never a traceback
+        sys.stderr.write(f"chaingrad {args.command}: error: {_one_line(error)}\n")
+        return 1
+    except Exception:
+        traceback.print_exc()
+        sys.stderr.write(
+            f"chaingrad {args.command}: internal error (a bug in chaingrad, not in what you "
+            "asked for); please report it with the traceback above\n"
+        )
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message on one line (KeyError's quotes removed)."""
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    return " ".join(text.split()) or type(error).__name__
+
+
+def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    """Run the parsed command; the run's own errors become one line and an exit status."""
+    from chaingrad.nn.app.runs import RunStoppedError, UsageError
 
     try:
         if args.command == "demo":
@@ -134,8 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "bench":
             return _bench(extra)
     except UsageError as error:
-        sys.stderr.write(f"chaingrad {args.command}: error: {error}\n")
+        sys.stderr.write(f"chaingrad {args.command}: error: {_one_line(error)}\n")
         return 1
+    except RunStoppedError as stop:
+        sys.stderr.write(f"\nchaingrad {args.command}: stopped: {_one_line(stop)}\n")
+        return stop.exit_code
     return 0
 
 
@@ -168,8 +224,12 @@ def _train(args: argparse.Namespace) -> None:
         out=args.out,
         data=args.data,
         labels=args.labels,
+        progress=args.progress,
     )
-    result = train(config)
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # a NaN/inf loss is reported by fit, in one line
+        result = train(config)
     print("\n".join(result.lines))
     print("  wrote " + ", ".join(str(f) for f in result.files))
 

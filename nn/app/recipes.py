@@ -21,13 +21,15 @@ from chaingrad.nn.app.runs import (
     TrainConfig,
     TrainResult,
     UsageError,
+    check_out,
     make_optimizer,
     make_scheduler,
+    stopped,
     write_outputs,
 )
 from chaingrad.nn.app.text_models import train_text
 from chaingrad.nn.data import DataLoader, Standardize, TensorDataset, datasets
-from chaingrad.nn.train import evaluate, fit
+from chaingrad.nn.train import History, NonFiniteLossError, TrainingInterrupted, evaluate, fit
 
 
 # ---------------------------------------------------------------------------- images
@@ -91,9 +93,17 @@ def train_images(config: TrainConfig) -> TrainResult:
     """Train an image classifier, evaluate it on a held-out 20 %, and write the outputs."""
     nn.manual_seed(config.seed)
     x, y, description = load_images(config)
-    x_train, x_test, y_train, y_test = datasets.train_test_split(
-        x, y, test_size=0.2, seed=config.seed, stratify=y
-    )
+    if config.model == "cnn" and min(x.shape[2:]) < 4:
+        raise UsageError(
+            f"cnn: images must be at least 4×4 pixels (two 2×2 poolings), got "
+            f"{x.shape[2]}×{x.shape[3]}; use mlp for smaller images"
+        )
+    try:
+        x_train, x_test, y_train, y_test = datasets.train_test_split(
+            x, y, test_size=0.2, seed=config.seed, stratify=y
+        )
+    except ValueError as error:
+        raise UsageError(f"cannot hold out a test set: {error}") from None
     standardize = Standardize.fit(x_train, axis=(0, 2, 3))  # statistics of the training split only
     x_train, x_test = standardize(x_train), standardize(x_test)
     classes = int(y.max()) + 1
@@ -104,19 +114,6 @@ def train_images(config: TrainConfig) -> TrainResult:
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=256)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     scheduler = make_scheduler(config.scheduler, optimizer, config.epochs)
-    start = time.perf_counter()
-    history = fit(
-        model,
-        F.cross_entropy,
-        optimizer,
-        train_loader,
-        test_loader,
-        config.epochs,
-        scheduler,
-        progress=config.progress,
-    )
-    seconds = time.perf_counter() - start
-    test = evaluate(model, test_loader, F.cross_entropy)
     out = Path(config.out)
     metadata = {
         "kind": config.model,
@@ -125,9 +122,28 @@ def train_images(config: TrainConfig) -> TrainResult:
         "mean": standardize.mean.ravel().tolist(),
         "std": standardize.std.ravel().tolist(),
     }
-    files = write_outputs(
-        model, history, out, metadata, F.cross_entropy, Tensor(x_train[:16]), Tensor(y_train[:16])
-    )
+
+    def write(history: History) -> list[Path]:
+        batch = (Tensor(x_train[:16]), Tensor(y_train[:16]))
+        return write_outputs(model, history, out, metadata, F.cross_entropy, *batch)
+
+    start = time.perf_counter()
+    try:
+        history = fit(
+            model,
+            F.cross_entropy,
+            optimizer,
+            train_loader,
+            test_loader,
+            config.epochs,
+            scheduler,
+            progress=config.progress,
+        )
+    except (NonFiniteLossError, TrainingInterrupted) as stop:
+        raise stopped(stop, write) from None
+    seconds = time.perf_counter() - start
+    test = evaluate(model, test_loader, F.cross_entropy)
+    files = write(history)
     lines = [
         f"chaingrad train {config.model}: {description}, {len(x_train):,} to train and "
         f"{len(x_test):,} to test, {history.epochs} epochs in {seconds:.1f} s",
@@ -144,7 +160,8 @@ def train_images(config: TrainConfig) -> TrainResult:
 
 
 def train(config: TrainConfig) -> TrainResult:
-    """Run ``chaingrad train`` for the configured model."""
+    """Run ``chaingrad train`` for the configured model (``--out`` is checked first)."""
+    check_out(Path(config.out))
     if config.model in IMAGE_MODELS:
         return train_images(config)
     return train_text(config)

@@ -7,6 +7,8 @@ imports the other's internals, and ``recipes.train`` picks between them.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,43 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 class UsageError(Exception):
     """A problem with what the user asked for (a missing or corrupt file): one line, exit 1."""
+
+
+class RunStoppedError(Exception):
+    """Training stopped before its last epoch (a NaN/inf loss: exit 1; Ctrl-C: exit 130); what
+    the finished epochs produced has been written."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output folder that cannot be written, before any training (creating it)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".chaingrad-write-check-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise UsageError(f"--out {out}: cannot write there ({reason})") from None
+
+
+def stopped(stop: Exception, write: Callable[[Any], list[Path]]) -> RunStoppedError:
+    """``fit`` stopped on a NaN loss or Ctrl-C: write the finished epochs' outputs with
+    ``write(history)`` (when there are any) and say so in one line."""
+    history = stop.history  # type: ignore[attr-defined]
+    files = write(history) if history.epochs else []
+    kept = (
+        f"; kept epoch {history.epochs} in " + ", ".join(str(f) for f in files)
+        if files
+        else "; nothing written (no epoch finished)"
+    )
+    if isinstance(stop, KeyboardInterrupt):
+        return RunStoppedError(f"interrupted after {history.epochs} finished epochs{kept}", 130)
+    return RunStoppedError(f"{stop}{kept}", 1)
 
 
 @dataclass

@@ -22,10 +22,11 @@ from chaingrad.nn.app.runs import (
     UsageError,
     make_optimizer,
     make_scheduler,
+    stopped,
     write_outputs,
 )
 from chaingrad.nn.data import DataLoader, TensorDataset, datasets
-from chaingrad.nn.train import fit
+from chaingrad.nn.train import History, NonFiniteLossError, TrainingInterrupted, fit
 
 SEQUENCE = 64  # characters per training window
 EMBEDDING = 32
@@ -87,17 +88,6 @@ def train_text(config: TrainConfig) -> TrainResult:
     )
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     scheduler = make_scheduler(config.scheduler, optimizer, config.epochs)
-    start = time.perf_counter()
-    history = fit(
-        model,
-        F.cross_entropy,
-        optimizer,
-        loader,
-        epochs=config.epochs,
-        scheduler=scheduler,
-        progress=config.progress,
-    )
-    seconds = time.perf_counter() - start
     out = Path(config.out)
     metadata = {
         "kind": config.model,
@@ -105,8 +95,26 @@ def train_text(config: TrainConfig) -> TrainResult:
         "embedding": EMBEDDING,
         "hidden": HIDDEN,
     }
-    batch = (Tensor(inputs[:4]), Tensor(targets[:4]))
-    files = write_outputs(model, history, out, metadata, F.cross_entropy, *batch)
+
+    def write(history: History) -> list[Path]:
+        batch = (Tensor(inputs[:4]), Tensor(targets[:4]))
+        return write_outputs(model, history, out, metadata, F.cross_entropy, *batch)
+
+    start = time.perf_counter()
+    try:
+        history = fit(
+            model,
+            F.cross_entropy,
+            optimizer,
+            loader,
+            epochs=config.epochs,
+            scheduler=scheduler,
+            progress=config.progress,
+        )
+    except (NonFiniteLossError, TrainingInterrupted) as stop:
+        raise stopped(stop, write) from None
+    seconds = time.perf_counter() - start
+    files = write(history)
     prompt = data.text[: min(10, len(data.text))]
     text = sample(model, data.vocab, prompt, length=300, temperature=0.6, seed=config.seed)
     (out / "sample.txt").write_text(text + "\n")
