@@ -118,6 +118,12 @@ def image_metadata(metadata: Any, path: str) -> dict[str, Any]:
             "need images of at least 4×4)"
         )
     classes = _int(metadata, "classes", 1, MAX_CLASSES, path)
+    if kind == "mlp":  # Flatten → 128 → 64 → classes, with biases
+        parameters = (channels * height * width + 1) * 128 + 129 * 64 + 65 * classes
+    else:  # two 3×3 convolutions (16, 32 channels), then one Linear from 32 × H/4 × W/4
+        parameters = (channels * 9 + 1) * 16 + (16 * 9 + 1) * 32
+        parameters += (32 * (height // 4) * (width // 4) + 1) * classes
+    _bounded(parameters, path)
     mean = _numbers(metadata, "mean", channels, path)
     std = _numbers(metadata, "std", channels, path, positive=True)
     names = metadata.get("class_names")
@@ -130,12 +136,6 @@ def image_metadata(metadata: Any, path: str) -> dict[str, Any]:
             f"{path}: metadata 'class_names' must be {classes} strings of at most {MAX_NAME} "
             f"characters, got {_show(names)}"
         )
-    if kind == "mlp":  # Flatten → 128 → 64 → classes, with biases
-        parameters = (channels * height * width + 1) * 128 + 129 * 64 + 65 * classes
-    else:  # two 3×3 convolutions (16, 32 channels), then one Linear from 32 × H/4 × W/4
-        parameters = (channels * 9 + 1) * 16 + (16 * 9 + 1) * 32
-        parameters += (32 * (height // 4) * (width // 4) + 1) * classes
-    _bounded(parameters, path)
     return {
         "kind": kind,
         "input_shape": (channels, height, width),
