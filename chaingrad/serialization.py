@@ -15,21 +15,19 @@ import json
 import math
 import numbers
 import os
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from chaingrad.autograd.tensor import Tensor
+from chaingrad.nn.serialization import atomic_write, read_npz
 
 __all__ = ["load", "save"]
 
 STRUCTURE_KEY = "__structure__"
 FORMAT = "chaingrad.save/1"
-# deflate expands at most ~1032×: a member that claims more was forged to make us allocate
-_MAX_EXPANSION = 1100
+_MAX_STRUCTURE_BYTES = 64 << 20  # JSON grows ~10× as Python objects: keep the description modest
 
 
 def save(obj: Any, f: str | os.PathLike[str]) -> None:
@@ -42,14 +40,8 @@ def save(obj: Any, f: str | os.PathLike[str]) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"save: the folder {folder} does not exist")
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-        os.replace(tmp, path)  # atomic: a crash leaves the previous file intact
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as file:  # a crash or kill leaves the previous file intact
+        np.savez(file, **arrays)
 
 
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> dict[str, Any]:
@@ -99,23 +91,46 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> dict[str, An
     )
 
 
-def load(f: str | os.PathLike[str], map_location: Any = None, weights_only: Any = None) -> Any:
+def load(
+    f: str | os.PathLike[str],
+    map_location: Any = None,
+    weights_only: Any = None,
+    *,
+    max_bytes: int | None = None,
+) -> Any:
     """Read what ``save`` wrote; ``map_location``/``weights_only`` are accepted for PyTorch code
-    and ignored (everything is on the CPU, and nothing but data is ever loaded)."""
-    arrays = read_npz(f, "load")
+    and ignored (everything is on the CPU, and nothing but data is ever loaded).
+
+    Bounded as ``chaingrad.nn.load``: only regular files; headers before data; the arrays'
+    declared sizes total at most ``max_bytes`` (default ``$CHAINGRAD_LOAD_LIMIT``, else 1 GiB).
+    Errors: ``FileNotFoundError`` for a missing file, ``ValueError`` for anything else.
+    """
+    arrays = read_npz(f, "load", max_bytes=max_bytes)
     raw = arrays.pop(STRUCTURE_KEY, None)
     if raw is None:
         return arrays  # a plain .npz of arrays (np.savez, Module.save): its arrays by name
+    if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > _MAX_STRUCTURE_BYTES:
+        raise ValueError(f"load: {f} has a damaged structure description ({raw.dtype} {raw.shape})")
     try:
-        structure = json.loads(raw.astype(np.uint8).tobytes().decode())
+        structure = json.loads(raw.tobytes().decode())
         if structure.get("format") != FORMAT:
             raise ValueError(f"unknown format {structure.get('format')!r}")
         return _decode(structure["root"], arrays)
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(f"load: {f} has a damaged structure description ({error})") from None
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+    ) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise ValueError(f"load: {f} has a damaged structure description ({message})") from None
 
 
 def _decode(node: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    """The object a JSON node describes (any malformed node raises, and ``load`` reports it)."""
     kind = node["type"]
     if kind == "none":
         return None
@@ -129,6 +144,8 @@ def _decode(node: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
             return array[()]
         if kind == "ndarray":
             return array
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"tensor {node['array']} has dtype {array.dtype}")
         return Tensor(
             array, requires_grad=bool(node.get("requires_grad")) and array.dtype.kind == "f"
         )
@@ -138,66 +155,3 @@ def _decode(node: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
         items = [_decode(v, arrays) for v in node["items"]]
         return items if kind == "list" else tuple(items)
     raise ValueError(f"unknown node type {kind!r}")
-
-
-def read_npz(f: str | os.PathLike[str], op: str) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` file, refusing pickles, non-zip files, non-regular files and
-    arrays whose declared size the file cannot hold, each with one clear line."""
-    path = Path(f)
-    if not path.exists():
-        raise FileNotFoundError(f"{op}: no file at {path}")
-    if not path.is_file():
-        raise ValueError(f"{op}: {path} is not a regular file")
-    with open(path, "rb") as file:
-        head = file.read(4)
-    if head[:1] == b"\x80":  # the PROTO opcode that starts every modern pickle
-        raise ValueError(
-            f"{op}: {path} is a pickle (a torch.save file?), not a chaingrad .npz file; "
-            "refusing to unpickle it"
-        )
-    if head[:2] != b"PK":
-        raise ValueError(f"{op}: {path} is not a chaingrad .npz file (not a zip archive)")
-    try:
-        _check_sizes(path, op)
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise ValueError(
-                f"{op}: {path} contains a pickled object; refusing to unpickle it"
-            ) from None
-        if str(error).startswith(f"{op}:"):
-            raise
-        raise ValueError(f"{op}: {path} is not a valid .npz file ({error})") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ValueError(f"{op}: {path} is not a valid .npz file ({error})") from None
-
-
-def _check_sizes(path: Path, op: str) -> None:
-    """Each member's declared array size must fit the bytes the zip says it holds, and those
-    must be plausible for its compressed size: a small file cannot ask for gigabytes."""
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if info.compress_type != zipfile.ZIP_STORED and (
-                info.file_size > _MAX_EXPANSION * info.compress_size + 4096
-            ):
-                raise ValueError(f"{op}: {path}: member {info.filename} claims an implausible size")
-            if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
-                raise ValueError(f"{op}: {path}: member {info.filename} has inconsistent sizes")
-            with archive.open(info) as member:
-                try:
-                    version = np.lib.format.read_magic(member)
-                    if version == (1, 0):
-                        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-                    else:
-                        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-                except ValueError as error:
-                    raise ValueError(
-                        f"{op}: {path}: member {info.filename} is not an .npy array ({error})"
-                    ) from None
-            declared = math.prod(shape) * dtype.itemsize
-            if declared > info.file_size:
-                raise ValueError(
-                    f"{op}: {path}: array {info.filename} declares {declared} bytes but the file "
-                    f"holds {info.file_size}"
-                )

@@ -325,7 +325,9 @@ class Module:
 
         ``strict``: every key must match (missing and unexpected keys are errors); shapes must
         match in any case. Values may be ndarrays, Tensors, or anything ``np.asarray`` takes
-        (a CPU torch tensor, say).
+        (a CPU torch tensor, say). Only numbers load: arrays of strings, bytes, objects,
+        datetimes or complex numbers are refused with a TypeError naming the key (NumPy would
+        parse "1.5" as a float; PyTorch has no such tensors).
         """
         targets = {
             key: (module, name, is_parameter)
@@ -338,23 +340,32 @@ class Module:
                 f"load_state_dict: missing keys {missing}, unexpected keys {unexpected} "
                 "(pass strict=False to load what matches)"
             )
-        for key, (module, name, is_parameter) in targets.items():
+        arrays = {}  # every value is checked before any is copied: a refusal loads nothing
+        for key, (module, name, _) in targets.items():
             if key not in state:
                 continue
             value = state[key]
             array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
-            current = module.__dict__[name]
-            current_array = current.numpy()
-            if array.shape != current_array.shape:
+            if array.dtype.kind not in "biuf":  # bool, ints and floats cast safely; no parsing
+                raise TypeError(
+                    f"load_state_dict: {key!r} is an array of {array.dtype} in the state dict; "
+                    "only numeric arrays load into parameters and buffers"
+                )
+            current_shape = module.__dict__[name].numpy().shape
+            if array.shape != current_shape:
                 raise ValueError(
                     f"load_state_dict: {key!r} has shape {array.shape} in the state dict but "
-                    f"{current_array.shape} in the model"
+                    f"{current_shape} in the model"
                 )
+            arrays[key] = array
+        for key, array in arrays.items():
+            module, name, is_parameter = targets[key]
+            current = module.__dict__[name]
             if is_parameter:
-                current.data = array.astype(current_array.dtype, copy=True)
+                current.data = array.astype(current.numpy().dtype, copy=True)
             else:
                 object.__setattr__(
-                    module, name, Tensor(array.astype(current_array.dtype, copy=True))
+                    module, name, Tensor(array.astype(current.numpy().dtype, copy=True))
                 )
         return LoadResult(missing, unexpected)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from chaingrad.nn.serialization import atomic_write
+
 # What the plots read, as protocols: ``nn.train``'s History and GradientFlow are these, and
 # ``nn.train`` imports this file for their ``plot`` methods, so nothing here imports it back.
 
@@ -42,9 +44,14 @@ def _figure(width: float, height: float, dpi: int) -> Any:
 
 
 def _save(figure: Any, path: str | None) -> None:
+    """Write the figure atomically (a kill mid-write keeps the previous file); no suffix: png."""
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=figure.dpi)
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_name(target.name + ".png")  # what matplotlib itself would do
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(target) as file:
+            figure.savefig(file, format=target.suffix[1:].lower(), dpi=figure.dpi)
 
 
 def plot_history(history: History, path: str | None = None, dpi: int = 100) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chaingrad.autograd import Value
+from chaingrad.nn.serialization import write_text
 
 X = (1.0, -0.5)
 Y = 1.0
@@ -78,7 +79,8 @@ def run_demo(out: str | Path = "runs/demo") -> str:
     agree = all(abs(a - b) < 1e-12 for a, b in zip(grad2, by_hand))
     updated = [t.data - 1.0 * t.grad for t in ex.theta2]
     path = Path(out) / "graph.svg"
-    ex.loss.draw(path=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, ex.loss.draw().svg)  # atomic: a kill mid-write keeps the previous graph
     lines = [
         "Two-layer sigmoid network from the lecture notes (004), x = (1.0, -0.5), y = 1",
         "  Θ1 = [[1.2, 2.1, -1.5], [-0.3, -0.7, 0.3]]"

@@ -16,6 +16,7 @@ import numpy as np
 import chaingrad.nn as nn
 import chaingrad.nn.functional as F
 from chaingrad.autograd import Tensor, no_grad
+from chaingrad.nn.app.model_files import image_metadata, load_weights, read_metadata
 from chaingrad.nn.app.runs import (
     IMAGE_MODELS,
     TrainConfig,
@@ -168,10 +169,14 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def predict_images(model_path: str, images: np.ndarray) -> np.ndarray:
-    """Class scores of a saved image model for raw (unstandardised) images."""
-    metadata = nn.load_metadata(model_path)
-    model = build_image_model(metadata["kind"], tuple(metadata["input_shape"]), metadata["classes"])
-    nn.load(model_path, model=model)
+    """Class scores of a saved image model for raw (unstandardised) images.
+
+    The file's metadata is checked (types, ranges, the model's size) before the model is built,
+    and its weights must be finite; any problem is a one-line ``ModelFileError``.
+    """
+    metadata = image_metadata(read_metadata(model_path), model_path)
+    model = build_image_model(metadata["kind"], metadata["input_shape"], metadata["classes"])
+    load_weights(model_path, model)
     model.eval()
     mean = np.asarray(metadata["mean"], np.float32).reshape(1, -1, 1, 1)
     std = np.asarray(metadata["std"], np.float32).reshape(1, -1, 1, 1)

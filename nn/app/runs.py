@@ -17,6 +17,7 @@ import chaingrad.nn as nn
 from chaingrad.autograd import Tensor
 from chaingrad.nn import optim
 from chaingrad.nn.graph import step_graph
+from chaingrad.nn.serialization import atomic_write, write_text
 
 IMAGE_MODELS = ("mlp", "cnn")
 TEXT_MODELS = ("rnn", "lstm", "gru")
@@ -155,10 +156,16 @@ def write_outputs(
     loss_fn: Any,
     *batch: Tensor,
 ) -> list[Path]:
-    """Write model.npz (with its metadata), curves.png and graph.svg (one step on ``batch``)."""
+    """Write model.npz (with its metadata), curves.png and graph.svg (one step on ``batch``).
+
+    Each file is written atomically (a temporary file beside it, then a rename): a crash or a
+    kill mid-write leaves the previous run's file intact.
+    """
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out / "model.npz"), metadata=metadata)
-    history.plot(str(out / "curves.png"))
+    figure = history.plot()
+    with atomic_write(out / "curves.png") as file:
+        figure.savefig(file, format="png", dpi=figure.dpi)
     model.train()
-    step_graph(model, loss_fn, *batch, path=str(out / "graph.svg"))
+    write_text(out / "graph.svg", step_graph(model, loss_fn, *batch).svg)
     return [out / "model.npz", out / "curves.png", out / "graph.svg"]

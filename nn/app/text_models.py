@@ -16,6 +16,7 @@ import numpy as np
 import chaingrad.nn as nn
 import chaingrad.nn.functional as F
 from chaingrad.autograd import Tensor, no_grad
+from chaingrad.nn.app.model_files import load_weights, read_metadata, text_metadata
 from chaingrad.nn.app.runs import (
     TrainConfig,
     TrainResult,
@@ -26,6 +27,7 @@ from chaingrad.nn.app.runs import (
     write_outputs,
 )
 from chaingrad.nn.data import DataLoader, TensorDataset, datasets
+from chaingrad.nn.serialization import write_text
 from chaingrad.nn.train import History, NonFiniteLossError, TrainingInterrupted, fit
 
 SEQUENCE = 64  # characters per training window
@@ -117,7 +119,7 @@ def train_text(config: TrainConfig) -> TrainResult:
     files = write(history)
     prompt = data.text[: min(10, len(data.text))]
     text = sample(model, data.vocab, prompt, length=300, temperature=0.6, seed=config.seed)
-    (out / "sample.txt").write_text(text + "\n")
+    write_text(out / "sample.txt", text + "\n")
     loss = history["loss"][-1]
     lines = [
         f"chaingrad train {config.model}: {data.name} ({len(data.encoded):,} characters, "
@@ -168,17 +170,14 @@ def sample(
 def sample_from_file(
     model_path: str, prompt: str, length: int, temperature: float, seed: int | None
 ) -> str:
-    """``chaingrad sample``: rebuild a saved text model from its metadata and sample from it."""
-    try:
-        metadata = nn.load_metadata(model_path)
-        if metadata.get("kind") not in LAYERS or "vocab" not in metadata:
-            raise UsageError(
-                f"{model_path}: not a text model written by chaingrad train rnn|lstm|gru"
-            )
-        model = CharModel(
-            metadata["kind"], len(metadata["vocab"]), metadata["embedding"], metadata["hidden"]
-        )
-        nn.load(model_path, model=model)
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        raise UsageError(str(error).strip("'\"")) from None
+    """``chaingrad sample``: rebuild a saved text model from its metadata and sample from it.
+
+    The metadata is checked (types, ranges, the model's size) before the model is built, and the
+    weights must be finite; any problem is a one-line ``ModelFileError``.
+    """
+    metadata = text_metadata(read_metadata(model_path), model_path)
+    model = CharModel(
+        metadata["kind"], len(metadata["vocab"]), metadata["embedding"], metadata["hidden"]
+    )
+    load_weights(model_path, model)
     return sample(model, metadata["vocab"], prompt, length, temperature, seed)

@@ -19,11 +19,13 @@ import sys
 import zlib
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import BinaryIO
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from chaingrad.autograd.random import rng
+from chaingrad.nn.serialization import MAX_EXPANSION, load_limit, open_regular
 
 __all__ = [
     "IdxError",
@@ -345,22 +347,72 @@ class IdxError(ValueError):
     """An IDX file that cannot be read as what its header says; the message names the file."""
 
 
-def _read_idx_bytes(path: str) -> bytes:
-    """The file's bytes, gunzipped when it starts with the gzip magic bytes."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw.startswith(GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as e:
-        raise IdxError(f"{path}: damaged gzip data ({e})") from e
+IDX_MAX_DIMS = 32  # MNIST uses 1-4; NumPy allows 64
 
 
-def idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an MNIST-format IDX file (optionally gzipped) into a native-endian array."""
+def _read_full(stream: BinaryIO, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream``; the number of bytes read (short only at end of stream)."""
+    filled = 0
+    while filled < len(buffer):
+        n = stream.readinto(buffer[filled:])
+        if not n:
+            break
+        filled += n
+    return filled
+
+
+def _count_rest(stream: BinaryIO, cap: int = 1 << 20) -> int:
+    """How many bytes remain in ``stream``, counting at most ``cap`` (+1 to say "more")."""
+    count = 0
+    while count <= cap:
+        chunk = stream.read(min(1 << 16, cap + 1 - count))
+        if not chunk:
+            break
+        count += len(chunk)
+    return count
+
+
+def idx(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int | None = None,
+    allow_nonfinite: bool = False,
+) -> np.ndarray:
+    """Read an MNIST-format IDX file (optionally gzipped) into a native-endian array.
+
+    Bounded like ``chaingrad.nn.load``: only a regular file is opened; the header's declared
+    size must fit ``max_bytes`` (default ``$CHAINGRAD_LOAD_LIMIT``, else 1 GiB) and what the file
+    can hold (a gzipped file expands at most ~1100×) before the array is allocated; the stream is
+    never decompressed beyond it. Float files holding NaN or inf are refused unless
+    ``allow_nonfinite``. Every error is an ``IdxError`` (a ValueError) naming the file, or
+    ``FileNotFoundError``.
+    """
     path = os.fspath(path)
-    raw = _read_idx_bytes(path)
+    try:
+        file = open_regular(path, "idx", "IDX file")
+    except FileNotFoundError:
+        raise
+    except ValueError as error:
+        raise IdxError(str(error)) from None
+    with file:
+        limit = load_limit(max_bytes)
+        size = os.fstat(file.fileno()).st_size
+        compressed = file.read(2) == GZIP_MAGIC
+        file.seek(0)
+        stream: BinaryIO = gzip.GzipFile(fileobj=file, mode="rb") if compressed else file
+        try:
+            return _read_idx(stream, path, size, compressed, limit, allow_nonfinite)
+        except (EOFError, OSError, zlib.error) as e:
+            raise IdxError(f"{path}: damaged gzip data ({e})") from None
+        finally:
+            stream.close()
+
+
+def _read_idx(
+    stream: BinaryIO, path: str, size: int, compressed: bool, limit: int, allow_nonfinite: bool
+) -> np.ndarray:
+    """The array of an opened IDX stream; every check happens before the allocation."""
+    raw = stream.read(4)
     if len(raw) < 4:
         raise IdxError(f"{path}: truncated: {len(raw)} bytes, shorter than the 4-byte IDX header")
     if raw[0] != 0 or raw[1] != 0:
@@ -374,26 +426,59 @@ def idx(path: str | os.PathLike[str]) -> np.ndarray:
         raise IdxError(f"{path}: unknown IDX type code 0x{code:02X} (known: {known})")
     if ndim == 0:
         raise IdxError(f"{path}: the IDX header declares zero dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    if ndim > IDX_MAX_DIMS:
         raise IdxError(
-            f"{path}: truncated: {len(raw)} bytes, shorter than the {header}-byte header of a "
-            f"{ndim}-dimensional IDX file"
+            f"{path}: the IDX header declares {ndim} dimensions; at most {IDX_MAX_DIMS} are read"
         )
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    header = 4 + 4 * ndim
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise IdxError(
+            f"{path}: truncated: {4 + len(dims)} bytes, shorter than the {header}-byte header "
+            f"of a {ndim}-dimensional IDX file"
+        )
+    shape = tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
     if 0 in shape:
         raise IdxError(f"{path}: the IDX header declares an empty dimension in shape {shape}")
     dtype = IDX_TYPES[code]
     need = math.prod(shape) * dtype.itemsize
-    have = len(raw) - header
-    if have != need:
-        problem = "truncated" if have < need else f"{have - need} trailing extra bytes"
+    if need > limit:
         raise IdxError(
-            f"{path}: {problem}: shape {shape} of {dtype.name} needs {need} data bytes, "
+            f"{path}: shape {shape} of {dtype.name} declares {need:,} bytes, more than the limit "
+            f"of {limit:,} (pass max_bytes= or set CHAINGRAD_LOAD_LIMIT)"
+        )
+    # what the file can hold: its bytes, or ~1100× them once gunzipped (deflate's ceiling)
+    most = (MAX_EXPANSION * size + 4096) if compressed else size - header
+    if need > most:
+        raise IdxError(
+            f"{path}: truncated: shape {shape} of {dtype.name} needs {need} data bytes, the "
+            f"file has {'at most ' if compressed else ''}{most}"
+        )
+    data = np.empty(shape, dtype=dtype)
+    have = _read_full(stream, memoryview(data.reshape(-1).view(np.uint8)))
+    if have < need:
+        raise IdxError(
+            f"{path}: truncated: shape {shape} of {dtype.name} needs {need} data bytes, "
             f"the file has {have}"
         )
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))
+    extra = _count_rest(stream) if compressed else size - header - need
+    if extra:
+        many = f"more than {extra - 1:,}" if extra > 1 << 20 else f"{extra}"
+        raise IdxError(
+            f"{path}: {many} trailing extra bytes: shape {shape} of {dtype.name} needs {need} "
+            f"data bytes, the file has {need + extra}"
+        )
+    if dtype.itemsize > 1:  # big-endian on disk: swap in place, then read as native
+        data = data.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    if dtype.kind == "f" and not allow_nonfinite:
+        bad = ~np.isfinite(data)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise IdxError(
+                f"{path}: {int(bad.sum()):,} non-finite values (NaN or inf; the first at index "
+                f"{first}); pass allow_nonfinite=True to read them anyway"
+            )
+    return data
 
 
 def idx_pair(
