@@ -14,7 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 from chaingrad.autograd.ops.conv import _pair, avg_pool2d, conv1d, conv2d, max_pool2d
-from chaingrad.autograd.ops.elementwise import elu, leaky_relu, relu, selu, sigmoid, tanh
+from chaingrad.autograd.ops.elementwise import (
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    log_sigmoid,
+    relu,
+    selu,
+    sigmoid,
+    silu,
+    softplus,
+    tanh,
+)
 from chaingrad.autograd.ops.linalg import linear
 from chaingrad.autograd.ops.losses import (
     REDUCTIONS,
@@ -25,6 +37,7 @@ from chaingrad.autograd.ops.losses import (
 )
 from chaingrad.autograd.ops.normalization import batch_norm
 from chaingrad.autograd.ops.recurrent import gru, lstm, rnn
+from chaingrad.autograd.ops.shapes import pad as pad_width
 from chaingrad.autograd.ops.softmax import log_softmax, softmax
 from chaingrad.autograd.tensor import as_tensor
 
@@ -39,19 +52,25 @@ __all__ = [
     "conv2d",
     "cross_entropy",
     "elu",
+    "gelu",
     "gru",
+    "hardtanh",
     "leaky_relu",
     "linear",
+    "log_sigmoid",
     "log_softmax",
     "lstm",
     "max_pool2d",
     "nll_loss",
+    "pad_width",
     "pair",
     "relu",
     "rnn",
     "selu",
     "sigmoid",
+    "silu",
     "softmax",
+    "softplus",
     "tanh",
 ]
 

@@ -140,6 +140,106 @@ class Identity(Module):
         return x
 
 
+class GELU(Module):
+    """x·Φ(x); ``approximate="tanh"`` for the tanh approximation."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply GELU."""
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x·σ(x) (swish)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        F._no_inplace("SiLU", inplace)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply SiLU."""
+        return F.silu(x)
+
+
+class Softplus(Module):
+    """log(1 + e^(βx))/β, the identity where βx > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply softplus."""
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """Clamp to [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        F._no_inplace("Hardtanh", inplace)
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val = {min_val} is larger than max_val = {max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply hardtanh."""
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class LogSigmoid(Module):
+    """log σ(x)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply log-sigmoid."""
+        return F.logsigmoid(x)
+
+
+class Softmin(Module):
+    """softmax(-x) along ``dim`` (the last axis when None, where PyTorch guesses)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = -1 if dim is None else dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply softmin."""
+        return F.softmin(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    """Gated linear unit: a·σ(b) for the halves a, b of the input along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply GLU."""
+        return F.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
@@ -150,6 +250,11 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "softmax": Softmax,
     "log_softmax": LogSoftmax,
     "identity": Identity,
+    "gelu": GELU,
+    "silu": SiLU,
+    "softplus": Softplus,
+    "hardtanh": Hardtanh,
+    "log_sigmoid": LogSigmoid,
 }
 
 

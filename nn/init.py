@@ -156,3 +156,76 @@ def default_uniform(shape: tuple[int, ...], fan_in: int, dtype: Any = np.float32
     """PyTorch's default layer init: U(±1/√fan_in), from the default generator."""
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return _random.rng().uniform(-bound, bound, shape).astype(dtype)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    seed: Seed = None,
+    generator: Seed = None,
+) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch), by redrawing
+    the values that fall outside."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
+    if std <= 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+    rng = _generator(seed, generator)
+    values = rng.normal(mean, std, tensor.shape)
+    outside = (values < a) | (values > b)
+    for _ in range(1000):  # each round keeps most of the rest unless [a, b] is far in a tail
+        if not outside.any():
+            break
+        values[outside] = rng.normal(mean, std, int(outside.sum()))
+        outside = (values < a) | (values > b)
+    else:
+        raise ValueError(
+            f"trunc_normal_: [a, b] = [{a}, {b}] is too far into the tails of N({mean}, {std}²)"
+        )
+    return _fill(tensor, values)
+
+
+def orthogonal_(
+    tensor: Tensor, gain: float = 1.0, seed: Seed = None, generator: Seed = None
+) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain``: the Q of a Gaussian matrix's QR, with
+    the trailing axes flattened as PyTorch does (rows = size of axis 0)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: need a tensor with at least 2 axes, got {tensor.shape}")
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _generator(seed, generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))  # makes the decomposition unique, so Q is uniformly distributed
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal of a rectangular matrix too)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: need a 2-D tensor, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D conv weight so the convolution is the identity on the first
+    min(out, in) channels of each group (a 1 at the kernel centre)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: need a 3-, 4- or 5-D tensor, got shape {tensor.shape}")
+    out_channels = tensor.shape[0]
+    if out_channels % groups:
+        raise ValueError(f"dirac_: dim 0 of {tensor.shape} is not divisible by groups {groups}")
+    per_group = out_channels // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d, *centre)] = 1.0
+    return _fill(tensor, values)

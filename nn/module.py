@@ -139,6 +139,65 @@ class Module:
         self._register(name, self._buffer_names)
         object.__setattr__(self, name, None if value is None else _as_buffer(value))
 
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (a Parameter, or None for an absent one) under ``name``."""
+        _check_name(self, "register_parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"{type(self).__name__}.register_parameter: {name!r} must be a Parameter or "
+                f"None, got {type(param).__name__}"
+            )
+        if param is None:
+            self._register(name, self._parameter_names)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` (or None) as a submodule called ``name``."""
+        _check_name(self, "add_module", name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}.add_module: {name!r} must be a Module or None, "
+                f"got {type(module).__name__}"
+            )
+        if module is None:
+            self._register(name, self._module_names)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, module)
+
+    def register_module(self, name: str, module: Module | None) -> None:
+        """Alias of ``add_module``."""
+        self.add_module(name, module)
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` ("" is this module), as PyTorch's."""
+        module: Module = self
+        if not target:
+            return module
+        walked = type(self).__name__
+        for part in target.split("."):
+            child = module.__dict__.get(part) if part in module._module_names else None
+            if child is None:
+                raise AttributeError(f"get_submodule: {walked} has no submodule {part!r}")
+            module, walked = child, f"{walked}.{part}"
+        return module
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule (children first, depth first) and then on this module,
+        as PyTorch's (the usual way to run a custom init); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (freeze with False); returns self."""
+        for parameter in self.parameters():
+            parameter.requires_grad = requires_grad
+        return self
+
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it."""
@@ -289,6 +348,10 @@ class Module:
         """Convert to float64."""
         return self.to(np.float64)
 
+    def half(self) -> Module:
+        """Convert to float16."""
+        return self.to(np.float16)
+
     # ------------------------------------------------------------------ state
     def _named_state(self) -> Iterator[tuple[str, Module, str, bool]]:
         """(dotted name, owner, attribute, is_parameter) in PyTorch's state-dict order.
@@ -388,6 +451,15 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _check_name(module: Module, op: str, name: Any) -> None:
+    """PyTorch's rules for a registered name: a non-empty string without dots."""
+    if not isinstance(name, str) or not name or "." in name:
+        raise KeyError(
+            f"{type(module).__name__}.{op}: name must be a non-empty string without '.', "
+            f"got {name!r}"
+        )
 
 
 def _as_buffer(value: Any) -> Tensor:

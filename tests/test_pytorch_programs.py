@@ -60,6 +60,9 @@ TOLERANCES: dict[str, dict[str, tuple[str, float | None]]] = {
         "shape": ("equal", None),
         "int_dtype": ("equal", None),
     },
+    # train loss after 60 AdamW steps, estimated on 5 batches: torch 2.09-2.13 over seeds 1337,
+    # 1 and 2 (chaingrad 1.98-2.10); the untrained model (and chance) is ln 45 = 3.8
+    "tiny_gpt": {"loss": ("rel", 0.15)},
 }
 
 

@@ -25,6 +25,7 @@ PROGRAMS = [
     "lstm_lm",
     "bn_dropout_mlp",
     "tensors_tutorial",
+    "tiny_gpt",
 ]
 
 # Runs the program's source from stdin under its own file name, so paths relative to
