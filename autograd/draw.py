@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chaingrad.autograd.engine import topological_order
+from chaingrad.autograd.files import write_bytes, write_text
 
 if TYPE_CHECKING:
     from chaingrad.autograd.tensor import Tensor
@@ -92,11 +93,11 @@ class GraphDrawing:
             path = path.with_suffix(f".{format}")
         path.parent.mkdir(parents=True, exist_ok=True)
         if format == "dot":
-            path.write_text(self.source)
+            write_text(path, self.source)
         elif format == "svg":
-            path.write_text(self.svg)
+            write_text(path, self.svg)
         else:
-            path.write_bytes(render(self.source, format))
+            write_bytes(path, render(self.source, format))
         return path
 
     def __repr__(self) -> str:

@@ -40,6 +40,7 @@ AUTOGRAD_SURFACE = (
     "chaingrad.autograd.random",  # the default generator that manual_seed seeds
     "chaingrad.autograd.dtypes",
     "chaingrad.autograd.devices",
+    "chaingrad.autograd.files",
 )
 
 

@@ -100,3 +100,21 @@ def test_tensor_graph_shows_ops_shapes_names_and_grad_norms(tmp_path):
     texts = [html.unescape(t) for t in re.findall(r">([^<]+)</text>", drawing.svg)]
     assert "matmul" in texts and "W" in texts and "‖grad‖ 9.798" in texts
     assert (tmp_path / "t.svg").exists()
+
+
+def test_draw_writes_its_file_atomically(tmp_path, monkeypatch):
+    import chaingrad.autograd.files as files
+
+    target = tmp_path / "graph.svg"
+    target.write_text("previous")
+    a = Value(2.0, "a")
+    out = a * a
+
+    def broken_render(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "replace", broken_render)
+    with pytest.raises(OSError, match="disk full"):
+        out.draw(path=target)
+    assert target.read_text() == "previous"  # the old file survives a failed write
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"]  # no temporary left behind
