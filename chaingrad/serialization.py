@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from chaingrad.autograd.files import atomic_write
 from chaingrad.autograd.tensor import Tensor
-from chaingrad.nn.serialization import atomic_write, read_npz
+from chaingrad.nn.serialization import read_npz
 
 __all__ = ["load", "save"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from chaingrad.nn.serialization import atomic_write
+from chaingrad.autograd.files import atomic_write
 
 # What the plots read, as protocols: ``nn.train``'s History and GradientFlow are these, and
 # ``nn.train`` imports this file for their ``plot`` methods, so nothing here imports it back.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chaingrad.autograd import Value
-from chaingrad.nn.serialization import write_text
+from chaingrad.autograd.files import write_text
 
 X = (1.0, -0.5)
 Y = 1.0

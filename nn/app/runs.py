@@ -15,9 +15,9 @@ from typing import Any
 
 import chaingrad.nn as nn
 from chaingrad.autograd import Tensor
+from chaingrad.autograd.files import atomic_write, write_text
 from chaingrad.nn import optim
 from chaingrad.nn.graph import step_graph
-from chaingrad.nn.serialization import atomic_write, write_text
 
 IMAGE_MODELS = ("mlp", "cnn")
 TEXT_MODELS = ("rnn", "lstm", "gru")

@@ -16,6 +16,7 @@ import numpy as np
 import chaingrad.nn as nn
 import chaingrad.nn.functional as F
 from chaingrad.autograd import Tensor, no_grad
+from chaingrad.autograd.files import write_text
 from chaingrad.nn.app.model_files import load_weights, read_metadata, text_metadata
 from chaingrad.nn.app.runs import (
     TrainConfig,
@@ -27,7 +28,6 @@ from chaingrad.nn.app.runs import (
     write_outputs,
 )
 from chaingrad.nn.data import DataLoader, TensorDataset, datasets
-from chaingrad.nn.serialization import write_text
 from chaingrad.nn.train import History, NonFiniteLossError, TrainingInterrupted, fit
 
 SEQUENCE = 64  # characters per training window

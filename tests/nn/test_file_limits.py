@@ -19,14 +19,8 @@ import pytest
 
 import chaingrad as cg
 import chaingrad.nn as nn
-from chaingrad.nn.serialization import (
-    DEFAULT_MAX_BYTES,
-    LIMIT_ENV,
-    atomic_write,
-    load_limit,
-    read_npz,
-    write_text,
-)
+from chaingrad.autograd.files import atomic_write, write_text
+from chaingrad.nn.serialization import DEFAULT_MAX_BYTES, LIMIT_ENV, load_limit, read_npz
 
 LOADERS = {"nn.load": nn.load, "chaingrad.load": cg.load}
 
