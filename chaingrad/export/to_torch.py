@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 import chaingrad.nn as nn
-from chaingrad.autograd import no_grad
 from chaingrad.export.torch_layers import (
     LAYERS,
     copy_from_torch,
@@ -45,7 +44,9 @@ def _mirror(module: nn.Module, torch: Any) -> Any:
     from chaingrad.export.torch_modules import TorchResidual
 
     if type(module) is nn.Residual:
-        return TorchResidual(_mirror(module.module, torch))
+        residual = TorchResidual(_mirror(module.module, torch))
+        residual.training = module.training  # this module only: children keep their own mode
+        return residual
     if isinstance(module, nn.Sequential):
         twin = torch.nn.Sequential()
     elif isinstance(module, nn.ModuleList):
@@ -67,7 +68,7 @@ def _fill(module: nn.Module, twin: Any, torch: Any) -> None:
     for name, b in module.named_buffers():
         if "." not in name:
             twin.register_buffer(name, torch.from_numpy(np.array(b.numpy())))
-    twin.train(module.training)
+    twin.training = module.training  # this module only: children keep their own mode
 
 
 def to_torch(model: nn.Module, example_input: Any = None) -> Any:
@@ -138,6 +139,5 @@ def from_torch(module: Any, model: nn.Module | None = None) -> nn.Module:
                 "chaingrad model of your own"
             )
         return twin
-    with no_grad():
-        out.train(module.training)
+    out.training = module.training
     return out
