@@ -98,7 +98,7 @@ def test_training_mode_is_kept_and_batch_norm_trains_alike() -> None:
 
 
 def test_custom_module_without_example_input_is_refused() -> None:
-    with pytest.raises(ExportError, match="Custom.*example_input"):
+    with pytest.raises(ExportError, match=r"Custom.*example_input"):
         to_torch(Custom())
 
 
@@ -121,5 +121,5 @@ def test_unknown_torch_module_is_named() -> None:
 
 
 def test_not_a_module() -> None:
-    with pytest.raises(TypeError, match="to_torch: expected a chaingrad nn.Module, got int"):
+    with pytest.raises(TypeError, match=r"to_torch: expected a chaingrad nn\.Module, got int"):
         to_torch(3)
