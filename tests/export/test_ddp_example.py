@@ -17,7 +17,7 @@ pytest.importorskip("torch")
 def test_ddp_example_matches_single_process_training(tmp_path) -> None:
     script = REPO_ROOT / "examples" / "ddp" / "train_ddp.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--epochs", "2", "--out", str(tmp_path)],
+        [sys.executable, str(script), "--epochs", "3", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=600,
