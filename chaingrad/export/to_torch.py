@@ -85,9 +85,15 @@ def to_torch(model: nn.Module, example_input: Any = None) -> Any:
     if _structural(model):
         return _mirror(model, torch)
     if example_input is None:
+        name, other = next(
+            (name, m)
+            for name, m in model.named_modules()
+            if not is_layer(m) and type(m) not in (nn.Sequential, nn.MLP, nn.Residual)
+        )
+        what = f"contains {name} ({type(other).__name__}), which" if name else "is a Module that"
         raise ExportError(
-            f"to_torch: {type(model).__name__} is not built only from the layers export knows; "
-            "pass example_input= so its forward can be traced"
+            f"to_torch: {type(model).__name__} {what} only tracing translates; pass "
+            "example_input= so its forward can be traced"
         )
     from chaingrad.export.torch_modules import TracedModule
 

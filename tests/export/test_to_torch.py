@@ -123,3 +123,12 @@ def test_unknown_torch_module_is_named() -> None:
 def test_not_a_module() -> None:
     with pytest.raises(TypeError, match=r"to_torch: expected a chaingrad nn\.Module, got int"):
         to_torch(3)
+
+
+def test_a_module_without_a_twin_is_named() -> None:
+    model = nn.Sequential(nn.Linear(2, 2), nn.SiLU())
+    with pytest.raises(ExportError, match=r"Sequential contains 1 \(SiLU\)"):
+        to_torch(model)
+    # traced instead, the op it records has no translation yet, and the error says which
+    with pytest.raises(ExportError, match="op 'silu'"):
+        to_torch(model, cg.randn(3, 2))
