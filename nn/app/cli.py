@@ -53,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="randomness: 0 is greedy, 1 samples as trained (default 0.6)",
     )
     sample.add_argument("--seed", type=_seed, help="seed for the sampling")
+    export = commands.add_parser(
+        "export",
+        help="write a model from chaingrad train as ONNX or a PyTorch state dict",
+        description="Rebuild a model file written by chaingrad train and write it as ONNX "
+        "(opset 17, dynamic batch axis; an image model includes its input standardisation) "
+        "or as a PyTorch state dict saved with torch.save (same names as the chaingrad "
+        "model; load it into chaingrad.export.to_torch(model)). Needs the export extra: "
+        "pip install 'chaingrad[export]'.",
+    )
+    export.add_argument("model", help="a model.npz written by chaingrad train")
+    export.add_argument("--to", required=True, choices=("onnx", "torch"), help="the format")
+    export.add_argument("--out", help="the file to write (default: beside the model, .onnx or .pt)")
     bench = commands.add_parser(
         "bench",
         help="run the benchmark suite side by side with PyTorch and micrograd",
@@ -184,6 +196,8 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             print(
                 sample_from_file(args.model, args.prompt, args.length, args.temperature, args.seed)
             )
+        elif args.command == "export":
+            _export(args)
         elif args.command == "bench":
             return _bench(extra)
     except UsageError as error:
@@ -207,6 +221,16 @@ def _bench(extra: Sequence[str]) -> int:
         )
         return 1
     return subprocess.call([sys.executable, "-m", "benchmarks", *extra])
+
+
+def _export(args: argparse.Namespace) -> None:
+    try:
+        from chaingrad.export.model_file import export_model_file
+
+        written = export_model_file(args.model, args.to, args.out)
+    except ImportError as error:  # torch or onnx is an optional extra
+        raise ValueError(str(error)) from None
+    print(f"  wrote {written}")
 
 
 def _train(args: argparse.Namespace) -> None:
