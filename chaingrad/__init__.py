@@ -46,6 +46,16 @@ sys.modules[f"{__name__}.datasets"] = datasets
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """``chaingrad.export`` is imported on first use (it imports torch/onnx lazily in turn)."""
+    if name == "export":
+        import importlib
+
+        return importlib.import_module("chaingrad.export")
+    raise AttributeError(f"module 'chaingrad' has no attribute {name!r}")
+
+
 _DTYPES = [
     "bool",
     "double",
