@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -53,12 +54,17 @@ def _cpu_only(factory: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """Take PyTorch's ``device=``, ``layout=`` and ``pin_memory=`` keywords: the CPU is the one
     device (``device="cuda"`` raises a clear error), the rest has no meaning here."""
 
+    size_param = inspect.signature(factory).parameters.get("size")
+    takes_size = size_param is not None and size_param.kind != inspect.Parameter.VAR_POSITIONAL
+
     @functools.wraps(factory)
     def with_device(
         *args: Any, device: Any = None, layout: Any = None, pin_memory: bool = False, **kw: Any
     ) -> Tensor:
         if device is not None:
             cpu_device(device)  # raises for anything but the CPU
+        if "size" in kw and not takes_size:  # torch.randn(size=(2, 3)), torch.zeros(size=...)
+            args = (kw.pop("size"), *args)
         return factory(*args, **kw)
 
     return with_device
