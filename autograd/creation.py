@@ -43,6 +43,7 @@ __all__ = [
     "randint",
     "randn",
     "randn_like",
+    "randperm",
     "tensor",
     "torch_array",
     "zeros",
@@ -256,6 +257,17 @@ def randn(
     dt = _float_dtype("randn", dtype)
     draw = rng(seed if seed is not None else generator).standard_normal(_size("randn", size))
     return _make(draw.astype(dt, copy=False), requires_grad)
+
+
+@_cpu_only
+def randperm(
+    n: int, *, generator: Any = None, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless ``dtype`` says otherwise)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    dt = np.dtype(np.int64) if dtype is None else dtypes.as_dtype(dtype)
+    return _make(rng(generator).permutation(int(n)).astype(dt), requires_grad)
 
 
 @_cpu_only
