@@ -89,8 +89,8 @@ class Categorical(Distribution):
         p = np.asarray(self.probs.numpy(), dtype=np.float64)
         shape = _shape(sample_shape) + self.batch_shape
         cdf = np.cumsum(p, axis=-1)
-        u = rng().random(shape + (1,)) * cdf[..., -1:]
-        index = (np.broadcast_to(cdf, shape + (self._num_events,)) <= u).sum(-1)
+        u = rng().random((*shape, 1)) * cdf[..., -1:]
+        index = (np.broadcast_to(cdf, (*shape, self._num_events)) <= u).sum(-1)
         return Tensor(np.minimum(index, self._num_events - 1).astype(np.int64))
 
     def log_prob(self, value: Any) -> Tensor:

@@ -441,7 +441,7 @@ def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:  # 
     return Tensor(np.bincount(a, weights=w, minlength=minlength).astype(w.dtype))
 
 
-def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A001,A002
+def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """Histogram of ``bins`` equal bins over [min, max] (the data's range when min == max);
     elements outside are ignored, the last bin includes max; the input's dtype, as PyTorch."""
     a = np.asarray(_tensor(input).numpy())

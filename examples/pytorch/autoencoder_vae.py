@@ -22,7 +22,9 @@ class AutoEncoder(nn.Module):
     def __init__(self):
         super().__init__()
         self.encoder = nn.Sequential(nn.Linear(64, 32), nn.ReLU(True), nn.Linear(32, 8))
-        self.decoder = nn.Sequential(nn.Linear(8, 32), nn.ReLU(True), nn.Linear(32, 64), nn.Sigmoid())
+        self.decoder = nn.Sequential(
+            nn.Linear(8, 32), nn.ReLU(True), nn.Linear(32, 64), nn.Sigmoid()
+        )
 
     def forward(self, x):
         return self.decoder(self.encoder(x))

@@ -55,11 +55,17 @@ class BatchNorm(nn.Module):
 
 
 net = nn.Sequential(
-    nn.Conv2d(1, 6, kernel_size=3, padding=1), BatchNorm(6, num_dims=4), nn.Sigmoid(),
+    nn.Conv2d(1, 6, kernel_size=3, padding=1),
+    BatchNorm(6, num_dims=4),
+    nn.Sigmoid(),
     nn.AvgPool2d(kernel_size=2, stride=2),
-    nn.Conv2d(6, 16, kernel_size=3), BatchNorm(16, num_dims=4), nn.Sigmoid(),
+    nn.Conv2d(6, 16, kernel_size=3),
+    BatchNorm(16, num_dims=4),
+    nn.Sigmoid(),
     nn.Flatten(),
-    nn.Linear(16 * 2 * 2, 60), BatchNorm(60, num_dims=2), nn.Sigmoid(),
+    nn.Linear(16 * 2 * 2, 60),
+    BatchNorm(60, num_dims=2),
+    nn.Sigmoid(),
     nn.Linear(60, 10),
 )
 X = torch.rand(size=(1, 1, 8, 8), dtype=torch.float32)

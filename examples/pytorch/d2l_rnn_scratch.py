@@ -70,7 +70,7 @@ def lstm(inputs, state, params):
 
 
 def grad_clipping(params, theta):
-    norm = torch.sqrt(sum(torch.sum((p.grad**2)) for p in params))
+    norm = torch.sqrt(sum(torch.sum(p.grad**2) for p in params))
     if norm > theta:
         for param in params:
             param.grad[:] *= theta / norm

@@ -75,6 +75,11 @@ with torch.no_grad():
     test_loss = nn.functional.cross_entropy(logits, y[1400:]).item()
     accuracy = 100.0 * (logits.argmax(dim=1) == y[1400:]).sum().item() / len(logits)
 print(f"epoch {epoch} saved loss {float(saved_loss):.4f} diff {diff}")
-result = {"loss": test_loss, "accuracy": accuracy, "diff": diff, "epoch": epoch,
-          "same": bool(same_as_saved)}
+result = {
+    "loss": test_loss,
+    "accuracy": accuracy,
+    "diff": diff,
+    "epoch": epoch,
+    "same": bool(same_as_saved),
+}
 print("RESULT " + json.dumps(result))

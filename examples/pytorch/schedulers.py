@@ -41,7 +41,8 @@ def run(make_scheduler, per_batch, epochs=6, steps=4, opt="sgd"):
 
 onecycle, l1 = run(lambda o: OneCycleLR(o, max_lr=0.5, steps_per_epoch=4, epochs=6), True)
 onecycle_adam, l2 = run(
-    lambda o: OneCycleLR(o, max_lr=0.05, total_steps=24, anneal_strategy="linear"), True,
+    lambda o: OneCycleLR(o, max_lr=0.05, total_steps=24, anneal_strategy="linear"),
+    True,
     opt="adam",
 )
 multistep, l3 = run(lambda o: MultiStepLR(o, milestones=[2, 4], gamma=0.1), False)

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from chaingrad.autograd import Tensor
-from chaingrad.autograd.tensor import as_tensor
 from chaingrad.autograd.ops.shapes import concatenate, stack
+from chaingrad.autograd.tensor import as_tensor
 
 __all__ = ["pad_sequence"]
 
