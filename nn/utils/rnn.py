@@ -9,9 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from chaingrad.autograd import Tensor
-from chaingrad.autograd.ops.shapes import concatenate, stack
-from chaingrad.autograd.tensor import as_tensor
+from chaingrad.autograd import Tensor, as_tensor, concatenate, stack
 
 __all__ = ["pad_sequence"]
 
