@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,7 @@ __all__ = [
     "randint",
     "randn",
     "randn_like",
+    "randperm",
     "tensor",
     "torch_array",
     "zeros",
@@ -53,12 +55,17 @@ def _cpu_only(factory: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """Take PyTorch's ``device=``, ``layout=`` and ``pin_memory=`` keywords: the CPU is the one
     device (``device="cuda"`` raises a clear error), the rest has no meaning here."""
 
+    size_param = inspect.signature(factory).parameters.get("size")
+    takes_size = size_param is not None and size_param.kind != inspect.Parameter.VAR_POSITIONAL
+
     @functools.wraps(factory)
     def with_device(
         *args: Any, device: Any = None, layout: Any = None, pin_memory: bool = False, **kw: Any
     ) -> Tensor:
         if device is not None:
             cpu_device(device)  # raises for anything but the CPU
+        if "size" in kw and not takes_size:  # torch.randn(size=(2, 3)), torch.zeros(size=...)
+            args = (kw.pop("size"), *args)
         return factory(*args, **kw)
 
     return with_device
@@ -250,6 +257,17 @@ def randn(
     dt = _float_dtype("randn", dtype)
     draw = rng(seed if seed is not None else generator).standard_normal(_size("randn", size))
     return _make(draw.astype(dt, copy=False), requires_grad)
+
+
+@_cpu_only
+def randperm(
+    n: int, *, generator: Any = None, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless ``dtype`` says otherwise)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    dt = np.dtype(np.int64) if dtype is None else dtypes.as_dtype(dtype)
+    return _make(rng(generator).permutation(int(n)).astype(dt), requires_grad)
 
 
 @_cpu_only

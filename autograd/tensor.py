@@ -368,7 +368,7 @@ class Tensor(
 
     def __repr__(self) -> str:
         data = self._data
-        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(data, separator=", ", prefix="tensor(", **PRINT_OPTIONS)
         extras = []
         if data.dtype not in (DEFAULT_DTYPE, np.dtype(np.int64), np.dtype(bool)):
             extras.append(f"dtype=chaingrad.{data.dtype}")
@@ -381,6 +381,10 @@ class Tensor(
         if self.name:
             extras.append(f"name={self.name!r}")
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+
+# What ``repr`` passes to np.array2string; ``chaingrad.set_printoptions`` changes it.
+PRINT_OPTIONS: dict[str, Any] = {"precision": 4}
 
 
 def recording(*tensors: Tensor) -> bool:

@@ -38,7 +38,7 @@ from chaingrad.functions import *  # noqa: F403 - torch-style functions: cat, su
 from chaingrad.functions import __all__ as _functions
 from chaingrad.serialization import load, save
 
-from chaingrad import nn, optim, utils  # isort: skip - after the engine they build on
+from chaingrad import backends, distributions, nn, optim, utils  # isort: skip - after the engine
 from chaingrad.nn.data import datasets  # isort: skip
 
 # `import chaingrad.datasets` works too (it is chaingrad.nn.data.datasets)
@@ -73,7 +73,7 @@ _DTYPES = [
     "short",
     "uint8",
 ]
-_MODULES = ["autograd", "datasets", "nn", "optim", "utils"]
+_MODULES = ["autograd", "backends", "datasets", "distributions", "nn", "optim", "utils"]
 __all__ = sorted(
     {*_engine, *_functions, *_DTYPES, *_MODULES, "Size", "load", "save", "__version__"}
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import functools
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -361,3 +362,124 @@ def get_num_threads() -> int:
 
 
 __all__ += ["einsum", "get_num_threads", "set_num_threads"]
+
+
+# ------------------------------------------------------------------- printing, counting, grids
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: int | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """How ``print(tensor)`` formats numbers, as ``torch.set_printoptions`` (the layout stays
+    NumPy's: these are passed to ``np.array2string``; ``profile`` is "default", "short", "full")."""
+    from chaingrad.autograd.tensor import PRINT_OPTIONS
+
+    profiles = {
+        "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+        "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+        "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "linewidth": 80},
+    }
+    if profile is not None:
+        if profile not in profiles:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(profiles)}")
+        PRINT_OPTIONS.clear()
+        PRINT_OPTIONS.update(profiles[profile])
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems}
+    given["max_line_width"] = linewidth
+    PRINT_OPTIONS.update({k: v for k, v in given.items() if v is not None})
+    if "linewidth" in PRINT_OPTIONS:
+        PRINT_OPTIONS["max_line_width"] = PRINT_OPTIONS.pop("linewidth")
+    if sci_mode is not None:
+        PRINT_OPTIONS["suppress_small"] = not sci_mode
+
+
+def _integers(op: str, input: Any) -> np.ndarray:  # noqa: A002
+    """The 1-D array of non-negative ints that ``bincount`` counts, or a one-line error."""
+    a = np.asarray(_tensor(input).numpy())
+    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{op}: needs a 1-D tensor of integers, got shape {a.shape} {a.dtype}")
+    if a.size and a.min() < 0:
+        raise ValueError(f"{op}: the values must be non-negative, got {int(a.min())}")
+    return a
+
+
+def unique(
+    input: Any,  # noqa: A002
+    sorted: bool = True,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct elements, sorted (as PyTorch on the CPU, whatever ``sorted`` says), with the
+    inverse indices and counts when asked; flattened (``dim`` other than None is not supported)."""
+    if dim is not None:
+        raise NotImplementedError(f"unique: dim={dim} is not supported; use dim=None")
+    t = _tensor(input)
+    values, inverse, counts = np.unique(t.numpy(), return_inverse=True, return_counts=True)
+    out = [Tensor(values)]
+    if return_inverse:
+        out.append(Tensor(inverse.reshape(t.shape).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """How often each value 0..max occurs in a 1-D int tensor (int64), or the sum of ``weights``
+    per value (in the weights' dtype, as PyTorch)."""
+    a = _integers("bincount", input)
+    if weights is None:
+        return Tensor(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = np.asarray(_tensor(weights).numpy())
+    if w.shape != a.shape:
+        raise ValueError(f"bincount: weights {w.shape} must have the input's shape {a.shape}")
+    return Tensor(np.bincount(a, weights=w, minlength=minlength).astype(w.dtype))
+
+
+def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Histogram of ``bins`` equal bins over [min, max] (the data's range when min == max);
+    elements outside are ignored, the last bin includes max; the input's dtype, as PyTorch."""
+    a = np.asarray(_tensor(input).numpy())
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1  # PyTorch widens an empty range the same way
+    if lo > hi:
+        raise ValueError(f"histc: max {hi} must not be below min {lo}")
+    counts, _ = np.histogram(a.reshape(-1), bins=bins, range=(lo, hi))
+    return Tensor(counts.astype(a.dtype if np.issubdtype(a.dtype, np.floating) else np.float32))
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors, differentiable (each grid is an expanded view); the
+    default ``indexing`` is "ij" as PyTorch's (NumPy's default is "xy")."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [_tensor(t) for t in tensors]
+    for t in ts:
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expects 0-D or 1-D tensors, got shape {tuple(t.shape)}")
+    ts = [t.reshape(-1) for t in ts]
+    axes = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        axes[0], axes[1] = 1, 0  # the first tensor varies along columns
+    sizes = [0] * len(ts)
+    for t, axis in zip(ts, axes):
+        sizes[axis] = t.shape[0]
+    grids = []
+    for t, axis in zip(ts, axes):
+        shape = [1] * len(ts)
+        shape[axis] = -1
+        grids.append(t.reshape(*shape).expand(*sizes))
+    return tuple(grids)
+
+
+__all__ += ["bincount", "histc", "meshgrid", "set_printoptions", "unique"]

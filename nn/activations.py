@@ -14,7 +14,9 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        F._no_inplace("ReLU", inplace)
+        # inplace=True is accepted and the result returned as a new tensor (the input is
+        # left unchanged): inside a model the returned value is what flows on, as in PyTorch
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply ReLU."""
@@ -28,7 +30,9 @@ class LeakyReLU(Module):
         self, negative_slope: float = 0.01, inplace: bool = False, *, slope: float | None = None
     ) -> None:
         super().__init__()
-        F._no_inplace("LeakyReLU", inplace)
+        # inplace=True is accepted and the result returned as a new tensor (the input is
+        # left unchanged): inside a model the returned value is what flows on, as in PyTorch
+        self.inplace = inplace
         self.slope = negative_slope if slope is None else slope
 
     @property
@@ -162,7 +166,9 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        F._no_inplace("SiLU", inplace)
+        # inplace=True is accepted and the result returned as a new tensor (the input is
+        # left unchanged): inside a model the returned value is what flows on, as in PyTorch
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply SiLU."""
@@ -189,7 +195,9 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        F._no_inplace("Hardtanh", inplace)
+        # inplace=True is accepted and the result returned as a new tensor (the input is
+        # left unchanged): inside a model the returned value is what flows on, as in PyTorch
+        self.inplace = inplace
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val = {min_val} is larger than max_val = {max_val}")
         self.min_val, self.max_val = min_val, max_val

@@ -103,7 +103,9 @@ class Dropout(Module):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        F._no_inplace("Dropout", inplace)
+        # inplace=True is accepted and the result returned as a new tensor (the input is
+        # left unchanged): inside a model the returned value is what flows on, as in PyTorch
+        self.inplace = inplace
         self.p = p
         self.generator = None if seed is None else np.random.default_rng(seed)
 

@@ -26,20 +26,63 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of logits against integer class targets."""
+class _ClassLoss(_Loss):
+    """A loss over integer class targets: PyTorch's ``weight`` and ``ignore_index`` too."""
+
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        ignore_index: int = -100,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ) -> None:
+        if size_average is not None or reduce is not None:
+            raise TypeError(
+                f"{type(self).__name__}: size_average= and reduce= are deprecated in PyTorch "
+                "and not supported; use reduction="
+            )
+        super().__init__(reduction)
+        self.weight = weight
+        self.ignore_index = ignore_index
+
+
+class CrossEntropyLoss(_ClassLoss):
+    """Softmax cross-entropy of logits against integer class targets (``weight``,
+    ``ignore_index`` as PyTorch's; ``label_smoothing`` other than 0 is refused)."""
+
+    def __init__(
+        self,
+        weight: Any = None,
+        size_average: Any = None,
+        ignore_index: int = -100,
+        reduce: Any = None,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         """Compute the loss."""
-        return F.cross_entropy(input, target, reduction=self.reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_ClassLoss):
     """Negative log-likelihood of log-probabilities against integer class targets."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         """Compute the loss."""
-        return F.nll_loss(input, target, reduction=self.reduction)
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
 
 
 class BCELoss(_Loss):

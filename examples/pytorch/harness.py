@@ -26,6 +26,20 @@ PROGRAMS = [
     "bn_dropout_mlp",
     "tensors_tutorial",
     "tiny_gpt",
+    "build_nn",
+    "save_load",
+    "datasets_loaders",
+    "nn_really",
+    "d2l_softmax_scratch",
+    "d2l_mlp_regularize",
+    "d2l_lenet_bn",
+    "d2l_rnn_scratch",
+    "attention_seq2seq",
+    "autoencoder_vae",
+    "gan_1d",
+    "policy_gradient",
+    "schedulers",
+    "tensor_idioms",
 ]
 
 # Runs the program's source from stdin under its own file name, so paths relative to

@@ -433,3 +433,199 @@ class ReduceLROnPlateau:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()``."""
         self.__dict__.update(copy.deepcopy(state_dict))
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` at each epoch in ``milestones`` (a milestone listed twice
+    multiplies twice): lr = base_lr·γ^(number of milestones ≤ t)."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1) -> None:
+        counts: dict[int, int] = {}
+        for m in milestones:
+            m = _positive_int("MultiStepLR", "each milestone", m)
+            counts[m] = counts.get(m, 0) + 1
+        self.milestones = counts
+        self.gamma = _real_in("MultiStepLR", "gamma", gamma, lambda g: g > 0, "> 0")
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        """Chainable: lr·γ^k at a milestone listed k times, otherwise unchanged (as PyTorch)."""
+        if self.last_epoch not in self.milestones:
+            return self._current_lrs()
+        factor = self.gamma ** self.milestones[self.last_epoch]
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from base_lr to ``eta_min`` over T_i epochs, then a restart; each period
+    is ``T_mult`` times the last (SGDR): lr = η_min + ½(base_lr − η_min)(1 + cos(π·T_cur/T_i)).
+
+    ``step()`` counts epochs; ``step(epoch)`` takes a fractional epoch (``epoch + i / iters``
+    inside the batch loop), as PyTorch's.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,  # noqa: N803
+        T_mult: int = 1,  # noqa: N803
+        eta_min: float = 0.0,
+    ) -> None:
+        self.T_0 = _positive_int("CosineAnnealingWarmRestarts", "T_0", T_0)
+        self.T_i = self.T_0
+        self.T_mult = _positive_int("CosineAnnealingWarmRestarts", "T_mult", T_mult)
+        self.eta_min = _real_in(
+            "CosineAnnealingWarmRestarts", "eta_min", eta_min, lambda e: e >= 0, ">= 0"
+        )
+        self.T_cur: float = -1
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        """Closed form in T_cur, the epochs since the last restart."""
+        cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        return [self.eta_min + (b - self.eta_min) * cosine / 2 for b in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch, or jump to the (possibly fractional) ``epoch``."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: epoch must be >= 0, got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:
+                # the restart n with T_0·(T_mult^n − 1)/(T_mult − 1) ≤ epoch (a geometric sum)
+                n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult**n
+        else:
+            self.T_i = self.T_0
+            self.T_cur = epoch
+        self._step_count += 1
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _per_group(owner: str, name: str, value: Any, groups: list[dict[str, Any]]) -> list[float]:
+    """One value per parameter group: a number for all, or a list with one per group."""
+    if isinstance(value, list | tuple):
+        if len(value) != len(groups):
+            raise ValueError(f"{owner}: {name} has {len(value)} values for {len(groups)} groups")
+        return [float(v) for v in value]
+    return [float(value)] * len(groups)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy, stepped once per batch: the lr rises from max_lr/div_factor to
+    ``max_lr`` over the first ``pct_start`` of ``total_steps`` (or epochs·steps_per_epoch), then
+    anneals to initial_lr/final_div_factor; momentum (SGD's ``momentum`` or Adam's beta1) cycles
+    the other way between ``max_momentum`` and ``base_momentum``, as PyTorch's."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+    ) -> None:
+        owner = "OneCycleLR"
+        _check_optimizer(owner, optimizer)
+        if total_steps is not None:
+            self.total_steps = _positive_int(owner, "total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = _positive_int(owner, "epochs", epochs) * _positive_int(
+                owner, "steps_per_epoch", steps_per_epoch
+            )
+        else:
+            raise ValueError(f"{owner}: pass total_steps, or epochs and steps_per_epoch")
+        pct = _real_in(owner, "pct_start", pct_start, lambda p: 0 <= p <= 1, "in [0, 1]")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{owner}: anneal_strategy must be 'cos' or 'linear'")
+        self.anneal_strategy = anneal_strategy
+        total = self.total_steps
+        # (end step, lr from, lr to, momentum from, momentum to) for each phase
+        if three_phase:
+            self._phases = [
+                (pct * total - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (2 * pct * total - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (total - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        else:
+            self._phases = [
+                (pct * total - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (total - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+        groups = optimizer.param_groups
+        for group, top in zip(groups, _per_group(owner, "max_lr", max_lr, groups)):
+            group["initial_lr"] = top / div_factor
+            group["max_lr"] = top
+            group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    f"{owner}: cycle_momentum=True needs an optimizer with momentum or betas "
+                    f"({type(optimizer).__name__} has neither); pass cycle_momentum=False"
+                )
+            self.use_beta1 = "betas" in optimizer.defaults
+            highs = _per_group(owner, "max_momentum", max_momentum, groups)
+            lows = _per_group(owner, "base_momentum", base_momentum, groups)
+            for group, high, low in zip(groups, highs, lows):
+                if self.use_beta1:
+                    group["betas"] = (high, *group["betas"][1:])
+                else:
+                    group["momentum"] = high
+                group["max_momentum"] = high
+                group["base_momentum"] = low
+        super().__init__(optimizer)
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        """From ``start`` to ``end`` as ``pct`` goes 0 → 1, along a half cosine or a line."""
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        """Closed form in the step number; also sets each group's momentum (or beta1)."""
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR: stepped {step} times, more than total_steps={self.total_steps}"
+            )
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, (end_step, lr0, lr1, m0, m1) in enumerate(self._phases):
+                if step <= end_step or i == len(self._phases) - 1:
+                    pct = (step - start_step) / (end_step - start_step)
+                    lr = self._anneal(group[lr0], group[lr1], pct)
+                    momentum = (
+                        self._anneal(group[m0], group[m1], pct) if self.cycle_momentum else None
+                    )
+                    break
+                start_step = end_step
+            lrs.append(lr)
+            if momentum is not None:
+                if self.use_beta1:
+                    group["betas"] = (momentum, *group["betas"][1:])
+                else:
+                    group["momentum"] = momentum
+        return lrs

@@ -8,8 +8,15 @@ import numpy as np
 
 from chaingrad.autograd import Tensor
 from chaingrad.nn.optim.clip import clip_grad_norm_, clip_grad_value_
+from chaingrad.nn.utils import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "rnn",
+    "vector_to_parameters",
+]
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
