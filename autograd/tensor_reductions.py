@@ -22,6 +22,15 @@ _UNSET = UNSET  # "argument not given", where None is a meaningful value
 _alias, _given = alias, given
 
 
+def _reduce(op: str, fn: Any, x: Any, dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> Any:
+    """``fn(x, axis, keepdims)`` with either spelling of each: PyTorch's or NumPy's."""
+    return fn(
+        x,
+        _alias(op, ("dim", "axis"), (dim, axis), None),
+        _alias(op, ("keepdim", "keepdims"), (keepdim, keepdims), False),
+    )
+
+
 class TensorReductions:
     """The methods below; mixed into ``Tensor``."""
 
@@ -37,11 +46,7 @@ class TensorReductions:
         keepdims: Any = _UNSET,
     ) -> Tensor:
         """Sum over ``dim``/``axis`` (an int, a tuple, or None for all)."""
-        return reductions.sum(
-            self,
-            _alias("sum", ("dim", "axis"), (dim, axis), None),
-            _alias("sum", ("keepdim", "keepdims"), (keepdim, keepdims), False),
-        )
+        return _reduce("sum", reductions.sum, self, dim, keepdim, axis, keepdims)
 
     def mean(
         self,
@@ -52,11 +57,7 @@ class TensorReductions:
         keepdims: Any = _UNSET,
     ) -> Tensor:
         """Mean over ``dim``/``axis``."""
-        return reductions.mean(
-            self,
-            _alias("mean", ("dim", "axis"), (dim, axis), None),
-            _alias("mean", ("keepdim", "keepdims"), (keepdim, keepdims), False),
-        )
+        return _reduce("mean", reductions.mean, self, dim, keepdim, axis, keepdims)
 
     def var(
         self,
@@ -190,11 +191,7 @@ class TensorReductions:
         keepdims: Any = _UNSET,
     ) -> Tensor:
         """Maximum over ``dim`` (values only); tied maxima share the gradient evenly."""
-        return reductions.max(
-            self,
-            _alias("amax", ("dim", "axis"), (dim, axis), None),
-            _alias("amax", ("keepdim", "keepdims"), (keepdim, keepdims), False),
-        )
+        return _reduce("amax", reductions.max, self, dim, keepdim, axis, keepdims)
 
     def amin(
         self,
@@ -205,11 +202,7 @@ class TensorReductions:
         keepdims: Any = _UNSET,
     ) -> Tensor:
         """Minimum over ``dim`` (values only); tied minima share the gradient evenly."""
-        return reductions.min(
-            self,
-            _alias("amin", ("dim", "axis"), (dim, axis), None),
-            _alias("amin", ("keepdim", "keepdims"), (keepdim, keepdims), False),
-        )
+        return _reduce("amin", reductions.min, self, dim, keepdim, axis, keepdims)
 
     def argmax(
         self,
@@ -220,11 +213,7 @@ class TensorReductions:
         keepdims: Any = _UNSET,
     ) -> Tensor:
         """Index of the maximum (of the flattened tensor when no dim); not differentiable."""
-        return reductions.argmax(
-            self,
-            _alias("argmax", ("dim", "axis"), (dim, axis), None),
-            _alias("argmax", ("keepdim", "keepdims"), (keepdim, keepdims), False),
-        )
+        return _reduce("argmax", reductions.argmax, self, dim, keepdim, axis, keepdims)
 
     def logsumexp(
         self,
@@ -235,11 +224,7 @@ class TensorReductions:
         keepdims: Any = _UNSET,
     ) -> Tensor:
         """log Σ exp(x) over ``dim``/``axis``, stable for large inputs."""
-        return softmax.logsumexp(
-            self,
-            _alias("logsumexp", ("dim", "axis"), (dim, axis), None),
-            _alias("logsumexp", ("keepdim", "keepdims"), (keepdim, keepdims), False),
-        )
+        return _reduce("logsumexp", softmax.logsumexp, self, dim, keepdim, axis, keepdims)
 
     def softmax(self, dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
         """exp(x) / Σ exp(x) along ``dim``/``axis`` (default -1), stable for large inputs."""
