@@ -88,6 +88,9 @@ def _worker(rank: int, port: int, epochs: int, initial: dict[str, Any], out: str
                 optimizer.step()
         if rank == 0:
             torch.save(model.state_dict(), out)
+        # both ranks reach teardown together: gloo aborts ("terminate called without an active
+        # exception") when one rank destroys the group while the other still has work in flight
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
