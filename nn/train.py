@@ -271,15 +271,16 @@ class _Progress:
         parts += [f"{k} {v:.4g}" for k, v in values.items() if k not in ("lr", "seconds")]
         parts.append(f"{values['seconds']:.1f} s")
         line = " - ".join(parts)
-        width = getattr(self, "columns", 80)
-        if len(line) > width:  # the validation metrics on a line of their own
+        width = getattr(self, "columns", None)  # a terminal's; a log keeps one line per epoch
+        if width and len(line) > width:  # the validation metrics on a line of their own
             train = [p for p in parts if not p.startswith("val_")]
             val = [p for p in parts if p.startswith("val_")]
             line = " - ".join(train) + "\n    " + " - ".join(val)
         import sys
 
-        # beside the bar on a terminal (stdout stays the program's); stdout in a log or notebook
-        print(line, file=sys.stderr if self.mode == "bar" else sys.stdout, flush=True)
+        # stderr as tqdm (stdout stays the program's output); stdout in a notebook, where
+        # stderr is drawn as a warning
+        print(line, file=sys.stdout if self.mode == "notebook" else sys.stderr, flush=True)
 
 
 def _maximise(monitor: str, mode: str, who: str) -> bool:
@@ -492,8 +493,9 @@ def fit(
 
     Progress: by default (``None``) a bar per epoch wherever one can be seen (a text bar on a
     terminal, a widget in Jupyter) followed by one line of metrics per epoch, and nothing when
-    the output is a log; ``progress=True`` prints those lines to a log as well (Keras-style,
-    ``epoch 3/10 - loss 0.41 - val_accuracy 0.93 - 2.1 s``); ``False`` prints nothing.
+    stderr is not a terminal (a log); ``progress=True`` prints those lines to a log as well
+    (Keras-style, ``epoch 3/10 - loss 0.41 - val_accuracy 0.93 - 2.1 s``); ``False`` prints
+    nothing. Like tqdm it writes to stderr, so stdout stays the program's own output.
 
     A NaN/inf training loss puts back the weights of the last finished epoch (the initial ones
     in the first) and, with ``nan_policy="raise"``, raises ``NonFiniteLossError``; with
