@@ -121,7 +121,7 @@ def test_train_a_text_model_and_sample_from_it(tmp_path, capsys):
     out = tmp_path / "gru"
     assert main(["train", "gru", "--epochs", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "chaingrad train gru: zen (856 characters, 45 distinct), 1 epochs" in printed
+    assert "train gru: zen (856 characters, 45 distinct), 1 epoch of 50 batches" in printed
     for name in ("model.npz", "curves.png", "graph.svg", "sample.txt"):
         assert (out / name).stat().st_size > 0
     assert (out / "sample.txt").read_text().startswith("The Zen of")
