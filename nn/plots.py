@@ -63,6 +63,8 @@ def plot_history(
 ) -> Any:
     """Loss curves (train and the ``val_`` metrics, labelled ``held_out``: the CLI says "test")
     and, for classifiers, accuracy curves, under ``title`` (default "training curves")."""
+    from matplotlib.ticker import MaxNLocator
+
     has_accuracy = "accuracy" in history or "val_accuracy" in history
     figure = _figure(10 if has_accuracy else 5.5, 3.8, dpi)
     axes = figure.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
@@ -80,6 +82,7 @@ def plot_history(
                     label=held_out if prefix else "train",
                 )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         ax.set_ylabel(metric)
         ax.set_title(f"{metric} per epoch")
         ax.grid(alpha=0.3)

@@ -148,7 +148,7 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_train(commands: argparse._SubParsersAction) -> None:
-    from chaingrad.nn.app.runs import DEFAULTS, MODELS, OPTIMIZERS, SCHEDULERS
+    from chaingrad.nn.app.runs import DEFAULTS, MODELS, OPTIMIZER_LR, OPTIMIZERS, SCHEDULERS
 
     train = commands.add_parser(
         "train",
@@ -186,6 +186,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         f"{m}: {d['epochs']} epochs, batch {d['batch_size']}, "
         f"{d['optimizer']} lr {d['lr']}, {d['scheduler']}"
         for m, d in DEFAULTS.items()
+    )
+    train.epilog += (
+        "; another --optimizer starts from its own lr (adamw from adam's): "
+        + ", ".join(f"{name} {lr}" for name, lr in OPTIMIZER_LR.items())
     )
 
 

@@ -82,7 +82,8 @@ def stopped(stop: Exception, write: Callable[[Any], list[Path]]) -> RunStoppedEr
         else "; nothing written (no epoch finished)"
     )
     if isinstance(stop, KeyboardInterrupt):
-        return RunStoppedError(f"interrupted after {history.epochs} finished epochs{kept}", 130)
+        finished = f"{history.epochs} finished epoch{'s' if history.epochs != 1 else ''}"
+        return RunStoppedError(f"interrupted after {finished}{kept}", 130)
     return RunStoppedError(f"{stop}{kept}", 1)
 
 
