@@ -12,6 +12,7 @@ instance of the model's class, as PyTorch does.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -20,7 +21,88 @@ import numpy as np
 import chaingrad.nn as nn
 from chaingrad.autograd import Tensor
 
-__all__ = ["ImageClassifier", "load_model"]
+__all__ = ["ImageClassifier", "load_model", "module_spec", "save_model"]
+
+# the layers a spec may name, each with the constructor arguments read back from its attributes
+_LAYERS: dict[str, tuple[str, ...]] = {
+    "Linear": ("in_features", "out_features", "bias"),
+    "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"),
+    "MaxPool2d": ("kernel_size", "stride", "padding"),
+    "AvgPool2d": ("kernel_size", "stride", "padding"),
+    "BatchNorm1d": ("num_features", "eps", "momentum"),
+    "BatchNorm2d": ("num_features", "eps", "momentum"),
+    "Embedding": ("num_embeddings", "embedding_dim"),
+    "Dropout": ("p",),
+    "Flatten": ("start_dim", "end_dim"),
+    "ReLU": (),
+    "Tanh": (),
+    "Sigmoid": (),
+    "GELU": (),
+    "SiLU": (),
+    "Identity": (),
+}
+_MAX_SPEC_LAYERS = 10_000
+_MAX_SPEC_PARAMETERS = 1 << 28  # 1 GiB of float32: a spec cannot make us allocate more
+
+
+def _argument(module: Any, name: str) -> Any:
+    """A constructor argument as the layer stores it (``bias`` is whether it has one)."""
+    if name == "bias":
+        return getattr(module, "bias", None) is not None
+    value = getattr(module, {"start_dim": "start_axis", "end_dim": "end_axis"}.get(name, name))
+    return list(value) if isinstance(value, tuple) else value
+
+
+def module_spec(model: nn.Module) -> dict[str, Any]:
+    """A JSON description that rebuilds ``model`` (a ``Sequential`` of chaingrad's own layers);
+    raises ``TypeError`` naming the first layer it cannot describe."""
+    kind = type(model).__name__
+    if isinstance(model, nn.Sequential) and kind == "Sequential":
+        return {"type": "Sequential", "children": [module_spec(m) for m in model]}
+    if kind in _LAYERS and getattr(nn, kind, None) is type(model):
+        return {"type": kind, "args": {a: _argument(model, a) for a in _LAYERS[kind]}}
+    raise TypeError(
+        f"module_spec: cannot describe a {kind} (only Sequential and {', '.join(_LAYERS)}); "
+        "save its state dict and load it into an instance instead"
+    )
+
+
+def save_model(model: nn.Module, path: str | os.PathLike[str]) -> None:
+    """``model.save(path)`` with its architecture recorded, so ``load_model(path)`` rebuilds it."""
+    model.save(os.fspath(path), metadata={"module": module_spec(model)})
+
+
+def _build(spec: Any, path: str, count: list[int], depth: int = 0) -> nn.Module:
+    """The module an (untrusted) spec describes: only listed layers, with checked arguments."""
+    if not isinstance(spec, dict) or depth > 32:
+        raise ValueError(f"load_model: {path}: a damaged module description")
+    count[0] += 1
+    if count[0] > _MAX_SPEC_LAYERS:
+        raise ValueError(f"load_model: {path}: more than {_MAX_SPEC_LAYERS:,} layers")
+    kind = spec.get("type")
+    if kind == "Sequential" and isinstance(spec.get("children"), list):
+        return nn.Sequential(*[_build(child, path, count, depth + 1) for child in spec["children"]])
+    args = spec.get("args")
+    if kind not in _LAYERS or not isinstance(args, dict) or set(args) != set(_LAYERS[kind]):
+        raise ValueError(f"load_model: {path}: cannot rebuild a layer described as {kind!r}")
+    sizes = []
+    for name, value in args.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(v is None or isinstance(v, int | float) for v in items) or len(items) > 2:
+            raise ValueError(f"load_model: {path}: {kind} argument {name}={value!r} is not valid")
+        if name != "bias" and all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+            sizes += [abs(v) for v in items]
+    # the layer's weights are at most the product of its sizes: refuse before allocating
+    weights = math.prod(max(1, size) for size in sizes)
+    count[1] += weights
+    if count[1] > _MAX_SPEC_PARAMETERS:
+        raise ValueError(f"load_model: {path}: the described model is too large to build")
+    try:
+        return getattr(nn, kind)(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
+        )
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"load_model: {path}: cannot build {kind} ({error})") from None
 
 
 class ImageClassifier(nn.Module):
@@ -126,11 +208,15 @@ def load_model(path: str | os.PathLike[str]) -> nn.Module:
         model = CharModel(meta["kind"], len(meta["vocab"]), meta["embedding"], meta["hidden"])
         load_weights(path, model)
         model.vocab = tuple(meta["vocab"])
+    elif isinstance(raw, dict) and "module" in raw:
+        model = _build(raw["module"], path, [0, 0])
+        load_weights(path, model)
+        meta = raw
     else:
         raise ValueError(
-            f"load_model: {path} does not record a model architecture (only files written by "
-            f"chaingrad train {'|'.join(IMAGE_MODELS + TEXT_MODELS)} do); build your model and "
-            "call model.load_state_dict(chaingrad.load(path))"
+            f"load_model: {path} does not record a model architecture (files written by "
+            f"chaingrad train or chaingrad.models.save_model do); build your model and call "
+            "model.load_state_dict(chaingrad.load(path))"
         )
     model.metadata = meta
     model.eval()

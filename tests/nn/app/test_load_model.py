@@ -170,3 +170,48 @@ def test_predict_errors_are_one_line(trained, tmp_path, capsys):
     for args in (["--model", path], ["--model", path, "--labels", "x"]):
         assert main(["predict", *args]) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_sequential_saved_with_its_architecture_comes_back(tmp_path):
+    from chaingrad.models import save_model
+
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.1),
+        nn.Linear(16, 3, bias=False),
+        nn.Tanh(),
+    )
+    x = np.random.default_rng(0).normal(size=(5, 1, 4, 4)).astype(np.float32)
+    model(cg.Tensor(x))  # training mode: moves BatchNorm's running statistics
+    model.eval()
+    save_model(model, tmp_path / "seq.npz")
+    loaded = cg.load_model(tmp_path / "seq.npz")
+    assert not loaded.training and repr(loaded) == repr(model)
+    np.testing.assert_array_equal(loaded(cg.Tensor(x)).numpy(), model(cg.Tensor(x)).numpy())
+
+
+def test_a_module_spec_is_untrusted(tmp_path):
+    from chaingrad.models import module_spec
+
+    class Mine(nn.Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="cannot describe a Mine"):
+        module_spec(nn.Sequential(nn.Linear(2, 2), Mine()))
+    small = nn.Sequential(nn.Linear(2, 2))
+    hostile = [
+        ({"type": "Linear", "args": {"in_features": 1 << 20, "out_features": 1 << 20, "bias": 1}}),
+        ({"type": "os.system", "args": {}}),
+        ({"type": "Sequential", "children": "x"}),
+        ({"type": "Linear", "args": {"in_features": "2", "out_features": 2, "bias": True}}),
+    ]
+    for spec in hostile:
+        small.save(str(tmp_path / "h.npz"), metadata={"module": spec})
+        with pytest.raises(ValueError, match="load_model") as error:
+            cg.load_model(tmp_path / "h.npz")
+        assert "\n" not in str(error.value)
