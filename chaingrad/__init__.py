@@ -40,6 +40,7 @@ from chaingrad.serialization import load, save
 
 from chaingrad import backends, distributions, nn, optim, utils  # isort: skip - after the engine
 from chaingrad.nn.data import datasets  # isort: skip
+from chaingrad.models import load_model  # isort: skip - builds on nn
 
 # `import chaingrad.datasets` works too (it is chaingrad.nn.data.datasets)
 sys.modules[f"{__name__}.datasets"] = datasets
@@ -75,5 +76,15 @@ _DTYPES = [
 ]
 _MODULES = ["autograd", "backends", "datasets", "distributions", "nn", "optim", "utils"]
 __all__ = sorted(
-    {*_engine, *_functions, *_DTYPES, *_MODULES, "Size", "load", "save", "__version__"}
+    {
+        *_engine,
+        *_functions,
+        *_DTYPES,
+        *_MODULES,
+        "Size",
+        "load",
+        "load_model",
+        "save",
+        "__version__",
+    }
 )

@@ -54,8 +54,17 @@ def _save(figure: Any, path: str | None) -> None:
             figure.savefig(file, format=target.suffix[1:].lower(), dpi=figure.dpi)
 
 
-def plot_history(history: History, path: str | None = None, dpi: int = 100) -> Any:
-    """Loss curves (train and validation) and, for classifiers, accuracy curves."""
+def plot_history(
+    history: History,
+    path: str | None = None,
+    dpi: int = 100,
+    held_out: str = "validation",
+    title: str | None = None,
+) -> Any:
+    """Loss curves (train and the ``val_`` metrics, labelled ``held_out``: the CLI says "test")
+    and, for classifiers, accuracy curves, under ``title`` (default "training curves")."""
+    from matplotlib.ticker import MaxNLocator
+
     has_accuracy = "accuracy" in history or "val_accuracy" in history
     figure = _figure(10 if has_accuracy else 5.5, 3.8, dpi)
     axes = figure.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
@@ -70,12 +79,16 @@ def plot_history(history: History, path: str | None = None, dpi: int = 100) -> A
                     values,
                     style,
                     markersize=3,
-                    label=f"{'validation' if prefix else 'training'}",
+                    label=held_out if prefix else "train",
                 )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.25
         ax.set_ylabel(metric)
+        ax.set_title(f"{metric} per epoch")
         ax.grid(alpha=0.3)
         ax.legend()
+    epochs_text = f"{history.epochs} epoch{'s' if history.epochs != 1 else ''}"
+    figure.suptitle(f"{title or 'training curves'} ({epochs_text})")
     if history.best_epoch is not None and history.stopped_early:
         axes[0].axvline(history.best_epoch, color="gray", linestyle=":", label="best epoch")
     _save(figure, path)

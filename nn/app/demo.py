@@ -1,7 +1,7 @@
-"""The lecture notes' two-layer sigmoid network (004), forward and backward with Values.
+"""A two-layer sigmoid network worked by hand, forward and backward with Values.
 
 x = (1.0, -0.5), y = 1, hidden h1 = σ(Θ1ᵀ x), output ŷ = σ(Θ2ᵀ h1), loss E = ½(y - ŷ)².
-The slide prints Θ1[0][2] as 1.5, but its own product Θ1ᵀ x uses -1.5; we use -1.5.
+The engine's gradients are checked against the chain rule written out by hand.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def two_layer_example() -> TwoLayerExample:
 
 
 def hand_gradient_theta2(example: TwoLayerExample) -> list[float]:
-    """The notes' formula ∂E/∂Θ2 = (ŷ - y)·σ'(s2)·h1, computed by hand from the forward values."""
+    """The chain rule written out, ∂E/∂Θ2 = (ŷ - y)·σ'(s2)·h1, from the forward values."""
     y_hat = example.y_hat.data
     slope = y_hat * (1.0 - y_hat)  # σ'(s2) = σ(s2)(1 - σ(s2))
     return [(y_hat - Y) * slope * h.data for h in example.h1]
@@ -82,17 +82,15 @@ def run_demo(out: str | Path = "runs/demo") -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, ex.loss.draw().svg)  # atomic: a kill mid-write keeps the previous graph
     lines = [
-        "Two-layer sigmoid network from the lecture notes (004), x = (1.0, -0.5), y = 1",
-        "  Θ1 = [[1.2, 2.1, -1.5], [-0.3, -0.7, 0.3]]"
-        "  (the slide prints 1.5; its product uses -1.5)",
+        "A two-layer sigmoid network worked by hand, x = (1.0, -0.5), y = 1",
+        "  Θ1 = [[1.2, 2.1, -1.5], [-0.3, -0.7, 0.3]]",
         "  Θ2 = (-0.2, 0.5, 1.3)",
         "forward",
         f"  s1 = Θ1ᵀx        = {_vector([s.data for s in ex.s1], 2)}",
         f"  h1 = σ(s1)       = {_vector([h.data for h in ex.h1])}",
         f"  s2 = Θ2ᵀh1       = {ex.s2.data:.4f}",
         f"  ŷ  = σ(s2)       = {ex.y_hat.data:.4f}",
-        f"  E  = ½(y - ŷ)²   = {ex.loss.data:.4f}"
-        "  (the slide's 0.072 squares the rounded ŷ = 0.62)",
+        f"  E  = ½(y - ŷ)²   = {ex.loss.data:.4f}",
         "backward (engine)",
         f"  ∂E/∂ŷ            = {ex.y_hat.grad:.4f}",
         f"  ∂E/∂Θ2           = {_vector(grad2)}",
@@ -101,9 +99,7 @@ def run_demo(out: str | Path = "runs/demo") -> str:
         "check by hand",
         f"  (ŷ - y)σ'(s2)h1  = {_vector(by_hand)}  "
         + ("agrees with the engine" if agree else "DISAGREES with the engine"),
-        "  the slide prints (0.02, -0.05, -0.12), which contradicts its own formula",
-        f"one SGD step, γ = 1: Θ2 → {_vector(updated, 3)}"
-        "  (the slide's (-0.22, 0.55, 1.42) follows its wrong gradient)",
+        f"one SGD step, γ = 1: Θ2 → {_vector(updated, 3)}",
         f"graph written to {path}",
     ]
     return "\n".join(lines)

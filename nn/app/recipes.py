@@ -40,6 +40,10 @@ def load_images(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, str]:
         x, y = datasets.digits()
         return x, y, "the 8×8 digits (1,797 images)"
     images_path = Path(config.data)
+    if not images_path.is_file():
+        raise UsageError(f"--data {images_path}: no such file")
+    if config.labels and not Path(config.labels).is_file():
+        raise UsageError(f"--labels {config.labels}: no such file")
     labels_path = Path(config.labels) if config.labels else _guess_labels(images_path)
     try:
         images, labels = datasets.idx_pair(images_path, labels_path)
@@ -122,6 +126,8 @@ def train_images(config: TrainConfig) -> TrainResult:
         "classes": classes,
         "mean": standardize.mean.ravel().tolist(),
         "std": standardize.std.ravel().tolist(),
+        "class_names": [str(c) for c in range(classes)],
+        "pixel_max": float(max(1.0, float(x.max()))),  # a PNG's [0, 1] is scaled to this
     }
 
     def write(history: History) -> list[Path]:
@@ -147,7 +153,7 @@ def train_images(config: TrainConfig) -> TrainResult:
     files = write(history)
     lines = [
         f"chaingrad train {config.model}: {description}, {len(x_train):,} to train and "
-        f"{len(x_test):,} to test, {history.epochs} epochs in {seconds:.1f} s",
+        f"{len(x_test):,} to test, {_epochs(history.epochs)} in {seconds:.1f} s",
         f"  train loss {history['loss'][-1]:.4f}, test loss {test['loss']:.4f}, "
         f"test accuracy {test['accuracy']:.4f}",
     ]
@@ -158,6 +164,11 @@ def train_images(config: TrainConfig) -> TrainResult:
         "seconds": seconds,
     }
     return TrainResult(lines, metrics, files)
+
+
+def _epochs(count: int) -> str:
+    """ "1 epoch", "2 epochs"."""
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -182,3 +193,115 @@ def predict_images(model_path: str, images: np.ndarray) -> np.ndarray:
     std = np.asarray(metadata["std"], np.float32).reshape(1, -1, 1, 1)
     with no_grad():
         return model(Tensor(((images - mean) / std).astype(np.float32))).numpy()
+
+
+# ---------------------------------------------------------------------------- predict
+def _as_images(array: np.ndarray, shape: tuple[int, int, int], name: str) -> np.ndarray:
+    """One image or a batch, as (N, C, H, W) for a model taking ``shape`` (C, H, W)."""
+    if array.dtype.kind not in "biuf":
+        raise UsageError(f"{name}: an array of {array.dtype}, not pixel values")
+    channels = shape[0]
+    if array.ndim == 2 and channels == 1:
+        array = array[None, None]
+    elif array.ndim == 3 and tuple(array.shape) == tuple(shape):
+        array = array[None]
+    elif array.ndim == 3 and channels == 1:
+        array = array[:, None]
+    if array.ndim != 4 or tuple(array.shape[1:]) != tuple(shape):
+        c, h, w = shape
+        raise UsageError(
+            f"{name}: images of shape {array.shape} do not fit the model, which takes "
+            f"{h}×{w} images with {c} channel{'s' if c > 1 else ''}"
+        )
+    return array.astype(np.float32)
+
+
+def read_image_file(path: str, shape: tuple[int, int, int], pixel_max: float) -> np.ndarray:
+    """The images in a .npy/.npz file (raw pixels) or a PNG (scaled from [0, 1] to
+    [0, ``pixel_max``], colour averaged to grey for a one-channel model), as (N, C, H, W)."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such file")
+    suffix = file.suffix.lower()
+    if suffix == ".npy":
+        try:
+            array = np.load(file, allow_pickle=False)
+        except (ValueError, OSError) as error:
+            raise UsageError(f"{path}: not a NumPy array file ({error})") from None
+        return _as_images(array, shape, path)
+    if suffix == ".npz":
+        arrays = nn.serialization.read_npz(file, "predict", noun="array file")
+        if not arrays:
+            raise UsageError(f"{path}: holds no arrays")
+        return np.concatenate([_as_images(a, shape, f"{path}:{k}") for k, a in arrays.items()])
+    if suffix == ".png":
+        import matplotlib.image
+
+        try:
+            pixels = np.asarray(matplotlib.image.imread(file), np.float32)
+        except (ValueError, OSError, SyntaxError) as error:
+            raise UsageError(f"{path}: not a readable PNG ({error})") from None
+        if pixels.dtype.kind in "ui":
+            pixels = pixels / np.iinfo(pixels.dtype).max
+        if pixels.ndim == 3:
+            pixels = pixels[..., :3]  # drop alpha
+            pixels = pixels.mean(axis=2) if shape[0] == 1 else np.moveaxis(pixels, 2, 0)
+        return _as_images(pixels * pixel_max, shape, path)
+    raise UsageError(f"{path}: expected a .npy, .npz or .png file")
+
+
+def predict_files(
+    model_path: str,
+    images: list[str],
+    data: str | None = None,
+    labels: str | None = None,
+    top: int = 1,
+) -> list[str]:
+    """``chaingrad predict``: one line per image (class and probability, the ``top`` best), and
+    the accuracy when ``labels`` go with ``data``."""
+    from chaingrad.models import load_model
+
+    if not Path(model_path).is_file():
+        raise UsageError(f"--model {model_path}: no such file")
+    model = load_model(model_path)
+    if not hasattr(model, "class_names"):
+        raise UsageError(f"{model_path}: a text model; use chaingrad sample for it")
+    shape = tuple(model.input_shape)
+    pixel_max = model.pixel_max
+    names: list[str] = []
+    batches: list[np.ndarray] = []
+    truth = None
+    if data is not None:
+        if not Path(data).is_file():
+            raise UsageError(f"--data {data}: no such file")
+        if labels is not None and not Path(labels).is_file():
+            raise UsageError(f"--labels {labels}: no such file")
+        try:
+            x = datasets.idx(data)
+            truth = datasets.idx_pair(data, labels)[1] if labels is not None else None
+        except (FileNotFoundError, ValueError) as error:
+            raise UsageError(str(error)) from None
+        batches.append(_as_images(x, shape, data))
+        names = [f"{Path(data).name}[{i}]" for i in range(len(x))]
+    for path in images:
+        batch = read_image_file(path, shape, pixel_max)
+        batches.append(batch)
+        names += [path] if len(batch) == 1 else [f"{path}[{i}]" for i in range(len(batch))]
+    x = np.concatenate(batches)
+    with no_grad():
+        scores = np.concatenate(
+            [model(x[i : i + 256]).numpy() for i in range(0, len(x), 256)]
+        ).astype(np.float64)
+    probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    k = min(top, probabilities.shape[1])
+    best = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+    width = max(len(n) for n in names)
+    lines = [
+        f"{name:<{width}}  " + ", ".join(f"{model.class_names[c]} ({p[c]:.1%})" for c in row)
+        for name, row, p in zip(names, best, probabilities)
+    ]
+    if truth is not None:
+        correct = int((best[:, 0] == truth).sum())
+        lines.append(f"accuracy {correct / len(truth):.4f} ({correct:,} of {len(truth):,})")
+    return lines

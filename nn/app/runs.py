@@ -18,6 +18,7 @@ from chaingrad.autograd import Tensor
 from chaingrad.autograd.files import atomic_write, write_text
 from chaingrad.nn import optim
 from chaingrad.nn.graph import step_graph
+from chaingrad.nn.plots import plot_history
 
 IMAGE_MODELS = ("mlp", "cnn")
 TEXT_MODELS = ("rnn", "lstm", "gru")
@@ -38,6 +39,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "gru": {"epochs": 30, "batch_size": 16, "lr": 3e-3, "optimizer": "adam", "scheduler": "cosine"},
 }
+
+# an optimizer other than the model's default starts from its own learning rate (unless --lr):
+# Adam's 2e-3 is far too small for SGD with momentum
+OPTIMIZER_LR: dict[str, float] = {"sgd": 0.05, "rmsprop": 1e-3, "adagrad": 1e-2}
 
 
 class UsageError(Exception):
@@ -77,7 +82,8 @@ def stopped(stop: Exception, write: Callable[[Any], list[Path]]) -> RunStoppedEr
         else "; nothing written (no epoch finished)"
     )
     if isinstance(stop, KeyboardInterrupt):
-        return RunStoppedError(f"interrupted after {history.epochs} finished epochs{kept}", 130)
+        finished = f"{history.epochs} finished epoch{'s' if history.epochs != 1 else ''}"
+        return RunStoppedError(f"interrupted after {finished}{kept}", 130)
     return RunStoppedError(f"{stop}{kept}", 1)
 
 
@@ -100,6 +106,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         defaults = DEFAULTS[self.model]
+        if self.lr is None and self.optimizer not in (None, defaults["optimizer"]):
+            self.lr = OPTIMIZER_LR.get(self.optimizer, defaults["lr"])
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
@@ -163,7 +171,8 @@ def write_outputs(
     """
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out / "model.npz"), metadata=metadata)
-    figure = history.plot()
+    # the CLI calls its held-out split "test": the plot says so too
+    figure = plot_history(history, held_out="test", title=f"chaingrad train {metadata['kind']}")
     with atomic_write(out / "curves.png") as file:
         figure.savefig(file, format="png", dpi=figure.dpi)
     model.train()

@@ -93,6 +93,11 @@ def test_train_on_idx_files_finds_the_labels_beside_the_images(tmp_path, capsys)
 def test_missing_or_corrupt_files_are_one_line_and_exit_status_1(tmp_path):
     result = _run("train", "mlp", "--data", str(tmp_path / "nope-images-idx3-ubyte"))
     assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "no such file" in result.stderr  # the missing file, not a request for labels
+    images = tmp_path / "lonely-images-idx3-ubyte"
+    images.write_bytes(b"\x00\x00\x08\x03\x00\x00")
+    result = _run("train", "mlp", "--data", str(images))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert "give the matching IDX label file with --labels" in result.stderr
     bad = tmp_path / "bad-images-idx3-ubyte"
     bad.write_bytes(b"\x00\x00\x08\x03\x00\x00")

@@ -37,7 +37,7 @@ def _one_line(stderr: str) -> str:
         (["train", "mlp", "--lr", "nan"], "--lr: must be a finite positive number, got nan"),
         (["train", "mlp", "--lr", "-1"], "--lr: must be a finite positive number, got -1"),
         (["train", "mlp", "--seed", "-1"], "--seed: must be an integer from 0"),
-        (["train", "mlp", "--epochs", "2.5"], "--epochs: must be a positive integer, got 2.5"),
+        (["train", "mlp", "--epochs", "2.5"], "--epochs: must be a whole number, got 2.5"),
         (["sample", "--model", "m", "--prompt", "a", "--temperature", "nan"], "--temperature"),
         (["sample", "--model", "m", "--prompt", "a", "--temperature", "-1"], "at least 0, got -1"),
         (["sample", "--model", "m", "--prompt", "a", "--seed", "-1"], "--seed: must be"),
