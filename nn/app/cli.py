@@ -159,6 +159,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "Zen of Python character by character.",
     )
     train.add_argument("model", choices=MODELS, help="what to train")
+    train.add_argument(
+        "--steps-per-epoch",
+        type=_positive_int,
+        help="text models: batches per epoch (default 50, so an epoch on any file takes seconds)",
+    )
     train.add_argument("--epochs", type=_positive_int, help="passes over the training data")
     train.add_argument("--batch-size", type=_positive_int, help="examples per step")
     train.add_argument("--lr", type=_positive_float, help="learning rate")
@@ -324,6 +329,7 @@ def _train(args: argparse.Namespace) -> None:
         data=args.data,
         labels=args.labels,
         progress=args.progress,
+        settings={} if args.steps_per_epoch is None else {"steps_per_epoch": args.steps_per_epoch},
     )
     import numpy as np
 

@@ -61,3 +61,27 @@ def test_windows_are_views_of_the_text_with_the_next_character_as_target():
     short_inputs, short_targets = windows(np.arange(3), length=64)  # shorter than a window
     np.testing.assert_array_equal(short_inputs, [[0, 1]])
     np.testing.assert_array_equal(short_targets, [[1, 2]])
+
+
+def test_the_cli_bounds_a_text_epoch_with_steps_per_epoch(tmp_path, capsys):
+    from chaingrad.nn.app.cli import main
+
+    text = tmp_path / "text.txt"
+    text.write_text("All work and no play makes Jack a dull boy. " * 400)
+    out = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "rnn",
+            "--data",
+            str(text),
+            "--epochs",
+            "1",
+            "--steps-per-epoch",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert "1 epoch of 3 batches" in capsys.readouterr().out
