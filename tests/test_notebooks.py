@@ -129,3 +129,34 @@ def test_notebooks_stay_small():
         f"the notebooks take {total / 1e6:.2f} MB, more than {MAX_TOTAL_BYTES / 1e6:.0f} MB: "
         f"{json.dumps(sizes)}"
     )
+
+
+def test_fit_shows_progress_in_jupyter_by_default(tmp_path):
+    """In a notebook kernel, ``fit`` with no ``progress=`` argument shows its progress: a widget
+    where ipywidgets is installed, else one line per epoch in the cell's output."""
+    code = (
+        "import chaingrad as cg\n"
+        "import chaingrad.nn as nn\n"
+        "import chaingrad.nn.functional as F\n"
+        "from chaingrad.nn.train import fit\n"
+        "from chaingrad.utils.data import DataLoader, TensorDataset\n"
+        "cg.manual_seed(0)\n"
+        "x, y = cg.randn(64, 4), cg.randint(0, 2, (64,))\n"
+        "model = nn.Linear(4, 2)\n"
+        "loader = DataLoader(TensorDataset(x, y), batch_size=16)\n"
+        "history = fit(model, F.cross_entropy, cg.optim.SGD(model.parameters(), lr=0.1), "
+        "loader, loader, epochs=2)\n"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(
+        nb,
+        timeout=NOTEBOOK_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    outputs = nb.cells[0].outputs
+    shown = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    widgets = [
+        o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert widgets or ("epoch 1/2" in shown and "epoch 2/2" in shown), outputs
