@@ -18,9 +18,11 @@ run compiles, and a lock around parallel kernels when numba's threading layer is
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -85,6 +87,9 @@ class _CompileNotice(event.Listener):
         group = _group_of.get(getattr(dispatcher, "py_func", None))
         if group is None:
             return  # some other library's numba function
+        _timing.depth = getattr(_timing, "depth", 0) + 1
+        if _timing.depth == 1:  # a kernel's compile may compile the kernels it calls: time once
+            _timing.start = time.perf_counter()
         with _state_lock:
             if group in _announced:
                 return
@@ -97,7 +102,26 @@ class _CompileNotice(event.Listener):
         )
 
     def on_end(self, ev: event.Event) -> None:
-        pass
+        dispatcher = (ev.data or {}).get("dispatcher")
+        if _group_of.get(getattr(dispatcher, "py_func", None)) is None:
+            return
+        _timing.depth = getattr(_timing, "depth", 1) - 1
+        if _timing.depth == 0:
+            global _compile_seconds
+            with _state_lock:
+                _compile_seconds += time.perf_counter() - _timing.start
+
+
+_timing = threading.local()  # per thread: the nesting depth and start of the compile under way
+_compile_seconds = 0.0  # compile time spent in this process
+
+
+@atexit.register
+def _report_compile_time() -> None:
+    """At exit, one line with the seconds the kernels took to compile in this run (if any)."""
+    if _compile_seconds > 0 and os.environ.get(QUIET_ENV, "") in ("", "0"):
+        later = "later runs load them from the cache" if caching_enabled() else "no cache"
+        log.warning("chaingrad: the kernels compiled in %.1f s (%s)", _compile_seconds, later)
 
 
 event.register("numba:compile", _CompileNotice())

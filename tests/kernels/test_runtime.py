@@ -3,6 +3,7 @@ numba's workqueue threading layer, and with NUMBA_DISABLE_JIT. Each case runs in
 process, since numba reads these settings once, at import."""
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -244,3 +245,16 @@ def test_other_numba_functions_compile_without_a_notice(caplog):
 def test_a_kernel_names_a_known_group():
     with pytest.raises(ValueError, match=r"kernel: unknown group 'convolution'"):
         runtime.kernel("convolution")
+
+
+def test_a_cold_run_says_how_long_the_kernels_took_to_compile(tmp_path):
+    code = (
+        "import chaingrad as cg, chaingrad.nn.functional as F\n"
+        "F.max_pool2d(cg.randn(1, 1, 4, 4), 2)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    env.pop("CHAINGRAD_QUIET_COMPILE", None)
+    cold = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert re.search(r"chaingrad: the kernels compiled in \d+\.\d s", cold.stderr), cold.stderr
+    warm = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert "compiled in" not in warm.stderr  # a warm cache compiles nothing and says nothing
