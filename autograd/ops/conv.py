@@ -15,8 +15,13 @@ import numpy as np
 
 from chaingrad.autograd.ops.record import record
 from chaingrad.autograd.tensor import Tensor
-from chaingrad.kernels import conv as conv_kernels
-from chaingrad.kernels import pool as pool_kernels
+from chaingrad.kernels.conv import conv1d_backward, conv1d_forward, conv2d_backward, conv2d_forward
+from chaingrad.kernels.pool import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
 
 
 def _pair(value: Any, name: str, op: str) -> tuple[int, int]:
@@ -85,8 +90,8 @@ def conv2d(
     stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
     return _convolution(
         "conv2d",
-        conv_kernels.conv2d_forward,
-        conv_kernels.conv2d_backward,
+        conv2d_forward,
+        conv2d_backward,
         x,
         weight,
         bias,
@@ -101,8 +106,8 @@ def conv1d(
     """1-D cross-correlation of x (N, C, L) with weight (O, C, k), plus bias (O,)."""
     return _convolution(
         "conv1d",
-        conv_kernels.conv1d_forward,
-        conv_kernels.conv1d_backward,
+        conv1d_forward,
+        conv1d_backward,
         x,
         weight,
         bias,
@@ -117,14 +122,12 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     steps = kernel if stride is None else _pair(stride, "stride", "max_pool2d")
     pads = _pair(padding, "padding", "max_pool2d")
     try:
-        out, argmax = pool_kernels.max_pool2d_forward(x._data, kernel, steps, pads)
+        out, argmax = max_pool2d_forward(x._data, kernel, steps, pads)
     except (ValueError, TypeError) as error:
         raise _renamed(error, "max_pool2d_forward", "max_pool2d") from None
     shape = x.shape
     # the local gradient: 1 at each window's argmax, 0 elsewhere, kept as the argmax itself
-    return record(
-        "max_pool2d", out, (x,), lambda g: (pool_kernels.max_pool2d_backward(g, argmax, shape),)
-    )
+    return record("max_pool2d", out, (x,), lambda g: (max_pool2d_backward(g, argmax, shape),))
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
@@ -133,7 +136,7 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     steps = kernel if stride is None else _pair(stride, "stride", "avg_pool2d")
     pads = _pair(padding, "padding", "avg_pool2d")
     try:
-        out = pool_kernels.avg_pool2d_forward(x._data, kernel, steps, pads)
+        out = avg_pool2d_forward(x._data, kernel, steps, pads)
     except (ValueError, TypeError) as error:
         raise _renamed(error, "avg_pool2d_forward", "avg_pool2d") from None
     shape = x.shape
@@ -142,5 +145,5 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
         "avg_pool2d",
         out,
         (x,),
-        lambda g: (pool_kernels.avg_pool2d_backward(g, shape, kernel, steps, pads),),
+        lambda g: (avg_pool2d_backward(g, shape, kernel, steps, pads),),
     )

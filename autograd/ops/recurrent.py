@@ -1,8 +1,9 @@
 """Recurrences over whole sequences as engine ops: one graph node per layer and direction.
 
-The loops live in ``kernels/recurrent.py``. The forward records what backprop through time
-needs (every hidden state, cell state and gate activation, in preallocated (T, B, ·) arrays);
-the backward runs BPTT once for the whole sequence.
+The loops live in ``kernels/recurrent/`` (``op.py``, its NumPy reference beside it). The
+forward records what backprop through time needs (every hidden state, cell state and gate
+activation, in preallocated (T, B, ·) arrays); the backward runs BPTT once for the whole
+sequence.
 
 An op has one output array, so a recurrence returns a *packed* node: the outputs of every step
 (T, B, H), followed for an LSTM by the final cell state. The tensors handed to the user are
@@ -19,7 +20,14 @@ import numpy as np
 from chaingrad.autograd.grad_mode import is_grad_enabled
 from chaingrad.autograd.ops.record import record
 from chaingrad.autograd.tensor import Tensor
-from chaingrad.kernels import recurrent as kernels
+from chaingrad.kernels.recurrent import (
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    rnn_backward,
+    rnn_forward,
+)
 
 
 def _present(*tensors: Tensor | None) -> tuple[Tensor, ...]:
@@ -86,9 +94,7 @@ def rnn(
 ) -> tuple[Tensor, Tensor]:
     """Elman RNN over x (T, B, I): (out (T, B, H), h_n (B, H))."""
     weights = (w_ih, w_hh, b_ih, b_hh)
-    return _one_state(
-        "rnn", kernels.rnn_forward, kernels.rnn_backward, x, h0, weights, (nonlinearity,)
-    )
+    return _one_state("rnn", rnn_forward, rnn_backward, x, h0, weights, (nonlinearity,))
 
 
 def gru(
@@ -100,9 +106,7 @@ def gru(
     b_hh: Tensor | None,
 ) -> tuple[Tensor, Tensor]:
     """GRU over x (T, B, I), gates [r, z, n] as PyTorch: (out (T, B, H), h_n (B, H))."""
-    return _one_state(
-        "gru", kernels.gru_forward, kernels.gru_backward, x, h0, (w_ih, w_hh, b_ih, b_hh)
-    )
+    return _one_state("gru", gru_forward, gru_backward, x, h0, (w_ih, w_hh, b_ih, b_hh))
 
 
 def lstm(
@@ -116,7 +120,7 @@ def lstm(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """LSTM over x (T, B, I), gates [i, f, g, o] as PyTorch: (out (T, B, H), h_n, c_n)."""
     try:
-        out, c_n, saved = kernels.lstm_forward(
+        out, c_n, saved = lstm_forward(
             x._data, _data(h0), _data(c0), w_ih._data, w_hh._data, _data(b_ih), _data(b_hh)
         )
     except (ValueError, TypeError) as error:
@@ -134,7 +138,7 @@ def lstm(
     xs, h0s, c0s, wih, whh = x._data, _data(h0), _data(c0), w_ih._data, w_hh._data
 
     def backward(g: np.ndarray) -> list:
-        gx, gh0, gc0, gwih, gwhh, gbih, gbhh = kernels.lstm_backward(
+        gx, gh0, gc0, gwih, gwhh, gbih, gbhh = lstm_backward(
             g[:steps], None, g[steps], xs, h0s, c0s, wih, whh, saved
         )
         return _grads_for(

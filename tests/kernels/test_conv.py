@@ -17,7 +17,7 @@ from chaingrad.kernels.conv import (
     conv2d_forward,
     conv_output_size,
 )
-from chaingrad.kernels.reference import (
+from chaingrad.kernels.conv.reference import (
     conv1d_backward_reference,
     conv1d_forward_reference,
     conv2d_backward_reference,

@@ -11,7 +11,7 @@ from chaingrad.kernels.pool import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from chaingrad.kernels.reference import (
+from chaingrad.kernels.pool.reference import (
     avg_pool2d_backward_reference,
     avg_pool2d_forward_reference,
     max_pool2d_backward_reference,

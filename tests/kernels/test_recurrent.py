@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from chaingrad.kernels import recurrent as k
-from chaingrad.kernels import reference_recurrent as ref
+from chaingrad.kernels.recurrent import reference as ref
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 CELLS = tuple(GATES)

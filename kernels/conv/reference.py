@@ -10,15 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
+def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _result_dtype(*arrays: np.ndarray) -> np.dtype:
+def result_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.result_type(*(np.asarray(a).dtype for a in arrays), np.float32)
 
 
-def _pad(x: np.ndarray, ph: int, pw: int, value: float = 0.0) -> np.ndarray:
+def pad_with(x: np.ndarray, ph: int, pw: int, value: float = 0.0) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
@@ -30,12 +30,12 @@ def conv2d_forward_reference(
     padding: tuple[int, int],
 ) -> np.ndarray:
     """y[n, o, i, j] = b[o] + sum over c, u, v of w[o, c, u, v] * xpad[n, c, i*sh + u, j*sw + v]."""
-    dtype = _result_dtype(x, w) if b is None else _result_dtype(x, w, b)
+    dtype = result_dtype(x, w) if b is None else result_dtype(x, w, b)
     (sh, sw), (ph, pw) = stride, padding
     n, _, h, wd = x.shape
     o, _, kh, kw = w.shape
-    ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-    xp = _pad(np.asarray(x, np.float64), ph, pw)
+    ho, wo = out_size(h, kh, sh, ph), out_size(wd, kw, sw, pw)
+    xp = pad_with(np.asarray(x, np.float64), ph, pw)
     w64 = np.asarray(w, np.float64)
     y = np.zeros((n, o, ho, wo))
     for i in range(ho):
@@ -58,12 +58,12 @@ def conv2d_backward_reference(
     need_bias: bool,
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Each output position sends gy * w back to its window of x and gy * window to w."""
-    dtype = _result_dtype(gy, x, w)
+    dtype = result_dtype(gy, x, w)
     (sh, sw), (ph, pw) = stride, padding
     _, _, h, wd = x.shape
     _, _, kh, kw = w.shape
     _, _, ho, wo = gy.shape
-    xp = _pad(np.asarray(x, np.float64), ph, pw)
+    xp = pad_with(np.asarray(x, np.float64), ph, pw)
     w64, g64 = np.asarray(w, np.float64), np.asarray(gy, np.float64)
     gxp = np.zeros_like(xp)
     gw = np.zeros_like(w64)
@@ -86,10 +86,10 @@ def conv1d_forward_reference(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int, padding: int
 ) -> np.ndarray:
     """y[n, o, i] = b[o] + sum over c, u of w[o, c, u] * xpad[n, c, i*s + u]."""
-    dtype = _result_dtype(x, w) if b is None else _result_dtype(x, w, b)
+    dtype = result_dtype(x, w) if b is None else result_dtype(x, w, b)
     n, _, length = x.shape
     o, _, k = w.shape
-    lo = _out_size(length, k, stride, padding)
+    lo = out_size(length, k, stride, padding)
     xp = np.pad(np.asarray(x, np.float64), ((0, 0), (0, 0), (padding, padding)))
     y = np.zeros((n, o, lo))
     for i in range(lo):
@@ -111,7 +111,7 @@ def conv1d_backward_reference(
     need_bias: bool,
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Each output position sends gy * w back to its window of x and gy * window to w."""
-    dtype = _result_dtype(gy, x, w)
+    dtype = result_dtype(gy, x, w)
     length, k = x.shape[2], w.shape[2]
     xp = np.pad(np.asarray(x, np.float64), ((0, 0), (0, 0), (padding, padding)))
     w64, g64 = np.asarray(w, np.float64), np.asarray(gy, np.float64)
@@ -133,75 +133,4 @@ def conv1d_backward_reference(
 
 def conv_output_size_reference(size: int, kernel: int, stride: int, padding: int) -> int:
     """floor((size + 2 * padding - kernel) / stride) + 1."""
-    return _out_size(size, kernel, stride, padding)
-
-
-def max_pool2d_forward_reference(
-    x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum (the first on ties; NaN wins) and its flat index in the plane."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, c, h, wd = x.shape
-    ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-    y = np.empty((n, c, ho, wo), dtype=_result_dtype(x))
-    arg = np.empty((n, c, ho, wo), dtype=np.int64)
-    for a in range(n):
-        for b in range(c):
-            for i in range(ho):
-                for j in range(wo):
-                    best, where = -np.inf, -1
-                    for u in range(i * sh - ph, i * sh - ph + kh):
-                        for v in range(j * sw - pw, j * sw - pw + kw):
-                            if not (0 <= u < h and 0 <= v < wd):
-                                continue  # padding is -inf: never the maximum
-                            val = x[a, b, u, v]
-                            if where < 0 or val > best or np.isnan(val):
-                                best, where = val, u * wd + v
-                    y[a, b, i, j], arg[a, b, i, j] = best, where
-    return y, arg
-
-
-def max_pool2d_backward_reference(
-    gy: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, int, int, int]
-) -> np.ndarray:
-    """Each output's gradient goes to the input element that was its window's maximum."""
-    n, c, h, wd = x_shape
-    gx = np.zeros((n, c, h * wd), dtype=np.float64)
-    for a in range(n):
-        for b in range(c):
-            for i, j in np.ndindex(*gy.shape[2:]):
-                gx[a, b, argmax[a, b, i, j]] += gy[a, b, i, j]
-    return gx.reshape(x_shape).astype(_result_dtype(gy))
-
-
-def avg_pool2d_forward_reference(
-    x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
-) -> np.ndarray:
-    """The mean of each zero-padded window, padding counted (count_include_pad=True)."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, c, h, wd = x.shape
-    ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-    xp = _pad(np.asarray(x, np.float64), ph, pw)
-    y = np.empty((n, c, ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            y[:, :, i, j] = xp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw].sum(axis=(2, 3))
-    return (y / (kh * kw)).astype(_result_dtype(x))
-
-
-def avg_pool2d_backward_reference(
-    gy: np.ndarray,
-    x_shape: tuple[int, int, int, int],
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-) -> np.ndarray:
-    """Each output's gradient is shared equally by the kh*kw cells of its (padded) window."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, c, h, wd = x_shape
-    gxp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
-    g = np.asarray(gy, np.float64) / (kh * kw)
-    for i in range(gy.shape[2]):
-        for j in range(gy.shape[3]):
-            gxp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw] += g[:, :, i, j, None, None]
-    return gxp[:, :, ph : ph + h, pw : pw + wd].astype(_result_dtype(gy))
+    return out_size(size, kernel, stride, padding)

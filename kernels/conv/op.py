@@ -11,53 +11,11 @@ import numpy as np
 from chaingrad.kernels.checks import (
     as_array,
     canonical,
-    check_int,
-    check_rank,
     float_dtype,
-    int_pair,
 )
-from chaingrad.kernels.conv_kernels import LANES, conv2d_backward_kernel, conv2d_forward_kernel
+from chaingrad.kernels.conv.checks import check_conv1d, check_conv2d, need_flags
+from chaingrad.kernels.conv.fast import LANES, conv2d_backward_kernel, conv2d_forward_kernel
 from chaingrad.kernels.runtime import run_parallel
-
-
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """(size + 2 * padding - kernel) // stride + 1; ValueError if the kernel does not fit."""
-    if kernel < 1 or stride < 1 or padding < 0:
-        raise ValueError(
-            f"conv_output_size: need kernel >= 1, stride >= 1, padding >= 0; got kernel "
-            f"{kernel}, stride {stride}, padding {padding}"
-        )
-    if size + 2 * padding < kernel:
-        raise ValueError(
-            f"conv_output_size: kernel size {kernel} is larger than the padded input size "
-            f"{size + 2 * padding} (input {size} + 2 * padding {padding})"
-        )
-    return (size + 2 * padding - kernel) // stride + 1
-
-
-def _check_conv2d(
-    fn: str, x: np.ndarray, w: np.ndarray, stride: object, padding: object
-) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    """Validate ranks, channels and sizes; return (stride, padding, output size)."""
-    check_rank(fn, "x", x, 4, "(N, C, H, W)")
-    check_rank(fn, "w", w, 4, "(O, C, kh, kw)")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(
-            f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[1]} "
-            f"(x {x.shape}, w {w.shape})"
-        )
-    if min(x.shape[2:]) < 1:
-        raise ValueError(
-            f"{fn}: x {x.shape} has an empty image; only N and C may be 0 (as in PyTorch)"
-        )
-    sh, sw = int_pair(fn, "stride", stride, 1)
-    ph, pw = int_pair(fn, "padding", padding, 0)
-    try:
-        ho = conv_output_size(x.shape[2], w.shape[2], sh, ph)
-        wo = conv_output_size(x.shape[3], w.shape[3], sw, pw)
-    except ValueError as err:
-        raise ValueError(f"{fn}: x {x.shape}, w {w.shape}, padding {(ph, pw)}: {err}") from None
-    return (sh, sw), (ph, pw), (ho, wo)
 
 
 def _grid_pitch(w: int, kw: int, pw: int) -> int:
@@ -94,7 +52,7 @@ def _forward(
     padding: object,
 ) -> np.ndarray:
     x, w = as_array(x), as_array(w)
-    (sh, sw), (ph, pw), (ho, wo) = _check_conv2d(fn, x, w, stride, padding)
+    (sh, sw), (ph, pw), (ho, wo) = check_conv2d(fn, x, w, stride, padding)
     n, _, h, wd = x.shape
     o, _, kh, kw = w.shape
     if b is not None:
@@ -118,13 +76,6 @@ def _forward(
     return y
 
 
-def _flags(fn: str, *flags: object) -> tuple[bool, ...]:
-    """need_input, need_weight, need_bias as bools (each must be a bool or a 0/1 NumPy bool)."""
-    if not all(isinstance(f, bool | np.bool_) for f in flags):
-        raise TypeError(f"{fn}: need_input, need_weight, need_bias must be bools, got {flags}")
-    return tuple(bool(f) for f in flags)
-
-
 def _backward(
     fn: str,
     gy: np.ndarray,
@@ -137,7 +88,7 @@ def _backward(
     need_bias: bool,
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     gy, x, w = as_array(gy), as_array(x), as_array(w)
-    (sh, sw), (ph, pw), (ho, wo) = _check_conv2d(fn, x, w, stride, padding)
+    (sh, sw), (ph, pw), (ho, wo) = check_conv2d(fn, x, w, stride, padding)
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
     if gy.shape != (n, o, ho, wo):
@@ -146,7 +97,7 @@ def _backward(
             f"w {w.shape}, got {gy.shape}"
         )
     dtype = float_dtype(fn, gy, x, w)
-    need_input, need_weight, need_bias = _flags(fn, need_input, need_weight, need_bias)
+    need_input, need_weight, need_bias = need_flags(fn, need_input, need_weight, need_bias)
     if 0 in (n, o, c):  # nothing flows through an empty batch or channel axis
         return (
             np.zeros(x.shape, dtype) if need_input else None,
@@ -214,29 +165,13 @@ def conv2d_backward(
     )
 
 
-def _check_conv1d(fn: str, x: np.ndarray, w: np.ndarray, stride: object, padding: object) -> int:
-    """Validate conv1d arguments with 1-D messages; return the output length."""
-    check_rank(fn, "x", x, 3, "(N, C, L)")
-    check_rank(fn, "w", w, 3, "(O, C, k)")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(
-            f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[1]} "
-            f"(x {x.shape}, w {w.shape})"
-        )
-    s, p = check_int(fn, "stride", stride, 1), check_int(fn, "padding", padding, 0)
-    try:
-        return conv_output_size(x.shape[2], w.shape[2], s, p)
-    except ValueError as err:
-        raise ValueError(f"{fn}: x {x.shape}, w {w.shape}, padding {p}: {err}") from None
-
-
 def conv1d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int, padding: int
 ) -> np.ndarray:
     """y = conv1d(x, w) + b for x (N, C, L), w (O, C, k), b (O,) or None."""
     fn = "conv1d_forward"
     x, w = as_array(x), as_array(w)
-    _check_conv1d(fn, x, w, stride, padding)
+    check_conv1d(fn, x, w, stride, padding)
     # a length-L signal is an image of height 1: the conv2d kernels do the work
     y = _forward(fn, x[:, :, None, :], w[:, :, None, :], b, (1, stride), (0, padding))
     return y[:, :, 0, :]
@@ -255,7 +190,7 @@ def conv1d_backward(
     """(gx, gw, gb) of conv1d for the upstream gy (N, O, Lo); None where not needed."""
     fn = "conv1d_backward"
     gy, x, w = as_array(gy), as_array(x), as_array(w)
-    lo = _check_conv1d(fn, x, w, stride, padding)
+    lo = check_conv1d(fn, x, w, stride, padding)
     expected = (x.shape[0], w.shape[0], lo)
     if gy.shape != expected:
         raise ValueError(

@@ -1,4 +1,4 @@
-"""Slow, obvious NumPy recurrences, one time step at a time: the oracle for kernels/recurrent.py.
+"""Slow, obvious NumPy recurrences, one time step at a time: the oracle for ``op.py``.
 
 Same signatures as the kernels with a ``_reference`` suffix. Layout is time-major: x (T, B, I),
 states (B, H); weights and gate order exactly as PyTorch (LSTM [i, f, g, o], GRU [r, z, n]).

@@ -1,6 +1,6 @@
 """numba kernels for one time step of the RNN/LSTM/GRU gate arithmetic (no GEMMs, no exp).
 
-The drivers in kernels/recurrent.py do the matrix products with BLAS through NumPy and the
+The drivers in ``op.py`` do the matrix products with BLAS through NumPy and the
 transcendental functions with NumPy's SIMD ``tanh``; these kernels fuse the cheap arithmetic
 between them into one pass over (B, H) with the hidden axis innermost. A sigmoid gate arrives as
 ``tanh(a / 2)`` (the drivers halve those weight rows) and becomes σ(a) = (1 + tanh(a / 2)) / 2.

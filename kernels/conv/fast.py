@@ -1,6 +1,6 @@
 """Parallel conv2d drivers: lay a stack of images out on a flat grid, then sum taps over it.
 
-The wrapper in ``conv.py`` picks the layout and how many images go into one stack:
+The wrapper in ``op.py`` picks the layout and how many images go into one stack:
 
 - stride 1: the zero-padded images themselves. Channel plane c holds the stack's images one
   below the other, ``vp`` rows apart, each row ``pitch`` wide. Output pixel (oh, ow) of
@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from chaingrad.kernels.conv.taps import FMA_REASSOC, tap_dot4x4, tap_row1, tap_rows8
 from chaingrad.kernels.runtime import kernel
-from chaingrad.kernels.taps import FMA_REASSOC, tap_dot4x4, tap_row1, tap_rows8
 
 LANES = 16  # one 64-byte vector of float32; a multiple of the float64 vector too
 

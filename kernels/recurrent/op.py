@@ -3,7 +3,7 @@
 One layer, one direction, PyTorch's parameter layout and gate order (LSTM [i, f, g, o], GRU
 [r, z, n]). Each forward does the input projections of all steps as one GEMM, then per step one
 BLAS GEMM ``h @ W_hhᵀ``, NumPy's SIMD ``tanh`` for every nonlinearity and a numba kernel for the
-gate arithmetic between them (kernels/recurrent_steps.py). A sigmoid is computed as
+gate arithmetic between them (``fast.py``). A sigmoid is computed as
 σ(a) = (1 + tanh(a / 2)) / 2, with the sigmoid gates' weight rows halved once per call (exact in
 binary floating point), so one ``tanh`` pass covers all of an LSTM's gates. Backward sweeps the
 steps in reverse with one GEMM ``da @ W_hh`` per step and then forms the input and weight
@@ -28,14 +28,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from chaingrad.kernels.recurrent_checks import (
+from chaingrad.kernels.recurrent.checks import (
     canonical,
     check_layer,
     check_saved,
     expect_shape,
     float_dtype,
 )
-from chaingrad.kernels.recurrent_steps import (
+from chaingrad.kernels.recurrent.fast import (
     gru_cell_backward,
     gru_gate_n,
     gru_gates_rz,
