@@ -309,7 +309,7 @@ def _labels(n: int, classes: int) -> np.ndarray:
 CORPUS: dict[str, Callable[[], object]] = {
     "arithmetic": lambda: (
         (_leaf(2, 3) + _leaf(3)) * _leaf(2, 1) - _leaf(1, 3) / _leaf(3, positive=True),
-        -(_leaf(2) ** _leaf(2, positive=True)),
+        -(_leaf(2, positive=True) ** _leaf(2)),
         _leaf(2, positive=True) ** 2.0,
         remainder(_leaf(3), _leaf(3, positive=True)),
     ),
