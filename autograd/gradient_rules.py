@@ -88,7 +88,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "tril": ("tril(g)",),
     "triu": ("triu(g)",),
     "concatenate": ("g's slice for this input",),
-    "stack": ("g[i] for input i",),
+    "stack": ("g's i-th slice on the new axis",),
     "split": ("g into its slice, 0 elsewhere",),
     # --- indexing, gathering, sorting (scatter-add: repeated indices add up)
     "index": ("g scattered back to x[idx]",),
