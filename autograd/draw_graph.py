@@ -61,6 +61,7 @@ class GraphDrawing:
                 if self._collapse is None or self.collapsed:
                     raise
                 self._fall_back(f"too large to lay out in {self._timeout:g} s")
+                continue
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _fall_back(self, why: str) -> None:
@@ -69,6 +70,7 @@ class GraphDrawing:
         assert self._collapse is not None
         self.source = self._collapse(note)
         self.collapsed = True
+        self._timeout = None  # a graph of op kinds is a few dozen nodes: it lays out at once
         self._svg = self._png = None
 
     @property

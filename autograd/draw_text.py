@@ -23,7 +23,7 @@ SMALL_FONT_SIZE = 10.0  # points, gradient text in the input cells
 
 _CHARS = (
     " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz"
-    "{|}~‖⊙−Σᵀ²³×÷·…→←∂αβγδεηθλμσφψωΔ∇∑√≈≤≥±°ⁱ⁻¹⁰ⁿ₀₁₂₃ₜ⋅∘⊗‹›«»–—’“”é"
+    "{|}~‖⊙−Σᵀ²³×÷·…→←∂αβγδεηθλμσφψωΔ∇∑√≈≤≥±°ⁱ⁻¹⁰ⁿ₀₁₂₃ₜ⋅∘⊗‹›«»–—’“”éΘŷ"
 )
 # advance widths in 1/1000 em, rounded up, in the order of _CHARS
 _WIDTHS = (
@@ -35,7 +35,7 @@ _WIDTHS = (
     525, 637, 337, 637, 838, 500, 838, 838, 632, 385, 401, 401, 838, 838, 318, 1000, 838, 838,
     518, 660, 639, 592, 612, 541, 634, 612, 592, 637, 634, 660, 660, 838, 685, 669, 674, 638,
     838, 838, 838, 838, 500, 179, 528, 401, 401, 399, 401, 401, 401, 401, 295, 318, 626, 838,
-    400, 400, 612, 612, 500, 1000, 318, 519, 519, 616,
+    400, 400, 612, 612, 500, 1000, 318, 519, 519, 616, 788, 592,
 )  # fmt: skip
 ADVANCE = dict(zip(_CHARS, _WIDTHS, strict=True))
 UNKNOWN_ADVANCE = 1000  # a character not in the table: as wide as the widest (M-dash, CJK-ish)
