@@ -30,7 +30,7 @@ def _tensor_graph():
 
 
 def test_value_replay_follows_the_engines_reverse_topological_order():
-    a, b, loss = _value_graph()
+    _a, _b, loss = _value_graph()
     replay = loss.backward_replay()
     recording = record_backward(loss, 1.0)
     order = list(reversed(engine.topological_order(loss)))
@@ -58,7 +58,7 @@ def test_the_last_frame_shows_the_gradients_of_a_real_backward_and_grads_stay_un
 
 
 def test_step_zero_shows_no_gradients_and_a_middle_step_highlights_its_node():
-    a, b, loss = _value_graph()
+    _a, _b, loss = _value_graph()
     first = loss.draw(step=0).source
     grads = re.findall(r">grad ([^<]+)<", first)
     assert grads and set(grads) == {"?"}
@@ -75,7 +75,8 @@ def test_step_zero_shows_no_gradients_and_a_middle_step_highlights_its_node():
 
 def test_step_out_of_range_is_a_one_line_error():
     _, _, loss = _value_graph()
-    with pytest.raises(ValueError, match=r"step must be an int from 0 to 5 \(the backward pass has 5 steps\), got 7"):
+    message = r"step must be an int from 0 to 5 \(the backward pass has 5 steps\), got 7"
+    with pytest.raises(ValueError, match=message):
         loss.draw(step=7)
     with pytest.raises(IndexError, match="step 9 out of range: 0 to 5"):
         loss.backward_replay()[9]
@@ -102,7 +103,7 @@ def test_tensor_replay_order_final_gradients_and_rules_on_edges():
 
 
 def test_tensor_edges_show_the_inputs_gradient_shape_and_norm_after_backward():
-    w, b, loss = _tensor_graph()
+    w, _b, loss = _tensor_graph()
     before = loss.draw().source
     assert "(3, 2) ‖" not in before
     loss.backward()
@@ -119,7 +120,7 @@ def test_replay_saves_html_and_gif_and_shows_in_jupyter(tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "</svg>" in page
     gif = replay.save(tmp_path / "replay.gif").read_bytes()
     assert gif[:6] in (b"GIF87a", b"GIF89a")
-    with pytest.raises(ValueError, match="save writes .html or .gif"):
+    with pytest.raises(ValueError, match=r"save writes \.html or \.gif"):
         replay.save(tmp_path / "replay.mp4")
 
 
