@@ -135,7 +135,7 @@ def _cell(
     extra = "".join(f' {k.upper()}="{v}"' for k, v in attrs.items() if v)
     port_attr = f' PORT="{port}"' if port else ""
     body = html_text(text)
-    if size != FONT_SIZE:
+    if size != FONT_SIZE and body:  # an empty <FONT></FONT> is a syntax error to Graphviz
         body = f'<FONT POINT-SIZE="{size:g}">{body}</FONT>'
     return f'<TD{port_attr}{span}{extra} WIDTH="{math.ceil(width)}">{body}</TD>'
 

@@ -128,3 +128,15 @@ def test_a_replay_of_a_tensor_without_a_scalar_output_is_a_clear_error():
     x = Tensor(np.ones((2, 2)), requires_grad=True)
     with pytest.raises(RuntimeError, match=r"one-element output; this one has shape \(2, 2\)"):
         (x * 2.0).backward_replay()
+
+
+def test_an_op_with_an_input_that_has_no_rule_and_no_gradient_still_renders(monkeypatch):
+    import chaingrad.autograd.draw as draw
+
+    monkeypatch.setattr(draw, "local_rule", lambda op, index, arity: "")  # an op without rules
+    x = Tensor(np.ones((4, 3)))  # needs no grad and has no rule: its cell is empty
+    w = Tensor(np.ones((3, 2)), requires_grad=True)
+    loss = (x @ w).sum()
+    loss.backward()
+    drawing = loss.draw()
+    assert "</svg>" in drawing.svg and ":i0:w" in drawing.source
