@@ -26,6 +26,7 @@ only the gradients that are still in flight.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -39,6 +40,9 @@ class Node(Protocol):
     def _accumulate(self, grad: Any) -> None: ...
 
     def _keep(self, grad: Any) -> None: ...
+
+
+Observer = Callable[[Any, Any, Any], None]  # (node, its gradient, its parents' gradients)
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -63,11 +67,15 @@ def topological_order(root: Node) -> list[Node]:
     return order
 
 
-def backward(root: Node, seed: Any) -> None:
+def backward(root: Node, seed: Any, observe: Observer | None = None) -> None:
     """Propagate ``seed`` (the gradient of the final result w.r.t. ``root``) to every node.
 
     Nodes are taken in reverse topological order, so when a node is reached every consumer
     has already added its share and the node's gradient is complete.
+
+    ``observe`` (for the drawing's replay) is called once per step, ``observe(node, grad,
+    parent_grads)``, *instead of* storing gradients in the nodes: the same walk runs and
+    nothing in the graph changes (``parent_grads`` is ``()`` for a leaf).
     """
     order = topological_order(root)
     pending = {id(root): seed}  # gradients in flight, keyed by node identity
@@ -77,10 +85,17 @@ def backward(root: Node, seed: Any) -> None:
             continue
         parents = node._parents
         if not parents:
-            node._accumulate(grad)
+            if observe is None:
+                node._accumulate(grad)
+            else:
+                observe(node, grad, ())
             continue
-        node._keep(grad)
-        for parent, parent_grad in zip(parents, node._vjp(grad)):
+        if observe is None:
+            node._keep(grad)
+        parent_grads = node._vjp(grad)
+        if observe is not None:
+            observe(node, grad, parent_grads)
+        for parent, parent_grad in zip(parents, parent_grads):
             if parent_grad is None:
                 continue
             key = id(parent)

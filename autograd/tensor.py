@@ -28,6 +28,7 @@ This module is the class itself: storage, construction, the node protocol the en
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -360,11 +361,38 @@ class Tensor(
 
         return grad_fn_of(self)
 
-    def draw(self, path: str | None = None, format: str = "svg") -> Any:  # noqa: A002
-        """Draw the graph: op nodes with output shapes, named leaves, grad norms after backward."""
+    def draw(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        format: str | None = None,  # noqa: A002
+        *,
+        rankdir: str | None = None,
+        size: Any = None,
+        max_label: int | None = 40,
+        step: int | None = None,
+    ) -> Any:
+        """Draw the graph: op nodes with output shapes, named leaves, grad norms after backward.
+
+        Each edge into an op carries the op's local-gradient rule for that input. The format is
+        ``format``, else the path's suffix (.svg .png .pdf .dot), else SVG; ``rankdir`` "LR" or
+        "TB" (default by the graph's shape), ``size`` a bound in inches, ``max_label``
+        characters per label line, ``step=k`` the graph after the first k backward steps.
+        """
         from chaingrad.autograd.draw import draw_tensor_graph
 
-        return draw_tensor_graph(self, path=path, format=format)
+        return draw_tensor_graph(
+            self, path, format, rankdir=rankdir, size=size, max_label=max_label, step=step
+        )
+
+    def backward_replay(self, **options: Any) -> Any:
+        """The backward pass as frames: ``len()`` steps, ``[k]`` is ``draw(step=k)``.
+
+        For a one-element output (seed 1, as ``backward()``). Shows as an animation in Jupyter;
+        ``.save("x.html")`` or ``.save("x.gif")``. No ``.grad`` changes (a recorder, not a pass).
+        """
+        from chaingrad.autograd.draw import replay_tensor_graph
+
+        return replay_tensor_graph(self, **options)
 
     def __repr__(self) -> str:
         data = self._data

@@ -13,6 +13,7 @@ stores them next to its parents. ``backward()`` then only multiplies: upstream Ã
 from __future__ import annotations
 
 import math
+import os
 from numbers import Real
 from typing import Any
 
@@ -56,11 +57,39 @@ class Value:
         for node in engine.topological_order(self):
             node.grad = 0.0
 
-    def draw(self, path: str | None = None, format: str = "svg") -> Any:  # noqa: A002
-        """Draw the graph: each node shows label, data and grad; each edge its local gradient."""
+    def draw(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        format: str | None = None,  # noqa: A002
+        *,
+        rankdir: str | None = None,
+        size: Any = None,
+        max_label: int | None = 40,
+        step: int | None = None,
+    ) -> Any:
+        """Draw the graph: each node shows label, data and grad; each edge its local gradient.
+
+        The format is ``format``, else the path's suffix (.svg .png .pdf .dot), else SVG;
+        ``rankdir`` "LR" or "TB" (default by the graph's shape), ``size`` a bound in inches
+        ("w,h", (w, h) or one number), ``max_label`` characters per label line (None: no cut),
+        ``step=k`` the graph after the first k steps of the backward pass (``.grad`` untouched).
+        """
         from chaingrad.autograd.draw import draw_value_graph
 
-        return draw_value_graph(self, path=path, format=format)
+        return draw_value_graph(
+            self, path, format, rankdir=rankdir, size=size, max_label=max_label, step=step
+        )
+
+    def backward_replay(self, **options: Any) -> Any:
+        """The backward pass as frames: ``len()`` steps, ``[k]`` is ``draw(step=k)``.
+
+        Shows as an animation with a slider in Jupyter; ``.save("x.html")`` or ``.save("x.gif")``.
+        The replay runs the engine's own loop with a recorder: no ``.grad`` changes.
+        ``options`` are ``draw``'s (``rankdir``, ``size``, ``max_label``).
+        """
+        from chaingrad.autograd.draw import replay_value_graph
+
+        return replay_value_graph(self, **options)
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Value | Number) -> Value:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chaingrad.autograd import Value, draw
+from chaingrad.autograd import Value, draw_render
 from chaingrad.autograd.draw import GraphDrawing, RendererNotFoundError
 
 
@@ -29,17 +29,18 @@ def test_svg_shows_labels_data_grads_and_local_gradients(small_graph):
     texts = [html.unescape(t) for t in re.findall(r">([^<]+)</text>", svg)]
     for expected in ["a", "b", "e", "L", "data 2", "data -3", "grad -3", "grad 2", "*", "+"]:
         assert expected in texts
-    # the edges into '*' carry the local gradients ∂e/∂a = b = -3 and ∂e/∂b = a = 2
-    assert "-3" in texts and "2" in texts
+    # the cells the edges into '*' enter carry the local gradients ∂e/∂a = b and ∂e/∂b = a
+    assert "× -3" in texts and "× 2" in texts
     assert drawing._repr_svg_() == svg
 
 
-def test_dot_source_has_record_nodes_and_head_labels(small_graph):
+def test_dot_source_has_one_table_per_value_and_edges_into_input_ports(small_graph):
     source = small_graph.draw().source
-    assert "rankdir=LR" in source
-    assert 'label="{ a | data 2 | grad -3 }"' in source
-    assert "v0 -> v2_op [fontcolor=blue headlabel=-3]" in source
-    assert "v1 -> v2_op [fontcolor=blue headlabel=2]" in source
+    assert "rankdir=LR" in source  # a small graph stays left to right
+    assert '<TD WIDTH="18">a</TD><TD WIDTH="49">data 2</TD><TD WIDTH="54">grad -3</TD>' in source
+    # each input enters its own cell of the op's node: the cell that holds its local gradient
+    assert "v0 -> v2:i0:w" in source and "v1 -> v2:i1:w" in source
+    assert '<TD PORT="i0"' in source and "× -3</FONT>" in source and "× 2</FONT>" in source
 
 
 def test_draw_writes_svg_png_and_dot_files(small_graph, tmp_path):
@@ -47,13 +48,13 @@ def test_draw_writes_svg_png_and_dot_files(small_graph, tmp_path):
     assert (tmp_path / "g.svg").read_text().rstrip().endswith("</svg>")
     small_graph.draw(path=str(tmp_path / "g"), format="png")
     assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    small_graph.draw(path=str(tmp_path / "g.dot"), format="dot")
+    small_graph.draw(path=str(tmp_path / "g.dot"))
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
 
 
 def test_record_characters_in_labels_are_escaped():
     v = Value(1.0, "x|{y}")
-    assert r"x\|\{y\}" in v.draw().source
+    assert "x|{y}" in v.draw().source and "a&lt;b&amp;" in Value(1.0, "a<b&").draw().source
     assert "</svg>" in v.draw().svg
 
 
@@ -63,8 +64,8 @@ def test_an_unknown_format_is_a_clear_error(small_graph):
 
 
 def test_missing_renderer_is_a_clear_error_but_source_still_works(small_graph, monkeypatch):
-    monkeypatch.setattr(draw.shutil, "which", lambda name: None)
-    monkeypatch.setattr(draw.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(draw_render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(draw_render.sys, "executable", "/nonexistent/python")
     drawing = small_graph.draw()
     assert drawing.source.startswith("digraph")
     with pytest.raises(RendererNotFoundError, match="pip install graphviz-pure"):
@@ -94,7 +95,7 @@ def test_tensor_graph_shows_ops_shapes_names_and_grad_norms(tmp_path):
     loss.backward()
     drawing = loss.draw(path=str(tmp_path / "t.svg"))
     source = drawing.source
-    assert "matmul\\n(4, 2) float64" in source and "relu\\n(4, 2) float64" in source
+    assert "matmul<BR/>(4, 2) float64" in source and "relu<BR/>(4, 2) float64" in source
     assert "W\\n(3, 2) float64\\n‖grad‖ 9.798" in source  # each entry of ∂loss/∂W is 4
     assert "x\\n(4, 3) float64" in source and "lightblue" in source
     texts = [html.unescape(t) for t in re.findall(r">([^<]+)</text>", drawing.svg)]
