@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,6 +51,9 @@ from chaingrad.autograd.tensor_interop import Size, TensorInterop
 from chaingrad.autograd.tensor_math import TensorMath
 from chaingrad.autograd.tensor_reductions import TensorReductions
 from chaingrad.autograd.tensor_shapes import TensorShapes
+
+if TYPE_CHECKING:
+    from chaingrad.autograd.scopes import Scope
 
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
 
@@ -80,6 +83,7 @@ class Tensor(
         "_version",
         "_saved",
         "_consumers",
+        "_scope",
         "__weakref__",
     )
 
@@ -120,6 +124,7 @@ class Tensor(
         self._version = _Version()
         self._saved: tuple[tuple[_Version, int, str], ...] = ()
         self._consumers: list[weakref.ref[Tensor]] | None = None  # nodes made from this one
+        self._scope: Scope | None = None  # the module call that made this node (autograd.scopes)
 
     @classmethod
     def _node(
