@@ -193,20 +193,28 @@ def draw_tensor_graph(
     path: str | None = None,
     format: str = "svg",  # noqa: A002
     groups: dict[int, str] | None = None,
+    group_style: dict[str, dict[str, str]] | None = None,
+    group_parent: dict[str, str] | None = None,
+    group_edges: list[tuple[str, str]] | None = None,
 ) -> GraphDrawing:
     """Draw a Tensor graph: ops with output shapes; leaves with names, shapes and grad norms.
 
     ``groups`` maps ``id(tensor)`` to a label: every tensor of one group is drawn as a single
-    box with that label (a module, say), so a large network stays readable.
+    box with that label (a module, say), so a large network stays readable. ``group_style``
+    gives graphviz attributes per label (a heat colour); a label found only there is a box
+    with no tensors (a legend, an input). ``group_parent`` draws a label inside the cluster of
+    another (nested modules); ``group_edges`` joins two labels.
     """
     nodes = topological_order(root)
     groups = groups or {}
     graph = new_digraph(len(nodes))
     names = {id(node): f"t{i}" for i, node in enumerate(nodes)}
-    group_names = {label: f"g{i}" for i, label in enumerate(dict.fromkeys(groups.values()))}
-    for label, name in group_names.items():
-        graph.node(name, label=label, shape="box3d", style="filled", fillcolor="lightyellow")
+    group_names = _draw_groups(graph, groups, group_style or {}, group_parent or {})
     edges: set[tuple[str, str]] = set()
+    for source, target in group_edges or ():
+        if (group_names[source], group_names[target]) not in edges:
+            edges.add((group_names[source], group_names[target]))
+            graph.edge(group_names[source], group_names[target])
     for node in nodes:
         if id(node) in groups:
             target = group_names[groups[id(node)]]
@@ -245,6 +253,45 @@ def draw_tensor_graph(
                 fontcolor="gray30",
             )
     return finish(graph, len(nodes), path, format)
+
+
+def _draw_groups(
+    graph: Any,
+    groups: dict[int, str],
+    style: dict[str, dict[str, str]],
+    parent: dict[str, str],
+) -> dict[str, str]:
+    """Declare the group boxes, each inside the (nested) cluster of its parent label; return
+    the DOT node name of every box."""
+    clusters = set(parent.values())
+    labels = [g for g in dict.fromkeys([*groups.values(), *style]) if g not in clusters]
+    box_names = {label: f"g{i}" for i, label in enumerate(labels)}
+    inside: dict[str | None, list[str]] = {}
+    for label in [*labels, *(c for c in dict.fromkeys(parent.values()))]:
+        inside.setdefault(parent.get(label), []).append(label)
+
+    def declare(where: Any, enclosing: str | None) -> None:
+        for label in inside.get(enclosing, ()):
+            attrs = style.get(label, {})
+            if label in box_names:
+                box = {"shape": "box3d", "style": "filled", "fillcolor": "lightyellow", **attrs}
+                where.node(box_names[label], label=label, **box)
+                continue
+            with where.subgraph(name=f"cluster_{len(box_names) + len(declared)}") as cluster:
+                declared.append(label)
+                cluster.attr(
+                    **{
+                        "label": label,
+                        "style": "rounded,filled",
+                        "fillcolor": "lightyellow",
+                        **attrs,
+                    }
+                )
+                declare(cluster, label)
+
+    declared: list[str] = []
+    declare(graph, None)
+    return box_names
 
 
 def _root_style(node: Tensor, root: Tensor) -> dict[str, str]:

@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from chaingrad.autograd import (
     engine,
     grad_mode,
+    scopes,
     tensor_arithmetic,
     tensor_data,
     tensor_inplace,
@@ -44,6 +45,7 @@ from chaingrad.autograd import (
     tensor_reductions,
     tensor_shapes,
 )
+from chaingrad.autograd.scopes import Scope
 from chaingrad.autograd.tensor_arithmetic import TensorArithmetic
 from chaingrad.autograd.tensor_data import DEFAULT_DTYPE, as_array, as_tensor
 from chaingrad.autograd.tensor_inplace import TensorInPlace, _Version
@@ -51,9 +53,6 @@ from chaingrad.autograd.tensor_interop import Size, TensorInterop
 from chaingrad.autograd.tensor_math import TensorMath
 from chaingrad.autograd.tensor_reductions import TensorReductions
 from chaingrad.autograd.tensor_shapes import TensorShapes
-
-if TYPE_CHECKING:
-    from chaingrad.autograd.scopes import Scope
 
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
 
@@ -124,7 +123,8 @@ class Tensor(
         self._version = _Version()
         self._saved: tuple[tuple[_Version, int, str], ...] = ()
         self._consumers: list[weakref.ref[Tensor]] | None = None  # nodes made from this one
-        self._scope: Scope | None = None  # the module call that made this node (autograd.scopes)
+        # the module call in progress (autograd.scopes): draw(model=...) groups nodes by it
+        self._scope: Scope | None = scopes._state.top
 
     @classmethod
     def _node(
@@ -365,11 +365,27 @@ class Tensor(
 
         return grad_fn_of(self)
 
-    def draw(self, path: str | None = None, format: str = "svg") -> Any:  # noqa: A002
-        """Draw the graph: op nodes with output shapes, named leaves, grad norms after backward."""
+    def draw(
+        self,
+        path: str | None = None,
+        format: str = "svg",  # noqa: A002
+        *,
+        model: Any = None,
+        depth: int = 1,
+    ) -> Any:
+        """Draw the graph: op nodes with output shapes, named leaves, grad norms after backward.
+
+        ``model``: group the nodes by the module of ``model`` that produced them, nested
+        ``depth`` levels (``autograd.draw_modules``), heat-coloured by gradient norm.
+        """
         from chaingrad.autograd.draw import draw_tensor_graph
 
-        return draw_tensor_graph(self, path=path, format=format)
+        if model is None:
+            return draw_tensor_graph(self, path=path, format=format)
+        from chaingrad.autograd.draw_modules import group_by_module
+
+        grouping = group_by_module(self, model, depth)
+        return draw_tensor_graph(self, path=path, format=format, **grouping.arguments())
 
     def __repr__(self) -> str:
         data = self._data
