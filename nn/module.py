@@ -442,6 +442,13 @@ class Module:
         save(self, path, metadata)
 
     # ------------------------------------------------------------------ printing
+    def summary(self, input_or_shape: Any, dtype: Any = np.float32) -> Any:
+        """``nn.summary(self, input_or_shape)``: the table of layers, output shapes, parameters
+        and multiply-adds for an example input (or a shape); Jupyter shows it once."""
+        from chaingrad.nn.summary import summary
+
+        return summary(self, input_or_shape, dtype)
+
     def extra_repr(self) -> str:
         """The arguments shown inside this module's parentheses in ``repr``."""
         return ""
