@@ -149,9 +149,10 @@ def group_by_module(root: Tensor, model: Any, depth: int = 1) -> ModuleGrouping:
     _root_box(grouping, root)
     if scale is not None:
         low, high = scale
-        legend = (
-            f"heat: ‖grad‖ of each module's parameters, log scale, "
-            f"{_fmt(10**low)} (blue) … {_fmt(10**high)} (red)"
+        legend = "heat: ‖grad‖ of each module's parameters, " + (
+            f"log scale, {_fmt(10**low)} (blue) … {_fmt(10**high)} (red)"
+            if high > low
+            else f"{_fmt(10**low)} for every module"
         )
         grouping.style[legend] = {"shape": "plaintext", "style": "", "fillcolor": "white"}
     return grouping
@@ -260,7 +261,7 @@ def _label(
     inside = {id(n) for n in members}
     shapes: dict[str, None] = {}
     for n in members:
-        if not n._parents:
+        if not n._parents and n.requires_grad:  # a parameter, not a result
             continue
         if n is root or any(id(c) not in inside for c in consumers.get(id(n), ())):
             shapes[_shape(tuple(n.shape))] = None
