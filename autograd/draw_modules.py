@@ -1,7 +1,7 @@
 """A tensor graph grouped by the module that produced each node: ``loss.draw(model=m, depth=k)``.
 
-Every graph node carries the module call that made it (``autograd.scopes``, stamped by
-``ops/record.py``). Here a node's box is the innermost module of ``m``'s tree in that chain,
+Every tensor carries the module call that made it (``autograd.scopes``, stamped when the
+tensor is made). Here a node's box is the innermost module of ``m``'s tree in that chain,
 named as ``m.named_modules()`` names it and cut to ``depth`` parts: at depth 1 one box per child
 of ``m``, at depth 2 one box per grandchild drawn inside a cluster for its parent. Each box says
 ``name: Type``, its output shape(s), its parameter count and, after backward, the gradient norm

@@ -1,9 +1,11 @@
 """Which module call is in progress: a per-thread stack that graph nodes are stamped with.
 
 ``nn.Module.__call__`` pushes a ``Scope`` before ``forward`` runs and pops it afterwards (in a
-``finally``, so an exception leaves the stack as it found it); ``ops/record.py`` stamps every
-new graph node with the innermost scope. Drawing a graph by module (``draw_modules``) then reads
-the stamps: no hooks, and it works after any ordinary forward pass.
+``finally``, so an exception leaves the stack as it found it); every new tensor is stamped
+with the innermost scope when it is made (``Tensor._init``: graph nodes and the constants an
+op returns alike, so a module whose result is a constant, a Flatten of the data, is seen too).
+Drawing a graph by module (``draw_modules``) then reads the stamps: no hooks, and it works
+after any ordinary forward pass.
 
 The stack is a linked list (each scope points at the one it was pushed on), so a node's stamp
 is its whole chain of module calls, innermost first. The engine knows nothing of ``nn``: a

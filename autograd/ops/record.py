@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd import scopes
 from chaingrad.autograd.tensor import Tensor, recording
 
 Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
@@ -51,7 +50,6 @@ def record(
         result = Tensor._constant(out)
     else:
         result = Tensor._node(out, parents, backward, op)
-        result._scope = scopes._state.top  # the module call in progress made this node
         ref = weakref.ref(result)
         for p in parents:  # an in-place change to p later must not reach this node's input
             if p._consumers is None:
