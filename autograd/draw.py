@@ -480,20 +480,30 @@ def draw_tensor_graph(
     max_label: int | None = DEFAULT_MAX_LABEL,
     step: int | None = None,
     recording: Recording | None = None,
+    group_style: dict[str, dict[str, str]] | None = None,
+    group_parent: dict[str, str] | None = None,
+    group_edges: list[tuple[str, str]] | None = None,
 ) -> GraphDrawing:
     """Draw a Tensor graph: ops with output shapes; leaves with names, shapes and grad norms.
 
     Each edge into an op enters the op's cell for that input, which holds the op's
     vector-Jacobian rule for it and, where the input's gradient is known, its shape and norm.
     ``groups`` maps ``id(tensor)`` to a label: every tensor of one group is drawn as a single
-    box with that label (a module, say), so a large network stays readable.
+    box with that label (a module, say), so a large network stays readable. ``group_style``
+    gives graphviz attributes per label (a heat colour); a label found only there is a box
+    with no tensors (a legend, an input). ``group_parent`` draws a label inside the cluster of
+    another (nested modules); ``group_edges`` joins two labels.
     """
     chosen = resolve_format(path, format)
     size_attr = _check_options(rankdir, size, max_label)
     nodes = topological_order(root)
     groups = groups or {}
     state = _ReplayState.of(root, step, recording, _tensor_seed)
-    group_names = {label: f"g{i}" for i, label in enumerate(dict.fromkeys(groups.values()))}
+    group_style = group_style or {}
+    group_parent = group_parent or {}
+    clusters = set(group_parent.values())  # labels that enclose others are clusters, not boxes
+    group_labels = [g for g in dict.fromkeys([*groups.values(), *group_style]) if g not in clusters]
+    group_names = {label: f"g{i}" for i, label in enumerate(group_labels)}
 
     def known_grad(t: Tensor) -> Any:
         if state is not None:
@@ -522,7 +532,13 @@ def draw_tensor_graph(
         seen_edges: set[tuple[str, str]] = set()
         for label, name in group_names.items():
             text = truncate(label.replace("\\n", "\n"), max_label)
-            boxes[name] = _box(text, shape="box3d", style="filled", fillcolor="lightyellow")
+            look = {"shape": "box3d", "style": "filled", "fillcolor": "lightyellow"}
+            boxes[name] = _box(text, **{**look, **group_style.get(label, {})})
+        for source, target in group_edges or ():
+            pair = (group_names[source], group_names[target])
+            if pair not in seen_edges:
+                seen_edges.add(pair)
+                edges.append((*pair, None, False))
         for node in nodes:
             if id(node) in groups:
                 target = group_names[groups[id(node)]]
@@ -594,7 +610,11 @@ def draw_tensor_graph(
             ]
             rankdir_final = _resolve(root, nodes, drawn, pairs, rankdir)
     lines = _header(rankdir_final, size_attr, len(boxes))
-    lines += [f"\t{name} [{attrs}]" for name, (attrs, _, _) in boxes.items()]
+    enclosing = {group_names[g]: group_parent[g] for g in group_names if g in group_parent}
+    lines += [
+        f"\t{name} [{attrs}]" for name, (attrs, _, _) in boxes.items() if name not in enclosing
+    ]
+    lines += _clusters(boxes, enclosing, group_parent, group_style)
     for tail, head, port, hot in edges:
         attrs = {"color": HOT_EDGE, "penwidth": "2"} if hot else {}
         lines.append(_head(tail, head, port, rankdir_final, **attrs))
@@ -611,6 +631,39 @@ def draw_tensor_graph(
     if len(boxes) > COLLAPSE_ABOVE:
         drawing._fall_back(f"more than the {COLLAPSE_ABOVE:,} a layout finishes in seconds")
     return _finish(drawing, path, chosen)
+
+
+def _clusters(
+    boxes: dict[str, tuple[str, float, float]],
+    enclosing: dict[str, str],
+    group_parent: dict[str, str],
+    group_style: dict[str, dict[str, str]],
+) -> list[str]:
+    """DOT lines of the module clusters: each holds its boxes and its nested clusters."""
+    members: dict[str | None, list[str]] = {}
+    for name, label in enclosing.items():
+        members.setdefault(label, []).append(name)
+    children: dict[str | None, list[str]] = {}
+    for label in dict.fromkeys(group_parent.values()):
+        children.setdefault(group_parent.get(label), []).append(label)
+    lines: list[str] = []
+
+    def declare(label: str, depth: int) -> None:
+        indent = "\t" * depth
+        quoted = label.replace("\\n", "\n").replace("\\", "\\\\").replace('"', '\\"')
+        quoted = quoted.replace("\n", "\\n")
+        look = {"style": "rounded,filled", "fillcolor": "lightyellow", **group_style.get(label, {})}
+        lines.append(f"{indent}subgraph cluster_{len(lines)} {{")
+        lines.append(f'{indent}\tlabel="{quoted}"')
+        lines.extend(f'{indent}\t{k}="{v}"' for k, v in look.items())
+        lines.extend(f"{indent}\t{name} [{boxes[name][0]}]" for name in members.get(label, ()))
+        for child in children.get(label, ()):
+            declare(child, depth + 1)
+        lines.append(f"{indent}}}")
+
+    for top in children.get(None, ()):
+        declare(top, 1)
+    return lines
 
 
 def replay_tensor_graph(root: Tensor, **options: Any) -> BackwardReplay:

@@ -38,6 +38,7 @@ import numpy as np
 from chaingrad.autograd import (
     engine,
     grad_mode,
+    scopes,
     tensor_arithmetic,
     tensor_data,
     tensor_inplace,
@@ -45,6 +46,7 @@ from chaingrad.autograd import (
     tensor_reductions,
     tensor_shapes,
 )
+from chaingrad.autograd.scopes import Scope
 from chaingrad.autograd.tensor_arithmetic import TensorArithmetic
 from chaingrad.autograd.tensor_data import DEFAULT_DTYPE, as_array, as_tensor
 from chaingrad.autograd.tensor_inplace import TensorInPlace, _Version
@@ -81,6 +83,7 @@ class Tensor(
         "_version",
         "_saved",
         "_consumers",
+        "_scope",
         "__weakref__",
     )
 
@@ -121,6 +124,8 @@ class Tensor(
         self._version = _Version()
         self._saved: tuple[tuple[_Version, int, str], ...] = ()
         self._consumers: list[weakref.ref[Tensor]] | None = None  # nodes made from this one
+        # the module call in progress (autograd.scopes): draw(model=...) groups nodes by it
+        self._scope: Scope | None = scopes._state.top
 
     @classmethod
     def _node(
@@ -370,18 +375,34 @@ class Tensor(
         size: Any = None,
         max_label: int | None = 40,
         step: int | None = None,
+        model: Any = None,
+        depth: int = 1,
     ) -> Any:
         """Draw the graph: op nodes with output shapes, named leaves, grad norms after backward.
 
         Each edge into an op carries the op's local-gradient rule for that input. The format is
         ``format``, else the path's suffix (.svg .png .pdf .dot), else SVG; ``rankdir`` "LR" or
         "TB" (default by the graph's shape), ``size`` a bound in inches, ``max_label``
-        characters per label line, ``step=k`` the graph after the first k backward steps.
+        characters per label line, ``step=k`` the graph after the first k backward steps;
+        ``model``: group the nodes by the module of ``model`` that produced them, nested
+        ``depth`` levels (``autograd.draw_modules``), heat-coloured by gradient norm.
         """
         from chaingrad.autograd.draw import draw_tensor_graph
 
+        options: dict[str, Any] = {}
+        if model is not None:
+            from chaingrad.autograd.draw_modules import group_by_module
+
+            options = group_by_module(self, model, depth).arguments()
         return draw_tensor_graph(
-            self, path, format, rankdir=rankdir, size=size, max_label=max_label, step=step
+            self,
+            path,
+            format,
+            rankdir=rankdir,
+            size=size,
+            max_label=max_label,
+            step=step,
+            **options,
         )
 
     def backward_replay(self, **options: Any) -> Any:

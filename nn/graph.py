@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from chaingrad.autograd import Tensor
-from chaingrad.autograd.draw import GraphDrawing, draw_tensor_graph
-from chaingrad.nn.module import Module, register_module_forward_hook
+from chaingrad.autograd.draw import GraphDrawing
+from chaingrad.nn.module import Module
 
 
 def _tensors(value: Any) -> list[Tensor]:
@@ -17,57 +19,30 @@ def _tensors(value: Any) -> list[Tensor]:
     return []
 
 
-def module_groups(
-    model: Module, calls: list[tuple[Module, tuple[Any, ...], Any]]
-) -> dict[int, str]:
-    """Assign every graph node a module computed to that module's label (top-level children).
-
-    A call's nodes are those reached walking back from its output until its inputs.
-    """
-    children = {id(m): name for name, m in model.named_children()}
-    groups: dict[int, str] = {}
-    for module, inputs, output in calls:
-        if id(module) not in children:
-            continue
-        outputs = _tensors(output)
-        count = sum(p.numel() for p in module.parameters())
-        shape = " ".join(str(tuple(t.shape)) for t in outputs)
-        label = f"{children[id(module)]}: {type(module).__name__}\\n{shape}\\n{count:,} parameters"
-        stop = {id(t) for t in _tensors(inputs)}
-        stack = list(outputs)
-        while stack:
-            node = stack.pop()
-            if id(node) in stop or id(node) in groups:
-                continue
-            groups[id(node)] = label
-            stack.extend(node.parents)
-    return groups
-
-
 def step_graph(
     model: Module,
     loss_fn: Any,
     *batch: Any,
     path: str | None = None,
     format: str = "svg",  # noqa: A002
+    depth: int = 1,
 ) -> GraphDrawing:
     """Run forward, loss and backward on one batch and draw the step, one box per module.
 
-    The boxes are the model's direct children (its top-level modules): build the model as one
-    ``Sequential`` of its layers to get a box per layer.
-
-    ``batch`` is (inputs..., target): the model gets every element but the last.
+    The boxes are the model's children (``depth=2``: their children, inside a cluster for
+    each child), each with ``name: Type``, output shape, parameter count and the gradient norm
+    of its parameters (heat-coloured); the input (token ids for a text model) and the loss with
+    its value are boxes of their own. Draw it on a batch of the size training uses: the shapes
+    in the picture are the shapes training sees. ``batch`` is (inputs..., target): the model
+    gets every element but the last. The step leaves no gradients behind.
     """
-    for t in _tensors(batch[:-1]):
+    inputs = tuple(Tensor(x) if isinstance(x, np.ndarray) else x for x in batch[:-1])
+    for t in _tensors(inputs):
         t.name = t.name or "input"
-    calls: list[tuple[Module, tuple[Any, ...], Any]] = []
-
-    def record(module: Module, inputs: tuple[Any, ...], output: Any) -> None:
-        calls.append((module, inputs, output))
-
-    with register_module_forward_hook(record):
-        output = model(*batch[:-1])
+    output = model(*inputs)
     loss = loss_fn(output, batch[-1])
     loss.backward()
-    model.zero_grad()
-    return draw_tensor_graph(loss, path=path, format=format, groups=module_groups(model, calls))
+    try:
+        return loss.draw(path=path, format=format, model=model, depth=depth)
+    finally:
+        model.zero_grad()

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from chaingrad.autograd import Tensor, device
+from chaingrad.autograd import Tensor, device, scopes
 from chaingrad.autograd.dtypes import as_dtype
 from chaingrad.nn.serialization import save
 
@@ -207,7 +207,12 @@ class Module:
         """Run ``forward``; ndarray and (nested) list arguments are wrapped as Tensors first
         (lists as ``chaingrad.tensor`` reads them: ints int64, floats float32)."""
         args = tuple(_as_input(self, i, x) for i, x in enumerate(args))
-        out = self.forward(*args, **kwargs)
+        # every graph node made inside forward is stamped with this call (loss.draw(model=...))
+        scope = scopes.push(self, args)
+        try:
+            out = self.forward(*args, **kwargs)
+        finally:
+            scopes.pop(scope)
         if _global_forward_hooks or self._forward_hooks:  # two falsy checks when nothing hooks
             for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):
                 result = hook(self, args, out)
@@ -437,6 +442,13 @@ class Module:
         save(self, path, metadata)
 
     # ------------------------------------------------------------------ printing
+    def summary(self, input_or_shape: Any, dtype: Any = np.float32) -> Any:
+        """``nn.summary(self, input_or_shape)``: the table of layers, output shapes, parameters
+        and multiply-adds for an example input (or a shape); Jupyter shows it once."""
+        from chaingrad.nn.summary import summary
+
+        return summary(self, input_or_shape, dtype)
+
     def extra_repr(self) -> str:
         """The arguments shown inside this module's parentheses in ``repr``."""
         return ""

@@ -41,6 +41,7 @@ AUTOGRAD_SURFACE = (
     "chaingrad.autograd.dtypes",
     "chaingrad.autograd.devices",
     "chaingrad.autograd.files",
+    "chaingrad.autograd.scopes",  # Module.__call__ pushes the call that stamps graph nodes
 )
 
 

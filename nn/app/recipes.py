@@ -131,7 +131,8 @@ def train_images(config: TrainConfig) -> TrainResult:
     }
 
     def write(history: History) -> list[Path]:
-        batch = (Tensor(x_train[:16]), Tensor(y_train[:16]))
+        # the graph shows one step of training as it runs: a batch of the training batch size
+        batch = (Tensor(x_train[: config.batch_size]), Tensor(y_train[: config.batch_size]))
         return write_outputs(model, history, out, metadata, F.cross_entropy, *batch)
 
     start = time.perf_counter()

@@ -114,7 +114,9 @@ def train_text(config: TrainConfig, steps_per_epoch: int | None = None) -> Train
     }
 
     def write(history: History) -> list[Path]:
-        batch = (Tensor(inputs[:4].copy()), Tensor(targets[:4].copy()))
+        # the graph shows one step of training as it runs: a batch of the training batch size
+        size = config.batch_size
+        batch = (Tensor(inputs[:size].copy()), Tensor(targets[:size].copy()))
         return write_outputs(model, history, out, metadata, F.cross_entropy, *batch)
 
     start = time.perf_counter()
