@@ -45,6 +45,55 @@ def _verdict(yours: np.ndarray, reference: np.ndarray, atol: float, rtol: float)
     )
 
 
+def _is_scalar(x: Any) -> bool:
+    """A plain number or a Value (which holds one)."""
+    is_value = isinstance(getattr(x, "data", None), float | int) and not hasattr(x, "shape")
+    return isinstance(x, int | float | np.number) or is_value
+
+
+def _parts(reference: Any) -> list[tuple[str, Any]] | None:
+    """The named parts of a reference compared one by one: a dict's items, or a tuple whose
+    items are not all numbers (arrays of different shapes, say); None for one array."""
+    if isinstance(reference, dict):
+        return [(repr(key), value) for key, value in reference.items()]
+    if isinstance(reference, tuple) and not all(_is_scalar(x) for x in reference):
+        return [(f"item {i}", value) for i, value in enumerate(reference)]
+    return None
+
+
+def _compare(yours: Any, reference: Any, atol: float, rtol: float) -> str | None:
+    """None when ``yours`` matches ``reference``; else one line saying what differs and where."""
+    parts = _parts(reference)
+    if parts is not None:
+        if isinstance(reference, dict):
+            if not isinstance(yours, dict):
+                return f"yours is a {type(yours).__name__}, but the answer is a dict"
+            missing = [key for key in reference if key not in yours]
+            if missing:
+                return f"yours has no entry {missing[0]!r} (expected keys {list(reference)})"
+            mine = [yours[key] for key in reference]
+        else:
+            if not isinstance(yours, tuple | list) or len(yours) != len(reference):
+                length = f" of {len(yours)}" if isinstance(yours, tuple | list) else ""
+                return (
+                    f"yours is a {type(yours).__name__}{length}, but the answer has "
+                    f"{len(reference)} items"
+                )
+            mine = list(yours)
+        for (name, expected), answer in zip(parts, mine):
+            problem = _compare(answer, expected, atol, rtol)
+            if problem is not None:
+                return f"{name}: {problem}"
+        return None
+    if yours is None:
+        return "yours is None (a missing return?)"
+    try:
+        mine_array = _as_array(yours)
+    except (TypeError, ValueError):
+        return f"yours is a {type(yours).__name__}, not a number or an array"
+    return _verdict(mine_array, _as_array(reference), atol, rtol)
+
+
 def check(
     name: str,
     yours: Any | Callable[[], Any],
@@ -56,7 +105,8 @@ def check(
     """Print whether ``yours`` equals ``reference`` (within atol/rtol) and return True if so.
 
     ``yours`` may be a number, list, ndarray, Tensor, Value, or a callable returning one; a
-    callable that raises ``NotImplementedError`` counts as "not written yet".
+    callable that raises ``NotImplementedError`` counts as "not written yet". A reference that is
+    a dict, or a tuple of arrays, is compared part by part and the first wrong part named.
     """
     strict = os.environ.get("CHAINGRAD_STRICT_CHECKS") == "1"
     if callable(yours) and not hasattr(yours, "shape"):
@@ -68,7 +118,7 @@ def check(
                 raise AssertionError(message) from None
             print(message)
             return False
-    problem = _verdict(_as_array(yours), _as_array(reference), atol, rtol)
+    problem = _compare(yours, reference, atol, rtol)
     if problem is None:
         print(f"✓ {name}: correct")
         return True
