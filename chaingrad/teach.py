@@ -5,17 +5,25 @@ first wrong element is. An exercise stub raises ``NotImplementedError``; pass a 
 lambda) as ``yours`` and ``check`` reports "not written yet" instead of stopping the notebook.
 With the environment variable ``CHAINGRAD_STRICT_CHECKS=1`` (set by the tests that run the worked
 solutions) a wrong or unwritten answer raises ``AssertionError`` instead.
+
+``run_notebook(path)`` runs a notebook's code cells quietly in the current Jupyter kernel: a
+solution notebook starts with it, so it holds only the solved exercises and their checks.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check"]
+__all__ = ["check", "run_notebook"]
+
+STRICT = "CHAINGRAD_STRICT_CHECKS"
+NOTEBOOKS_DIR = "CHAINGRAD_NOTEBOOKS"  # where run_notebook looks when a relative path is missing
 
 
 def _as_array(x: Any) -> np.ndarray:
@@ -108,7 +116,7 @@ def check(
     callable that raises ``NotImplementedError`` counts as "not written yet". A reference that is
     a dict, or a tuple of arrays, is compared part by part and the first wrong part named.
     """
-    strict = os.environ.get("CHAINGRAD_STRICT_CHECKS") == "1"
+    strict = os.environ.get(STRICT) == "1"
     if callable(yours) and not hasattr(yours, "shape"):
         try:
             yours = yours()
@@ -127,3 +135,56 @@ def check(
         raise AssertionError(message)
     print(message)
     return False
+
+
+def _find_notebook(path: str | os.PathLike[str]) -> Path:
+    """``path`` as given, else its file name in the folder ``$CHAINGRAD_NOTEBOOKS`` names."""
+    found = Path(path)
+    if not found.exists() and os.environ.get(NOTEBOOKS_DIR):
+        found = Path(os.environ[NOTEBOOKS_DIR]) / found.name
+    if not found.exists():
+        raise FileNotFoundError(f"run_notebook: no notebook at {str(path)!r}")
+    return found
+
+
+def run_notebook(path: str | os.PathLike[str]) -> None:
+    """Run the code cells of the notebook at ``path`` in this Jupyter kernel, hiding their output.
+
+    Everything the notebook defines lands in the kernel's namespace, as with IPython's
+    ``%run notebook.ipynb``, but nothing it prints or plots is shown, and its checks of unwritten
+    stubs do not count as failures (strict checking is paused while it runs).
+    """
+    from IPython import get_ipython
+    from IPython.utils.capture import capture_output
+
+    shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("run_notebook: call it from a Jupyter notebook or IPython")
+    found = _find_notebook(path)
+    cells = json.loads(found.read_text(encoding="utf-8"))["cells"]
+    strict = os.environ.pop(STRICT, None)
+    try:
+        for index, cell in enumerate(cells):
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            with capture_output(display=True):
+                result = shell.run_cell(source, silent=True)
+                _close_figures()
+            if not result.success:
+                error = result.error_in_exec or result.error_before_exec
+                raise RuntimeError(
+                    f"run_notebook: {found.name}, cell {index} failed: {type(error).__name__}: "
+                    f"{error}"
+                )
+    finally:
+        if strict is not None:
+            os.environ[STRICT] = strict
+
+
+def _close_figures() -> None:
+    """Close the figures a hidden cell left open, so the calling cell does not show them."""
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
