@@ -7,6 +7,7 @@ import math
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 
 class _Parser(argparse.ArgumentParser):
@@ -15,6 +16,10 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog.split()[0]} --help)\n")
         raise SystemExit(2)
+
+
+DEMO_REPLAY = "demo_replay.html"  # chaingrad demo --animate with no PATH, in the --out folder
+REPLAY_SUFFIXES = (".html", ".gif")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--out", default="runs/demo", help="folder for graph.svg (default: runs/demo)"
+    )
+    demo.add_argument(
+        "--animate",
+        nargs="?",
+        const=True,  # --animate alone: DEMO_REPLAY in the --out folder
+        metavar="PATH",
+        help=f"also write the backward pass step by step: .html (a slider) or .gif, chosen by "
+        f"the suffix (default: {DEMO_REPLAY} in the --out folder)",
     )
     _add_train(commands)
     _add_predict(commands)
@@ -213,6 +226,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _usage_error(args.command, "--labels needs --data (the images they label)")
     if args.command == "predict" and bool(args.images) == bool(args.data):
         return _usage_error("predict", "give IMAGE files or --data IDX (one of the two)")
+    if args.command == "demo" and isinstance(args.animate, str):
+        suffix = Path(args.animate).suffix.lower()
+        if suffix not in REPLAY_SUFFIXES:
+            return _usage_error(
+                "demo", f"--animate writes .html or .gif (chosen by the suffix), got {args.animate}"
+            )
     try:
         return _run(args, extra)
     except KeyboardInterrupt:  # outside training (fit's own Ctrl-C becomes RunStoppedError)
@@ -251,7 +270,8 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         if args.command == "demo":
             from chaingrad.nn.app.demo import run_demo
 
-            print(run_demo(args.out))
+            animate = Path(args.out) / DEMO_REPLAY if args.animate is True else args.animate
+            print(run_demo(args.out, animate=animate))
         elif args.command == "train":
             _train(args)
         elif args.command == "predict":

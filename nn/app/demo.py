@@ -71,8 +71,30 @@ def _vector(values: list[float], digits: int = 4) -> str:
     return "(" + ", ".join(f"{v:.{digits}f}" for v in values) + ")"
 
 
-def run_demo(out: str | Path = "runs/demo") -> str:
-    """Run the example, write its graph to ``out/graph.svg`` and return the printed report."""
+def write_replay(path: str | Path) -> tuple[Path, int]:
+    """Write the example's backward pass step by step to ``path`` (.html or .gif by suffix).
+
+    Returns the path written and the number of steps.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".gif"):
+        raise ValueError(f"a backward replay is written as .html or .gif, got {str(path)!r}")
+    if not hasattr(Value, "backward_replay"):
+        raise ValueError(
+            "the backward replay needs Value.backward_replay(), which this chaingrad lacks"
+        )
+    replay = two_layer_example().loss.backward_replay()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replay.save(path)
+    return path, len(replay)
+
+
+def run_demo(out: str | Path = "runs/demo", animate: str | Path | None = None) -> str:
+    """Run the example, write its graph to ``out/graph.svg`` and return the printed report.
+
+    With ``animate``, also write the backward replay there (.html with a slider, or .gif).
+    """
+    replay = write_replay(animate) if animate is not None else None
     ex = two_layer_example()
     grad2 = [t.grad for t in ex.theta2]
     by_hand = hand_gradient_theta2(ex)
@@ -102,4 +124,6 @@ def run_demo(out: str | Path = "runs/demo") -> str:
         f"one SGD step, γ = 1: Θ2 → {_vector(updated, 3)}",
         f"graph written to {path}",
     ]
+    if replay is not None:
+        lines.append(f"backward pass replayed in {replay[1]} steps, written to {replay[0]}")
     return "\n".join(lines)
