@@ -3,7 +3,7 @@
 Direction: Jupyter scales an SVG down to the cell's width (about 900 px), so what decides
 whether text stays readable is the drawing's *width*. Ranks are estimated as Graphviz's layout
 makes them (a node's distance from the output), and the graph goes left-to-right when that is
-at most ``READABLE_WIDTH`` points wide (12 pt text stays >= 8 px at 900 px), else the narrower
+at most ``READABLE_WIDTH`` points wide (10 pt text stays >= 8 px at 900 px), else the narrower
 direction (a long chain top-to-bottom: it scrolls down instead of shrinking).
 
 Collapse: a graph too large to lay out in time is drawn as its ops rolled up, one box per op
@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from chaingrad.autograd.draw_text import FONT, FONT_SIZE, html_text
+from chaingrad.autograd.draw_text import FONT, FONT_SIZE, SMALL_FONT_SIZE, html_text
 
 DISPLAY_PX = 900.0  # a notebook cell's width
 MIN_TEXT_PX = 8.0
-READABLE_WIDTH = FONT_SIZE * DISPLAY_PX / MIN_TEXT_PX  # points: 1350 for 12 pt text
+# points: the widest drawing whose smallest text (the 10 pt rules in the input cells) stays
+# >= 8 px at 900 px; Graphviz's layout comes out up to ~5 % wider than the estimate below
+READABLE_WIDTH = SMALL_FONT_SIZE * DISPLAY_PX / MIN_TEXT_PX / 1.05
 RANKSEP = 36.0  # points, Graphviz's default 0.5 in between ranks
 NODESEP = 18.0  # points, Graphviz's default 0.25 in between nodes of a rank
 

@@ -8,7 +8,6 @@ stopped.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -159,10 +158,3 @@ def graph_page(svg: str, folder: Path, name: str = "graph") -> Path:
         encoding="utf-8",
     )
     return page
-
-
-def drawing_branch_landed() -> bool:
-    """Whether ``Value.draw`` has issue 14's layout options (rankdir, sized for 900 px)."""
-    from chaingrad.autograd import Value
-
-    return "rankdir" in inspect.signature(Value.draw).parameters

@@ -21,7 +21,6 @@ from chaingrad.autograd.animation import html_slider
 from tests.browser import (
     MIN_TEXT_PX,
     WIDTH,
-    drawing_branch_landed,
     dump_dom,
     graph_page,
     ink,
@@ -32,12 +31,6 @@ from tests.browser import (
     svg_viewbox_width,
 )
 from tests.helpers import REPO_ROOT
-
-NEEDS_DRAWING_BRANCH = pytest.mark.skipif(
-    not drawing_branch_landed(),
-    reason="Value.draw has no rankdir yet: issue 14's drawing branch (layout sized for 900 px, "
-    "large graphs collapsed) has not been merged",
-)
 
 # Drives the replay number IDX on the page: waits until its player is set up, moves the slider
 # to 0, presses ▶ (next), then play, and logs the caption, visible frame and slider after each.
@@ -158,8 +151,6 @@ def test_replay_without_scripts_shows_the_last_frame_and_caption(tmp_path):
 
 def test_saved_backward_replay_opens_and_its_slider_reaches_the_last_frame(tmp_path):
     require_browser()
-    if not hasattr(Value, "backward_replay"):
-        pytest.skip("Value.backward_replay() is not on this branch yet (issue 14's drawing part)")
     from chaingrad.nn.app.demo import two_layer_example
 
     replay = two_layer_example().loss.backward_replay()
@@ -167,10 +158,10 @@ def test_saved_backward_replay_opens_and_its_slider_reaches_the_last_frame(tmp_p
     replay.save(saved)
     page = _page(tmp_path, saved.read_text(encoding="utf-8") + DRIVER % 0, "driven.html")
     log = report(dump_dom(page, budget_ms=10_000 + 1_500 * len(replay)), "log")
-    steps = len(replay)
-    assert log[0]["max"] == steps - 1, log[0]
+    steps = len(replay)  # frames 0 (no gradients yet) to steps (after the last step)
+    assert log[0]["max"] == steps, log[0]
     by_tag = {entry["tag"]: entry for entry in log}
-    assert by_tag["played"]["slider"] == steps - 1, by_tag["played"]
+    assert by_tag["played"]["slider"] == steps, by_tag["played"]
     assert by_tag["played"]["caption"] == by_tag["ready"]["caption"]  # the last frame's
     assert by_tag["slider to 0"]["caption"] != by_tag["played"]["caption"]
 
@@ -201,7 +192,6 @@ def test_a_small_graph_is_legible_at_900_px(tmp_path):
     _legible(d.draw().svg, tmp_path, "small")
 
 
-@NEEDS_DRAWING_BRANCH
 def test_the_lecture_network_is_legible_at_900_px(tmp_path):
     require_browser()
     from chaingrad.nn.app.demo import two_layer_example
@@ -212,7 +202,7 @@ def test_the_lecture_network_is_legible_at_900_px(tmp_path):
 # --------------------------------------------------------------------------------- gallery
 
 DRAW_BOUND = 60.0  # s per picture: generous beside the 5 s target, for a busy shared machine
-LARGE = ("scalar_2000", "reused_input")  # today's draw lays these out in minutes
+LARGE = ("scalar_2000", "reused_input")  # drawn collapsed or with reused leaves split
 
 
 def _gallery_module():
@@ -231,8 +221,6 @@ def gallery(tmp_path_factory):
     require_browser()
     module = _gallery_module()
     names = [p.name for p in module.PICTURES]
-    if not drawing_branch_landed():
-        names = [n for n in names if n not in LARGE]
     out = tmp_path_factory.mktemp("gallery")
     start = time.perf_counter()
     results = module.build_gallery(out, names, timeout=DRAW_BOUND)
@@ -274,7 +262,6 @@ def test_the_gallery_draws_every_picture_and_opens_in_the_browser(gallery):
     assert not_white > 0.01 and dark > 0.001, (not_white, dark)
 
 
-@NEEDS_DRAWING_BRANCH
 def test_every_gallery_picture_is_legible_at_900_px(gallery, tmp_path):
     out, results, _ = gallery
     assert {r.name for r in results} >= set(LARGE)  # the large graphs were drawn, in time

@@ -11,12 +11,6 @@ from chaingrad.autograd.animation import gif, html_slider
 from chaingrad.autograd.draw import render
 from chaingrad.nn.app.cli import main
 
-HAS_REPLAY = hasattr(Value, "backward_replay")
-NEEDS_REPLAY = pytest.mark.skipif(
-    not HAS_REPLAY,
-    reason="Value.backward_replay() is not on this branch yet (issue 14's drawing part)",
-)
-
 
 class _ContractReplay:
     """A stand-in with backward_replay()'s contract (len, save .html/.gif): two frames."""
@@ -68,14 +62,6 @@ def test_animate_to_a_gif_path(tmp_path, capsys, contract_replay):
     assert f"written to {target}" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(HAS_REPLAY, reason="Value.backward_replay() exists on this branch")
-def test_without_backward_replay_the_cli_says_so_in_one_line(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--animate"]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "backward_replay" in err and "Traceback" not in err
-
-
-@NEEDS_REPLAY
 @pytest.mark.parametrize("name", ["replay.html", "replay.gif"])
 def test_the_real_replay_is_written(tmp_path, capsys, name):
     from chaingrad.nn.app.demo import two_layer_example
