@@ -45,6 +45,43 @@ def saturated_fraction(z, derivative):
     return np.mean(derivative(z) < 0.01)
 ''',
     },
+    "04_optimisation_regularisation": {
+        "momentum_path": '''
+def momentum_path(start, lr, beta, steps):
+    """The iterates of gradient descent with momentum on the quadratic, start included."""
+    w, v = np.array(start, dtype=np.float64), np.zeros(2)
+    points = [w.copy()]
+    for _ in range(steps):
+        dJ_dw = np.array([w[0], 50.0 * w[1]])  # the gradient of ½(w1² + 50 w2²)
+        v = beta * v + dJ_dw
+        w = w - lr * v
+        points.append(w.copy())
+    return np.array(points)
+''',
+        "adam_path": '''
+def adam_path(start, lr, steps, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The iterates of Adam on the quadratic, start included."""
+    w, m, v = np.array(start, dtype=np.float64), np.zeros(2), np.zeros(2)
+    points = [w.copy()]
+    for t in range(1, steps + 1):
+        g = np.array([w[0], 50.0 * w[1]])
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)  # the bias correction
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        points.append(w.copy())
+    return np.array(points)
+''',
+        "ewma": '''
+def ewma(x, beta, bias_correction=True):
+    """The exponentially weighted moving averages v_1..v_T of x, optionally bias-corrected."""
+    v, out = 0.0, []
+    for t, x_t in enumerate(x, start=1):
+        v = beta * v + (1 - beta) * x_t
+        out.append(v / (1 - beta**t) if bias_correction else v)
+    return np.array(out)
+''',
+    },
 }
 
 
