@@ -193,7 +193,7 @@ def attention_map(
     for (r, c), text in np.ndenumerate(np.array(cell_labels, dtype=object)):
         colour = "w" if alpha[r, c] > 0.5 else "k"
         ax.text(c, r, text, ha="center", va="center", fontsize=FONT, color=colour)
-    for r, c in enumerate(boxes or []):
+    for r, c in enumerate([] if boxes is None else boxes):
         ax.add_patch(
             plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=1.5)
         )
