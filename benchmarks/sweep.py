@@ -252,7 +252,7 @@ def replace_between_markers(text: str, table: str) -> str:
     return f"{head}{START_MARKER}\n{table}\n{END_MARKER}{tail}"
 
 
-def worst_point(quick: bool = True) -> Comparison:
+def worst_point(tiny: bool = False) -> Comparison:
     """The suite's row: run the sweep and report its point with the largest ratio."""
     try:
         import torch  # noqa: F401
@@ -260,7 +260,7 @@ def worst_point(quick: bool = True) -> Comparison:
         from benchmarks.harness import Timing
 
         return Comparison("scaling sweep", Timing(), None, "", error="torch is not installed")
-    points = run(QUICK if quick else FULL, log=lambda line: None)
+    points = run(QUICK if tiny else FULL, log=lambda line: None)
     worst = max(points, key=lambda p: p.result.ratio)
     result = worst.result
     result.name = f"scaling sweep, worst: {result.name}"
