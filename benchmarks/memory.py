@@ -45,9 +45,26 @@ class MemoryReport:
         )
 
 
+def _buffer(a: np.ndarray) -> np.ndarray:
+    """The array that owns ``a``'s memory (``a`` itself unless it is a view)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
 def _graph_activations(loss: Tensor) -> int:
-    """Bytes of every op output in the graph (the leaves are parameters and data, not counted)."""
-    return sum(node.data.nbytes for node in topological_order(loss) if node._parents)
+    """Bytes of every op output in the graph, each buffer once: a view (reshape, flatten, a
+    slice) of an output or of a leaf adds nothing; the leaves are parameters and data, not
+    counted. The ops' own saved state (argmax, masks) is not an activation either."""
+    nodes = topological_order(loss)
+    seen = {id(_buffer(node._data)) for node in nodes if not node._parents}
+    total = 0
+    for node in nodes:
+        owner = _buffer(node._data)
+        if node._parents and id(owner) not in seen:
+            seen.add(id(owner))
+            total += owner.nbytes
+    return total
 
 
 def _measure(

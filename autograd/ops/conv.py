@@ -19,8 +19,8 @@ from chaingrad.kernels.conv import conv1d_backward, conv1d_forward, conv2d_backw
 from chaingrad.kernels.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
-    max_pool2d_backward,
-    max_pool2d_forward,
+    max_pool2d_backward_compact,
+    max_pool2d_forward_compact,
 )
 
 
@@ -122,12 +122,18 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     steps = kernel if stride is None else _pair(stride, "stride", "max_pool2d")
     pads = _pair(padding, "padding", "max_pool2d")
     try:
-        out, argmax = max_pool2d_forward(x._data, kernel, steps, pads)
+        out, where = max_pool2d_forward_compact(x._data, kernel, steps, pads)
     except (ValueError, TypeError) as error:
-        raise _renamed(error, "max_pool2d_forward", "max_pool2d") from None
+        raise _renamed(error, "max_pool2d_forward_compact", "max_pool2d") from None
     shape = x.shape
     # the local gradient: 1 at each window's argmax, 0 elsewhere, kept as the argmax itself
-    return record("max_pool2d", out, (x,), lambda g: (max_pool2d_backward(g, argmax, shape),))
+    # (its offset in the window, one byte per output for windows of up to 255 elements)
+    return record(
+        "max_pool2d",
+        out,
+        (x,),
+        lambda g: (max_pool2d_backward_compact(g, where, shape, kernel, steps, pads),),
+    )
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:

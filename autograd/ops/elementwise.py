@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from chaingrad.autograd.ops.record import ONE, record, record_elementwise
+from chaingrad.autograd.ops.record import ONE, OUT, record, record_elementwise
 from chaingrad.autograd.tensor import Tensor, as_tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -169,7 +169,15 @@ def sigmoid(a: Tensor) -> Tensor:
 def relu(a: Tensor) -> Tensor:
     """max(0, a); the local gradient is the mask a > 0 (relu'(0) = 0)."""
     out = np.maximum(a._data, 0)
-    return record_elementwise("relu", out, (a,), (lambda: a._data > 0,))  # bool mask: g * mask
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        # a > 0 exactly where out > 0, so the mask comes from the output the graph keeps
+        # anyway (as PyTorch does), not from a saved one; built in the result's own buffer,
+        # as 1.0/0.0, so no boolean temporary is allocated either
+        grad = np.greater(out, 0, out=np.empty(g.shape, g.dtype))
+        return (np.multiply(grad, g, out=grad),)
+
+    return record("relu", out, (a,), backward, saved=(OUT,))
 
 
 def leaky_relu(a: Tensor, slope: float = 0.01) -> Tensor:

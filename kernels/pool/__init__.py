@@ -9,8 +9,19 @@
 from chaingrad.kernels.pool.op import (
     avg_pool2d_backward,
     avg_pool2d_forward,
+    compact_argmax_dtype,
     max_pool2d_backward,
+    max_pool2d_backward_compact,
     max_pool2d_forward,
+    max_pool2d_forward_compact,
 )
 
-__all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "max_pool2d_backward", "max_pool2d_forward"]
+__all__ = [
+    "avg_pool2d_backward",
+    "avg_pool2d_forward",
+    "compact_argmax_dtype",
+    "max_pool2d_backward",
+    "max_pool2d_backward_compact",
+    "max_pool2d_forward",
+    "max_pool2d_forward_compact",
+]

@@ -15,8 +15,10 @@ from chaingrad.kernels.runtime import kernel
 @kernel("pool", parallel=True)
 def max_pool_forward_kernel(
     x: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, y: np.ndarray,
-    arg: np.ndarray
+    arg: np.ndarray, offsets: bool
 ) -> None:  # fmt: skip
+    """``arg`` gets flat plane indices ih * W + iw, or with ``offsets`` the index within the
+    padded window (ih - oh*sh + ph) * kw + (iw - ow*sw + pw): < kh*kw, so it fits a uint8."""
     n_img, n_ch, h, w = x.shape
     ho, wo = y.shape[2], y.shape[3]
     # output columns whose window lies wholly inside the row need no clipping
@@ -44,32 +46,40 @@ def max_pool_forward_kernel(
                         best = v if take else best
                         where = ih * w + iw if take else where
                 y_row[ow] = best
-                arg_row[ow] = where
+                if offsets:  # one division per window, none in the scan above
+                    arg_row[ow] = (where // w - ih0) * kw + where % w - (ow * sw - pw)
+                else:
+                    arg_row[ow] = where
 
 
 @kernel("pool", parallel=True)
-def max_pool_forward_2x2_kernel(x: np.ndarray, y: np.ndarray, arg: np.ndarray) -> None:
-    """The common 2x2, stride 2, no padding case with the window unrolled: 3x faster here."""
+def max_pool_forward_2x2_kernel(
+    x: np.ndarray, y: np.ndarray, arg: np.ndarray, offsets: bool
+) -> None:
+    """The common 2x2, stride 2, no padding case with the window unrolled: 3x faster here.
+
+    ``arg`` as in ``max_pool_forward_kernel``: flat plane indices, or window offsets 0..3."""
     n_img, n_ch, w = x.shape[0], x.shape[1], x.shape[3]
     ho, wo = y.shape[2], y.shape[3]
+    down = 2 if offsets else w  # the index step from a window's top row to its bottom row
     for plane in prange(n_img * n_ch):
         n, c = plane // n_ch, plane % n_ch
         for oh in range(ho):
             top, bottom = x[n, c, 2 * oh], x[n, c, 2 * oh + 1]
             y_row, arg_row = y[n, c, oh], arg[n, c, oh]
-            k0 = 2 * oh * w  # flat index of the window's top-left element
+            k0 = 0 if offsets else 2 * oh * w  # index of the window's top-left element
             for ow in range(wo):
-                k = k0 + 2 * ow
+                k = k0 if offsets else k0 + 2 * ow
                 best, where = top[2 * ow], k  # then right, below, below-right: row-major
                 v = top[2 * ow + 1]
                 take = (v > best) | (v != v)
                 best, where = (v, k + 1) if take else (best, where)
                 v = bottom[2 * ow]
                 take = (v > best) | (v != v)
-                best, where = (v, k + w) if take else (best, where)
+                best, where = (v, k + down) if take else (best, where)
                 v = bottom[2 * ow + 1]
                 take = (v > best) | (v != v)
-                best, where = (v, k + w + 1) if take else (best, where)
+                best, where = (v, k + down + 1) if take else (best, where)
                 y_row[ow] = best
                 arg_row[ow] = where
 
@@ -87,6 +97,32 @@ def max_pool_backward_kernel(gy: np.ndarray, arg: np.ndarray, gx: np.ndarray) ->
             g_row, arg_row = gy[n, c, oh], arg[n, c, oh]
             for ow in range(wo):
                 g_plane[arg_row[ow]] += g_row[ow]  # overlapping windows accumulate
+
+
+@kernel("pool", parallel=True)
+def max_pool_backward_offsets_kernel(
+    gy: np.ndarray, arg: np.ndarray, kw: int, sh: int, sw: int, ph: int, pw: int, gx: np.ndarray
+) -> int:
+    """The backward of window offsets (``offsets=True`` above); returns how many offsets point
+    outside the input plane (into padding): those are skipped, and the caller raises."""
+    n_img, n_ch, ho, wo = gy.shape
+    h, w = gx.shape[2], gx.shape[3]
+    outside = 0
+    for plane in prange(n_img * n_ch):
+        n, c = plane // n_ch, plane % n_ch
+        g_plane = gx[n, c]
+        g_plane[:] = 0
+        for oh in range(ho):
+            g_row, arg_row = gy[n, c, oh], arg[n, c, oh]
+            for ow in range(wo):
+                offset = np.int64(arg_row[ow])
+                ih = oh * sh - ph + offset // kw  # the window's top-left corner plus the offset
+                iw = ow * sw - pw + offset % kw
+                if 0 <= ih < h and 0 <= iw < w:
+                    g_plane[ih, iw] += g_row[ow]  # overlapping windows accumulate
+                else:
+                    outside += 1
+    return outside
 
 
 @kernel("pool", parallel=True)

@@ -76,3 +76,36 @@ def avg_pool2d_backward_reference(
         for j in range(gy.shape[3]):
             gxp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw] += g[:, :, i, j, None, None]
     return gxp[:, :, ph : ph + h, pw : pw + wd].astype(result_dtype(gy))
+
+
+def window_offsets_reference(
+    argmax: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+) -> np.ndarray:
+    """Flat plane indices ih * W + iw as offsets (ih - oh*sh + ph) * kw + (iw - ow*sw + pw)
+    within each output's padded window (the compact argmax of small windows)."""
+    (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    ih, iw = np.divmod(np.asarray(argmax, np.int64), x_shape[3])
+    top = np.arange(argmax.shape[2])[:, None] * sh - ph  # each window's first row and column
+    left = np.arange(argmax.shape[3])[None, :] * sw - pw
+    return (ih - top) * kw + (iw - left)
+
+
+def max_pool2d_backward_offsets_reference(
+    gy: np.ndarray,
+    offsets: np.ndarray,
+    x_shape: tuple[int, int, int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+) -> np.ndarray:
+    """Each output's gradient goes to the input element at its offset within the window."""
+    (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    gx = np.zeros(x_shape, dtype=np.float64)
+    for a, b, i, j in np.ndindex(*gy.shape):
+        u, v = divmod(int(offsets[a, b, i, j]), kw)
+        gx[a, b, i * sh - ph + u, j * sw - pw + v] += gy[a, b, i, j]
+    return gx.astype(result_dtype(gy))

@@ -8,14 +8,19 @@ from hypothesis import strategies as st
 from chaingrad.kernels.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
+    compact_argmax_dtype,
     max_pool2d_backward,
+    max_pool2d_backward_compact,
     max_pool2d_forward,
+    max_pool2d_forward_compact,
 )
 from chaingrad.kernels.pool.reference import (
     avg_pool2d_backward_reference,
     avg_pool2d_forward_reference,
+    max_pool2d_backward_offsets_reference,
     max_pool2d_backward_reference,
     max_pool2d_forward_reference,
+    window_offsets_reference,
 )
 
 # (x shape, kernel, stride (None = kernel), padding): batch 1, one channel, non-square,
@@ -205,3 +210,93 @@ def test_pools_match_pytorch(x_shape, kernel, stride, padding, dtype):
     ta.backward(torch.tensor(gy))
     gx = avg_pool2d_backward(gy, x_shape, kernel, stride, padding)
     assert_close(gx, tx.grad.numpy(), dtype)
+
+
+# --- compact argmax: uint8 window offsets, int32 flat indices past 255 elements --------------
+
+# (x shape, kernel, stride, padding): the unrolled 2x2 path, padding (offsets count the padded
+# window), overlaps, size-1 dims, 15x17 = 255 elements (the largest uint8 window) and 16x16 =
+# 256 elements (just past it: the wide path), plus a 1x1 window
+COMPACT_CASES = [
+    ((2, 3, 8, 8), (2, 2), None, (0, 0)),
+    ((1, 1, 7, 5), (2, 2), None, (0, 0)),
+    ((2, 3, 7, 9), (3, 2), (2, 1), (1, 1)),
+    ((3, 2, 9, 8), (3, 3), (1, 1), (1, 1)),
+    ((2, 1, 5, 7), (4, 2), (2, 3), (2, 1)),
+    ((1, 1, 1, 1), (1, 1), None, (0, 0)),
+    ((2, 2, 17, 19), (15, 17), (2, 1), (7, 8)),
+    ((1, 2, 18, 20), (16, 16), (1, 3), (8, 0)),
+]
+COMPACT_IDS = [f"x{x}-k{k}-s{s}-p{p}" for x, k, s, p in COMPACT_CASES]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("x_shape", "kernel", "stride", "padding"), COMPACT_CASES, ids=COMPACT_IDS)
+def test_compact_max_pool2d_matches_reference(x_shape, kernel, stride, padding, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.integers(-3, 4, size=x_shape).astype(dtype)  # ties are common
+    steps = stride or kernel
+    y, where = max_pool2d_forward_compact(x, kernel, stride, padding)
+    y_ref, flat_ref = max_pool2d_forward_reference(x, kernel, steps, padding)
+    np.testing.assert_array_equal(y, y_ref)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    gx = max_pool2d_backward_compact(gy, where, x_shape, kernel, stride, padding)
+    assert_close(gx, max_pool2d_backward_reference(gy, flat_ref, x_shape), dtype)
+    if kernel[0] * kernel[1] <= 255:
+        assert where.dtype == np.uint8
+        offsets_ref = window_offsets_reference(flat_ref, x_shape, kernel, steps, padding)
+        np.testing.assert_array_equal(where, offsets_ref)
+        ref = max_pool2d_backward_offsets_reference(gy, where, x_shape, kernel, steps, padding)
+        assert_close(gx, ref, dtype)
+    else:  # the wide path: flat plane indices, in four bytes instead of eight
+        assert where.dtype == np.int32
+        np.testing.assert_array_equal(where, flat_ref)
+
+
+def test_compact_argmax_dtype_is_the_smallest_that_holds_the_index():
+    assert compact_argmax_dtype((2, 2), 64) == np.uint8
+    assert compact_argmax_dtype((15, 17), 10**6) == np.uint8  # 255 elements
+    assert compact_argmax_dtype((16, 16), 10**6) == np.int32  # 256 elements
+    assert compact_argmax_dtype((16, 16), 2**31) == np.int64  # a plane past int32's range
+
+
+def test_compact_max_pool2d_propagates_nan_and_handles_an_empty_batch():
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    x[0, 0, 2, 3] = np.nan
+    y, where = max_pool2d_forward_compact(x, (2, 2), None, (0, 0))
+    assert np.isnan(y[0, 0, 1, 1]) and where[0, 0, 1, 1] == 1 and where[0, 0, 0, 0] == 3
+    y, where = max_pool2d_forward_compact(np.zeros((0, 3, 4, 4)), (2, 2), None, (0, 0))
+    assert y.shape == where.shape == (0, 3, 2, 2)
+    gx = max_pool2d_backward_compact(y, where, (0, 3, 4, 4), (2, 2), None, (0, 0))
+    assert gx.shape == (0, 3, 4, 4)
+
+
+def _compact_case():
+    x = np.random.default_rng(4).standard_normal((1, 2, 4, 4))
+    y, where = max_pool2d_forward_compact(x, (3, 3), (2, 2), (1, 1))
+    return x, y, where
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "match"),
+    [
+        (lambda w: w.astype(np.int64), TypeError, r"a 3 x 3 window keeps uint8 offsets, got int64"),
+        (lambda w: np.full_like(w, 9), ValueError, r"window offsets must lie in \[0, 9\) .* got 9"),
+        (lambda w: np.zeros_like(w), ValueError, r"6 window offsets point into the padding"),
+        (lambda w: w[:, :1], ValueError, r"must both have the output shape \(1, 2, 2, 2\)"),
+    ],
+    ids=["dtype", "offset past the window", "offset in the padding", "shape"],
+)
+def test_compact_backward_refuses_offsets_it_cannot_trust(bad, error, match):
+    x, y, where = _compact_case()
+    with pytest.raises(error, match=rf"max_pool2d_backward_compact: .*{match}"):
+        max_pool2d_backward_compact(y, bad(where), x.shape, (3, 3), (2, 2), (1, 1))
+
+
+def test_compact_backward_of_a_wide_window_wants_its_int32_indices():
+    x = np.random.default_rng(5).standard_normal((1, 1, 16, 16))
+    y, where = max_pool2d_forward_compact(x, (16, 16), None, (0, 0))
+    with pytest.raises(TypeError, match="a 16 x 16 window keeps int32 flat indices, got uint8"):
+        max_pool2d_backward_compact(y, where.astype(np.uint8), x.shape, (16, 16), None, (0, 0))
+    with pytest.raises(ValueError, match=r"argmax must be flat indices in \[0, 256\)"):
+        max_pool2d_backward_compact(y, where + 256, x.shape, (16, 16), None, (0, 0))
