@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chaingrad.autograd.draw_graph import LAYOUT_SECONDS, GraphDrawing
-from chaingrad.autograd.draw_layout import choose_rankdir, collapsed_source, ranks_from_output
+from chaingrad.autograd.draw_layout import (
+    READABLE_WIDTH,
+    choose_rankdir,
+    collapsed_source,
+    extents,
+    ranks_from_output,
+)
 from chaingrad.autograd.draw_render import (
     FORMATS,
     RendererNotFoundError,
@@ -219,22 +225,23 @@ def _header(rankdir: str, size: str | None, drawn: int) -> list[str]:
     ]
 
 
-def _resolve(
-    root: Any,
-    nodes: list[Any],
-    drawn: list[tuple[int, float, float]],
-    edges: list[tuple[int, int]],
-    rankdir: str | None,
-) -> str:
-    """The direction: the one asked for, else chosen by shape from estimated node sizes."""
-    if rankdir is not None:
-        return rankdir
+def _estimate(
+    drawn: list[tuple[int, float, float]], edges: list[tuple[int, int]], rankdir: str | None
+) -> tuple[str, float]:
+    """(direction, estimated width in points of the drawing in that direction)."""
     parents: list[list[int]] = [[] for _ in drawn]
     for tail, head in edges:
         parents[head].append(tail)
     order = _order_of(parents)
     ranks = ranks_from_output(parents, order)
-    return choose_rankdir(ranks, [w for _, w, _ in drawn], [h for _, _, h in drawn])
+    widths, heights = [w for _, w, _ in drawn], [h for _, _, h in drawn]
+    chosen = rankdir or choose_rankdir(ranks, widths, heights)
+    return chosen, extents(ranks, widths, heights)[chosen][0]
+
+
+def _unreadable(drawn: list[Any], width: float, rankdir: str | None) -> bool:
+    """A large graph (chosen direction, not asked for) too wide to read at 900 px: roll it up."""
+    return rankdir is None and len(drawn) > LARGE_GRAPH and width > READABLE_WIDTH
 
 
 def _order_of(parents: list[list[int]]) -> list[int]:
@@ -359,7 +366,7 @@ def draw_value_graph(
                     edges.append((box_of[p], box_of[i]))
                     edge_info.append((box_of[p], box_of[i], k, hot))
         if rankdir_pass == "estimate":
-            rankdir_final = _resolve(root, nodes, drawn, edges, rankdir)
+            rankdir_final, width = _estimate(drawn, edges, rankdir)
     lines = _header(rankdir_final, size_attr, len(drawn))
     lines += [f"\t{name} [label={label}]" for name, label in labels]
     names = [name for name, _ in labels]
@@ -377,6 +384,8 @@ def draw_value_graph(
     )
     if len(drawn) > COLLAPSE_ABOVE:
         drawing._fall_back(f"more than the {COLLAPSE_ABOVE:,} a layout finishes in seconds")
+    elif _unreadable(drawn, width, rankdir):
+        drawing._fall_back(f"about {width:,.0f} pt wide, too wide to read at 900 px")
     return _finish(drawing, path, chosen)
 
 
@@ -608,7 +617,7 @@ def draw_tensor_graph(
                 for t, h, _, _ in edges
                 if t in position and h in position
             ]
-            rankdir_final = _resolve(root, nodes, drawn, pairs, rankdir)
+            rankdir_final, width = _estimate(drawn, pairs, rankdir)
     lines = _header(rankdir_final, size_attr, len(boxes))
     enclosing = {group_names[g]: group_parent[g] for g in group_names if g in group_parent}
     lines += [
@@ -630,6 +639,8 @@ def draw_tensor_graph(
     )
     if len(boxes) > COLLAPSE_ABOVE:
         drawing._fall_back(f"more than the {COLLAPSE_ABOVE:,} a layout finishes in seconds")
+    elif _unreadable(list(boxes), width, rankdir):
+        drawing._fall_back(f"about {width:,.0f} pt wide, too wide to read at 900 px")
     return _finish(drawing, path, chosen)
 
 

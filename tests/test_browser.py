@@ -51,7 +51,7 @@ DRIVER = """<script>
   }
   function when(ready, then) {
     if (ready()) { then(); return; }
-    if (waited++ > 600) { log.push({tag: "gave up waiting"}); done(); return; }
+    if (waited++ > 2400) { log.push({tag: "gave up waiting"}); done(); return; }
     setTimeout(function () { when(ready, then); }, 50);
   }
   when(function () { return replay().getAttribute("data-ready") === "1"; }, function () {

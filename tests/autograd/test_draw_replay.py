@@ -115,7 +115,8 @@ def test_replay_saves_html_and_gif_and_shows_in_jupyter(tmp_path):
     _, _, loss = _value_graph()
     replay = loss.backward_replay()
     html = replay._repr_html_()
-    assert 'type="range"' in html and f'max="{len(replay)}"' in html
+    assert 'class="chaingrad-replay"' in html and replay.titles[-1].split(":")[0] in html
+    assert len(replay.titles) == len(replay) + 1  # frames 0 (no gradients) to len(replay)
     page = replay.save(tmp_path / "replay.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "</svg>" in page
     gif = replay.save(tmp_path / "replay.gif").read_bytes()
