@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from chaingrad.kernels.recurrent import buffers
 from chaingrad.kernels.recurrent.checks import (
     canonical,
     check_layer,
@@ -88,7 +89,7 @@ def _gate_scale(dtype: np.dtype, hidden: int, per_gate: tuple[float, ...]) -> np
 def _input_projection(x, w_ih, bias, scale):
     """(x_t W_ihᵀ + bias) ⊙ scale for all steps as one GEMM: (T·B, I) @ (I, G) -> (T, B, G)."""
     steps, batch, n_in = x.shape
-    xp = np.empty((steps, batch, w_ih.shape[0]), dtype=x.dtype)
+    xp = buffers.empty((steps, batch, w_ih.shape[0]), x.dtype)
     w = w_ih if scale is None else w_ih * scale[:, None]
     np.matmul(x.reshape(steps * batch, n_in), w.T, out=xp.reshape(steps * batch, w_ih.shape[0]))
     if bias is not None:
@@ -112,8 +113,11 @@ def _seq_grad(g, shape, dtype):
 
 
 def _state_grad(g, shape, dtype):
-    """A writable copy of an upstream state gradient, zeros when it is None."""
-    return np.zeros(shape, dtype=dtype) if g is None else np.array(g, dtype=dtype, order="C")
+    """A writable copy of an upstream state gradient, zeros when it is None (staggered: see
+    ``buffers``)."""
+    a = buffers.staggered(shape, dtype)
+    a[...] = 0 if g is None else g
+    return a
 
 
 def _weight_grads(dax, dah, x, h_prev, w_ih):
@@ -121,7 +125,8 @@ def _weight_grads(dax, dah, x, h_prev, w_ih):
     steps, batch, gates = dax.shape
     dax2 = dax.reshape(steps * batch, gates)
     dah2 = dah.reshape(steps * batch, gates)
-    gx = (dax2 @ w_ih).reshape(x.shape)
+    gx = buffers.empty(x.shape, dax.dtype)
+    np.matmul(dax2, w_ih, out=gx.reshape(steps * batch, x.shape[2]))
     gw_ih = dax2.T @ x.reshape(steps * batch, x.shape[2])
     gw_hh = dah2.T @ h_prev.reshape(steps * batch, h_prev.shape[2])
     ones = np.ones(steps * batch, dtype=dax.dtype)  # column sums as a GEMV: 2× np.sum(axis=0)
@@ -183,9 +188,9 @@ def rnn_forward(
     dtype = float_dtype(fn, x, h0, w_ih, w_hh, b_ih, b_hh)
     x, h0, w_ih, w_hh, b_ih, b_hh = (canonical(a, dtype) for a in (x, h0, w_ih, w_hh, b_ih, b_hh))
     xp = _input_projection(x, w_ih, _sum_biases(b_ih, b_hh), None)
-    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    h = buffers.empty((steps + 1, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
-    w_hh_t = w_hh.T
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=h[t + 1])
         np.add(h[t + 1], xp[t], out=h[t + 1])
@@ -217,7 +222,7 @@ def rnn_backward(
     x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
     g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh = _state_grad(g_hn, (batch, hidden), dtype)
-    da = np.empty((steps, batch, hidden), dtype=dtype)
+    da = buffers.empty((steps, batch, hidden), dtype)
     relu = nonlinearity == "relu"
     for t in range(steps - 1, -1, -1):
         rnn_backward_step(g_out[t], dh, saved.h[t + 1], relu, da[t])
@@ -247,16 +252,17 @@ def lstm_forward(
     gates = _input_projection(x, w_ih, None, None)  # x_t W_ihᵀ; the step kernel adds the rest
     bias = _sum_biases(b_ih, b_hh)
     bias = np.zeros(4 * hidden, dtype=dtype) if bias is None else bias
+    scale = _gate_scale(dtype, hidden, (0.5, 0.5, 1.0, 0.5))
     w_hh_t = np.ascontiguousarray(w_hh.T)  # a transposed view made each step's GEMM 1.5× slower
-    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
-    c = np.empty((steps + 1, batch, hidden), dtype=dtype)
-    tanh_c = np.empty((steps, batch, hidden), dtype=dtype)
+    h = buffers.empty((steps + 1, batch, hidden), dtype)
+    c = buffers.empty((steps + 1, batch, hidden), dtype)
+    tanh_c = buffers.empty((steps, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
     c[0] = 0.0 if c0 is None else c0
-    mm = np.empty((batch, 4 * hidden), dtype=dtype)
+    mm = buffers.empty((batch, 4 * hidden), dtype)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
-        lstm_step_forward(mm, gates[t], bias, c[t], c[t + 1], tanh_c[t], h[t + 1])
+        lstm_step_forward(mm, gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1])
     saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
     return h[1:], c[-1].copy(), saved
 
@@ -282,7 +288,7 @@ def lstm_backward(
     g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     dc = _state_grad(g_cn, (batch, hidden), dtype)
-    da = np.empty((steps, batch, 4 * hidden), dtype=dtype)
+    da = buffers.empty((steps, batch, 4 * hidden), dtype)
     for t in range(steps - 1, -1, -1):
         lstm_cell_backward(g_out[t], dh, dc, saved.gates[t], saved.c[t], saved.tanh_c[t], da[t])
         np.matmul(da[t], w_hh, out=dh)
@@ -313,12 +319,12 @@ def gru_forward(
         b_hrz = np.concatenate([b_hh[: 2 * hidden], np.zeros(hidden, dtype=dtype)])
         bias = _sum_biases(b_ih, b_hrz)
     xp = _input_projection(x, w_ih, bias, scale)
-    w_hh_t = (w_hh * scale[:, None]).T
-    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    w_hh_t = np.ascontiguousarray((w_hh * scale[:, None]).T)
+    h = buffers.empty((steps + 1, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
-    gates = np.empty((steps, batch, 3 * hidden), dtype=dtype)
-    hn = np.empty((steps, batch, hidden), dtype=dtype)
-    mm = np.empty((batch, 3 * hidden), dtype=dtype)
+    gates = buffers.empty((steps, batch, 3 * hidden), dtype)
+    hn = buffers.empty((steps, batch, hidden), dtype)
+    mm = buffers.empty((batch, 3 * hidden), dtype)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
         gru_gates_rz(mm, xp[t], b_hn, gates[t], hn[t])
@@ -350,8 +356,8 @@ def gru_backward(
     g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh_carry = _state_grad(g_hn, (batch, hidden), dtype)
     mm = np.zeros((batch, hidden), dtype=dtype)
-    dax = np.empty((steps, batch, 3 * hidden), dtype=dtype)
-    dah = np.empty((steps, batch, 3 * hidden), dtype=dtype)
+    dax = buffers.empty((steps, batch, 3 * hidden), dtype)
+    dah = buffers.empty((steps, batch, 3 * hidden), dtype)
     for t in range(steps - 1, -1, -1):
         gru_cell_backward(
             g_out[t], dh_carry, mm, saved.gates[t], saved.hn[t], saved.h[t], dax[t], dah[t]
