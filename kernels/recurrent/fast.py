@@ -1,11 +1,18 @@
-"""numba kernels for one time step of the RNN/LSTM/GRU gate arithmetic (no GEMMs, no exp).
+"""numba kernels for one time step of the RNN/LSTM/GRU gate arithmetic (no GEMMs).
 
-The drivers in ``op.py`` do the matrix products with BLAS through NumPy and the
-transcendental functions with NumPy's SIMD ``tanh``; these kernels fuse the cheap arithmetic
-between them into one pass over (B, H) with the hidden axis innermost. A sigmoid gate arrives as
-``tanh(a / 2)`` (the drivers halve those weight rows) and becomes σ(a) = (1 + tanh(a / 2)) / 2.
-Constants are made in the arrays' dtype (``one = h.dtype.type(1)``): a bare ``1.0`` is a float64
-in numba and would turn float32 loops into scalar float64 code (measured 2× slower).
+The drivers in ``op.py`` do the matrix products with BLAS through NumPy; these kernels fuse the
+elementwise work between them into one pass over (B, H) with the hidden axis innermost.
+
+- The LSTM's forward step (``lstm_step_forward``) does its nonlinearities here, with ``tanh``
+  below: in float32 a rational approximation (Eigen's) that LLVM vectorises, 5 µs over (32, 512)
+  against NumPy's SIMD tanh's 6 µs and 167 µs for a scalar ``math.tanh`` loop; float64 calls
+  libm. The GRU and the RNN still take NumPy's ``tanh`` between kernels; there a sigmoid gate
+  arrives as ``tanh(a / 2)`` (the drivers halve those weight rows) and becomes
+  σ(a) = (1 + tanh(a / 2)) / 2.
+- Every kernel compiles with ``error_model="numpy"``: numba's default (Python's) checks each
+  float division for zero, and that branch kept the tanh loop scalar (55 µs instead of 5 µs).
+- Constants are made in the arrays' dtype (``one = h.dtype.type(1)``): a bare ``1.0`` is a
+  float64 in numba and would turn float32 loops into scalar float64 code (measured 2× slower).
 """
 
 from __future__ import annotations
@@ -108,22 +115,6 @@ def lstm_step_forward(
             tanh_c[b, j] = tanh(c[b, j])
         for j in range(n):
             h[b, j] = gates[b, 3 * n + j] * tanh_c[b, j]
-
-
-@kernel("recurrent", error_model="numpy")
-def lstm_cell_forward(gates: np.ndarray, c_prev: np.ndarray, c: np.ndarray) -> None:
-    """gates (B, 4H) hold tanh(a_i/2), tanh(a_f/2), tanh(a_g), tanh(a_o/2): make i, f, o sigmoids
-    in place and set c = f ⊙ c_prev + i ⊙ g."""
-    rows, n = c.shape
-    half = c.dtype.type(0.5)
-    for b in range(rows):
-        for j in range(n):
-            i = half + half * gates[b, j]
-            f = half + half * gates[b, n + j]
-            gates[b, j] = i
-            gates[b, n + j] = f
-            gates[b, 3 * n + j] = half + half * gates[b, 3 * n + j]
-            c[b, j] = f * c_prev[b, j] + i * gates[b, 2 * n + j]
 
 
 @kernel("recurrent", error_model="numpy")
