@@ -2,19 +2,35 @@
 
 One layer, one direction, PyTorch's parameter layout and gate order (LSTM [i, f, g, o], GRU
 [r, z, n]). Each forward does the input projections of all steps as one GEMM, then per step one
-BLAS GEMM ``h @ W_hhᵀ``, NumPy's SIMD ``tanh`` for every nonlinearity and a numba kernel for the
-gate arithmetic between them (``fast.py``). A sigmoid is computed as
-σ(a) = (1 + tanh(a / 2)) / 2, with the sigmoid gates' weight rows halved once per call (exact in
-binary floating point), so one ``tanh`` pass covers all of an LSTM's gates. Backward sweeps the
-steps in reverse with one GEMM ``da @ W_hh`` per step and then forms the input and weight
-gradients as one GEMM each over all steps.
+BLAS GEMM ``h @ W_hhᵀ`` (with W_hhᵀ made contiguous once) and numba kernels for the elementwise
+work (``fast.py``): for the LSTM one fused kernel adds the bias, applies every gate's
+nonlinearity and updates c and h. Backward sweeps the steps in reverse with one GEMM
+``da @ W_hh`` per step, then forms the input and weight gradients as one GEMM each over all steps.
+Work arrays come from a per-thread pool (``buffers.py``) that hands out an array again once
+nothing holds it, so a training loop stops faulting fresh pages in on every call.
 
-Measured on the 2-core development machine (float32, batch 32, hidden 128), which chose this:
-NumPy's tanh over (32, 512) takes 4.6 µs, numba's scalar ``math.tanh`` 167 µs, hence NumPy for
-every nonlinearity; the gate arithmetic in numba costs 4–5 µs a step, a BLAS GEMM 20–28 µs, so the
-per-step GEMMs (forward and backward) and the four big GEMMs are most of the time. A fully fused
-float32 step with a rational tanh (7.6 µs instead of 12.5 µs for the NumPy + numba sequence)
-made no difference end to end that the machine's noise could resolve, so it was not adopted.
+Where the time of an LSTM forward + backward goes (T 50, B 32, 64 → 128, float32, CPU time of
+one thread, ``time.thread_time`` around each call, on the shared (loaded) 2-core machine, where
+CPU time is steadier than wall time; PyTorch with one thread: 13.1–13.4 ms):
+
+==================================  ==========  ==========
+part                                before      after
+==================================  ==========  ==========
+input projection (one GEMM)         3.2 ms      1.2 ms
+50 step GEMMs h @ W_hhᵀ             4.0 ms      3.0 ms
+forward elementwise (6 calls/step)  2.4 ms      0.5 ms
+50 step GEMMs da @ W_hh             2.8 ms      2.9 ms
+backward cell kernel                2.8 ms      0.6 ms
+weight/input gradient GEMMs         5.9 ms      5.2 ms
+page faults (sys time, getrusage)   2,170/call  0
+whole call (median)                 16.6–17.4   14.3–14.7
+==================================  ==========  ==========
+
+"Before" paid for a transposed-view W_hhᵀ (1.5× slower step GEMMs), a bias pass and a scaled
+weight copy in the input projection, the first-touch page faults of ~9 MB of fresh arrays a
+call, and three gate loops that LLVM left scalar. The GEMMs are now ~12 of ~15 ms; PyTorch's own
+GEMMs at these shapes measured the same as NumPy's (gw_hh 2.7 ms both), so what remains is
+the backward's big GEMMs and its per-step cold reads of the saved gates.
 
 ``saved`` (a NamedTuple per cell, below) is what backward needs; ``saved.h[1:]`` is the very array
 returned as ``out``, so the caller must not write into ``out`` before calling backward.
@@ -28,6 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from chaingrad.kernels.recurrent import buffers
 from chaingrad.kernels.recurrent.checks import (
     canonical,
     check_layer,
@@ -41,7 +58,7 @@ from chaingrad.kernels.recurrent.fast import (
     gru_gates_rz,
     gru_output,
     lstm_cell_backward,
-    lstm_cell_forward,
+    lstm_step_forward,
     rnn_backward_step,
 )
 
@@ -88,7 +105,7 @@ def _gate_scale(dtype: np.dtype, hidden: int, per_gate: tuple[float, ...]) -> np
 def _input_projection(x, w_ih, bias, scale):
     """(x_t W_ihᵀ + bias) ⊙ scale for all steps as one GEMM: (T·B, I) @ (I, G) -> (T, B, G)."""
     steps, batch, n_in = x.shape
-    xp = np.empty((steps, batch, w_ih.shape[0]), dtype=x.dtype)
+    xp = buffers.empty((steps, batch, w_ih.shape[0]), x.dtype)
     w = w_ih if scale is None else w_ih * scale[:, None]
     np.matmul(x.reshape(steps * batch, n_in), w.T, out=xp.reshape(steps * batch, w_ih.shape[0]))
     if bias is not None:
@@ -112,8 +129,11 @@ def _seq_grad(g, shape, dtype):
 
 
 def _state_grad(g, shape, dtype):
-    """A writable copy of an upstream state gradient, zeros when it is None."""
-    return np.zeros(shape, dtype=dtype) if g is None else np.array(g, dtype=dtype, order="C")
+    """A writable copy of an upstream state gradient, zeros when it is None (staggered: see
+    ``buffers``)."""
+    a = buffers.staggered(shape, dtype)
+    a[...] = 0 if g is None else g
+    return a
 
 
 def _weight_grads(dax, dah, x, h_prev, w_ih):
@@ -121,7 +141,8 @@ def _weight_grads(dax, dah, x, h_prev, w_ih):
     steps, batch, gates = dax.shape
     dax2 = dax.reshape(steps * batch, gates)
     dah2 = dah.reshape(steps * batch, gates)
-    gx = (dax2 @ w_ih).reshape(x.shape)
+    gx = buffers.empty(x.shape, dax.dtype)
+    np.matmul(dax2, w_ih, out=gx.reshape(steps * batch, x.shape[2]))
     gw_ih = dax2.T @ x.reshape(steps * batch, x.shape[2])
     gw_hh = dah2.T @ h_prev.reshape(steps * batch, h_prev.shape[2])
     ones = np.ones(steps * batch, dtype=dax.dtype)  # column sums as a GEMV: 2× np.sum(axis=0)
@@ -183,9 +204,9 @@ def rnn_forward(
     dtype = float_dtype(fn, x, h0, w_ih, w_hh, b_ih, b_hh)
     x, h0, w_ih, w_hh, b_ih, b_hh = (canonical(a, dtype) for a in (x, h0, w_ih, w_hh, b_ih, b_hh))
     xp = _input_projection(x, w_ih, _sum_biases(b_ih, b_hh), None)
-    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    h = buffers.empty((steps + 1, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
-    w_hh_t = w_hh.T
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=h[t + 1])
         np.add(h[t + 1], xp[t], out=h[t + 1])
@@ -217,7 +238,7 @@ def rnn_backward(
     x, w_ih, w_hh = (canonical(a, dtype) for a in (x, w_ih, w_hh))
     g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh = _state_grad(g_hn, (batch, hidden), dtype)
-    da = np.empty((steps, batch, hidden), dtype=dtype)
+    da = buffers.empty((steps, batch, hidden), dtype)
     relu = nonlinearity == "relu"
     for t in range(steps - 1, -1, -1):
         rnn_backward_step(g_out[t], dh, saved.h[t + 1], relu, da[t])
@@ -244,22 +265,20 @@ def lstm_forward(
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = (
         canonical(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     )
+    gates = _input_projection(x, w_ih, None, None)  # x_t W_ihᵀ; the step kernel adds the rest
+    bias = _sum_biases(b_ih, b_hh)
+    bias = np.zeros(4 * hidden, dtype=dtype) if bias is None else bias
     scale = _gate_scale(dtype, hidden, (0.5, 0.5, 1.0, 0.5))
-    gates = _input_projection(x, w_ih, _sum_biases(b_ih, b_hh), scale)
-    w_hh_t = (w_hh * scale[:, None]).T
-    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
-    c = np.empty((steps + 1, batch, hidden), dtype=dtype)
-    tanh_c = np.empty((steps, batch, hidden), dtype=dtype)
+    w_hh_t = np.ascontiguousarray(w_hh.T)  # a transposed view made each step's GEMM 1.5× slower
+    h = buffers.empty((steps + 1, batch, hidden), dtype)
+    c = buffers.empty((steps + 1, batch, hidden), dtype)
+    tanh_c = buffers.empty((steps, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
     c[0] = 0.0 if c0 is None else c0
-    mm = np.empty((batch, 4 * hidden), dtype=dtype)
+    mm = buffers.empty((batch, 4 * hidden), dtype)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
-        np.add(mm, gates[t], out=gates[t])
-        np.tanh(gates[t], out=gates[t])
-        lstm_cell_forward(gates[t], c[t], c[t + 1])
-        np.tanh(c[t + 1], out=tanh_c[t])
-        np.multiply(gates[t, :, 3 * hidden :], tanh_c[t], out=h[t + 1])
+        lstm_step_forward(mm, gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1])
     saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
     return h[1:], c[-1].copy(), saved
 
@@ -285,7 +304,7 @@ def lstm_backward(
     g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     dc = _state_grad(g_cn, (batch, hidden), dtype)
-    da = np.empty((steps, batch, 4 * hidden), dtype=dtype)
+    da = buffers.empty((steps, batch, 4 * hidden), dtype)
     for t in range(steps - 1, -1, -1):
         lstm_cell_backward(g_out[t], dh, dc, saved.gates[t], saved.c[t], saved.tanh_c[t], da[t])
         np.matmul(da[t], w_hh, out=dh)
@@ -316,12 +335,12 @@ def gru_forward(
         b_hrz = np.concatenate([b_hh[: 2 * hidden], np.zeros(hidden, dtype=dtype)])
         bias = _sum_biases(b_ih, b_hrz)
     xp = _input_projection(x, w_ih, bias, scale)
-    w_hh_t = (w_hh * scale[:, None]).T
-    h = np.empty((steps + 1, batch, hidden), dtype=dtype)
+    w_hh_t = np.ascontiguousarray((w_hh * scale[:, None]).T)
+    h = buffers.empty((steps + 1, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
-    gates = np.empty((steps, batch, 3 * hidden), dtype=dtype)
-    hn = np.empty((steps, batch, hidden), dtype=dtype)
-    mm = np.empty((batch, 3 * hidden), dtype=dtype)
+    gates = buffers.empty((steps, batch, 3 * hidden), dtype)
+    hn = buffers.empty((steps, batch, hidden), dtype)
+    mm = buffers.empty((batch, 3 * hidden), dtype)
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
         gru_gates_rz(mm, xp[t], b_hn, gates[t], hn[t])
@@ -353,8 +372,8 @@ def gru_backward(
     g_out = _seq_grad(g_out, (steps, batch, hidden), dtype)
     dh_carry = _state_grad(g_hn, (batch, hidden), dtype)
     mm = np.zeros((batch, hidden), dtype=dtype)
-    dax = np.empty((steps, batch, 3 * hidden), dtype=dtype)
-    dah = np.empty((steps, batch, 3 * hidden), dtype=dtype)
+    dax = buffers.empty((steps, batch, 3 * hidden), dtype)
+    dah = buffers.empty((steps, batch, 3 * hidden), dtype)
     for t in range(steps - 1, -1, -1):
         gru_cell_backward(
             g_out[t], dh_carry, mm, saved.gates[t], saved.hn[t], saved.h[t], dax[t], dah[t]

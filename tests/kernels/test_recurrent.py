@@ -316,3 +316,38 @@ def test_shape_errors_of_the_other_functions():
         k.rnn_backward(out, None, r["x"][:4], r["h0"], r["w_ih"], r["w_hh"], saved)
     with pytest.raises(TypeError, match=r"rnn_forward: expected float32 or float64"):
         k.rnn_forward(r["x"].astype(complex), r["h0"], r["w_ih"], r["w_hh"], None, None)
+
+
+def test_kernel_tanh_is_within_a_few_ulp_and_keeps_nan_and_infinities():
+    numba = pytest.importorskip("numba")
+    from chaingrad.kernels.recurrent.fast import tanh
+
+    @numba.njit(error_model="numpy")
+    def apply(a, out):
+        for i in range(a.size):
+            out[i] = tanh(a[i])
+
+    tiny = 10.0 ** -np.arange(1, 38)
+    x32 = np.concatenate([np.linspace(-12, 12, 200_001), tiny, -tiny, [0.0]]).astype(np.float32)
+    got = np.empty_like(x32)
+    apply(x32, got)
+    want = np.tanh(x32.astype(np.float64))
+    # within 5e-7 relative (float32 ulp: 6e-8 near 1); absolutely near float32 subnormals
+    np.testing.assert_allclose(got, want, rtol=5e-7, atol=1e-40)
+    assert np.array_equal(np.sign(got), np.sign(want))
+    special = np.array([np.nan, np.inf, -np.inf], dtype=np.float32)
+    apply(special, got[:3])
+    assert np.isnan(got[0]) and got[1] == 1.0 and got[2] == -1.0
+    x64 = np.linspace(-30, 30, 10_001)
+    out64 = np.empty_like(x64)
+    apply(x64, out64)
+    np.testing.assert_allclose(out64, np.tanh(x64), rtol=1e-15, atol=1e-300)  # libm's, exactly
+
+
+@pytest.mark.parametrize("hidden", [1, 15, 16, 17, 128], ids=lambda h: f"H{h}")
+def test_lstm_float32_steps_agree_with_float64_at_vector_widths(hidden):
+    # H = 16 fills AVX-512 lanes exactly; 15 and 17 leave a scalar remainder; 1 is all remainder
+    case = make_case("lstm", (7, 3, 5, hidden), np.float32, seed=hidden)
+    got = run("lstm", case)
+    wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
+    assert_results_close(got, run("lstm", wide, reference=True), 1e-4, 1e-5, np.dtype(np.float32))
