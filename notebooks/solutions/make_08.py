@@ -135,7 +135,7 @@ md(
 
 code(
     r"""
-    GRID = np.linspace(-0.5, 1.5, 161, dtype=np.float32)
+    GRID = np.linspace(-0.5, 1.5, 101, dtype=np.float32)
     XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
     XOR_Y = np.array([0, 1, 1, 0], np.float32)
 
@@ -145,8 +145,8 @@ code(
         g1, g2 = np.meshgrid(GRID, GRID)
         with cg.no_grad():
             out = model(cg.tensor(np.stack([g1.ravel(), g2.ravel()], 1))).numpy()
-        ax.imshow(out.reshape(g1.shape), origin="lower", extent=(-0.5, 1.5, -0.5, 1.5),
-                  cmap="RdBu_r", vmin=0, vmax=1)
+        levels = np.linspace(0, 1, 11)  # flat bands of 0.1
+        ax.contourf(g1, g2, out.reshape(g1.shape), levels=levels, cmap="RdBu_r", vmin=0, vmax=1)
         ax.contour(g1, g2, out.reshape(g1.shape), levels=[0.5], colors="k", linewidths=1)
         ax.scatter(*XOR_X.T, c=XOR_Y, cmap="RdBu_r", vmin=0, vmax=1, edgecolors="k", s=60)
         ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")

@@ -136,7 +136,7 @@ code(
     def saddle_pictures():
         _, axes = plt.subplots(1, 2, figsize=(8, 3.2))
         gx, gy = np.meshgrid(np.linspace(-1.2, 1.2, 121), np.linspace(-1.4, 1.4, 141))
-        axes[0].contour(gx, gy, saddle([gx, gy]), levels=20, cmap="Greys", linewidths=0.7)
+        axes[0].contour(gx, gy, saddle([gx, gy]), levels=12, cmap="Greys", linewidths=0.6)
         for name, (path, costs) in runs.items():
             axes[0].plot(*path.T, ".-", ms=3, label=name)
             axes[1].plot(costs, label=name)
