@@ -567,7 +567,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="run both in full mode")
     args = parser.parse_args(argv)
-    for path, solution in ((MAIN, False), (SOLUTION, True)):
+    # the worked solution is kept in the shared format (notebooks/README.md, "Exercises"):
+    # after building, `python notebooks/solutions/sync.py NAME` refreshes it; its solved cells
+    # were first written from the ``solution=`` strings below (notebook(solution=True) shows them)
+    for path, solution in ((MAIN, False),):
         nb = notebook(solution)
         if args.execute:
             execute(nb)
