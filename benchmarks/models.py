@@ -1,6 +1,7 @@
-"""Whole-model workloads against PyTorch: a LeNet step, a character-LSTM step, a CNN epoch on the
-digits, and cold start. Same model, same data, same optimizer on both sides; both must agree on
-the loss and the updated weights before they are timed. Run: ``python -m benchmarks.models``.
+"""Whole-model workloads against PyTorch: a LeNet step, the PyTorch-tutorial CNN step, a
+character-LSTM step, a CNN epoch on the digits, and cold start. Same model, same data, same
+optimizer on both sides; both must agree on the loss and the updated weights before they are
+timed. Run: ``python -m benchmarks.models``.
 """
 
 from __future__ import annotations
@@ -126,6 +127,29 @@ def lenet_step(repeats: int = 21, inner: int = 10, batch: int = 32) -> Compariso
     ]
     return _compare_steps(
         f"LeNet step, batch {batch} of 1×8×8", ours, _torch_lenet, batches, repeats, inner
+    )
+
+
+def _tutorial_cnn(tnn: Any) -> Any:
+    """PyTorch's MNIST-example CNN on 8×8 digits: 1→32→64 channels, 3×3, no padding."""
+    return tnn.Sequential(
+        tnn.Conv2d(1, 32, 3), tnn.ReLU(), tnn.Conv2d(32, 64, 3), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Flatten(), tnn.Linear(64 * 2 * 2, 10),
+    )  # fmt: skip
+
+
+def tutorial_cnn_step(repeats: int = 21, inner: int = 10, batch: int = 64) -> Comparison:
+    """One Adam step of the PyTorch-tutorial CNN (conv 1→32, 32→64, 3×3) on 8×8 digits."""
+    nn.manual_seed(0)
+    ours = _tutorial_cnn(nn)
+    x, y = datasets.digits()
+    x = Standardize.fit(x, axis=(0, 2, 3))(x).astype(np.float32)
+    order = np.random.default_rng(0).permutation(len(x))
+    batches = [
+        (x[order[i : i + batch]], y[order[i : i + batch]]) for i in range(0, 4 * batch, batch)
+    ]
+    return _compare_steps(
+        f"tutorial CNN step, batch {batch} of 1×8×8", ours, _tutorial_cnn, batches, repeats, inner
     )
 
 
@@ -283,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     repeats = 5 if args.quick else 21
     results = [
         lenet_step(repeats=repeats),
+        tutorial_cnn_step(repeats=repeats),
         char_lstm_step(repeats=max(3, repeats // 2)),
         cnn_epoch(repeats=3 if args.quick else 5),
         cold_start("warm", repeats=3),
