@@ -11,19 +11,14 @@ cannot drift apart. Run from anywhere:
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+from builder import assemble, execute, write
 
 NAME = "09_optimisation_landscapes.ipynb"
 HERE = Path(__file__).resolve().parent
 MAIN = HERE.parent / NAME
-SOLUTION = HERE / NAME
 
 CELLS: list[tuple[str, str, str | None]] = []  # (kind, source, worked solution or None)
 
@@ -519,66 +514,18 @@ md(
 )
 
 
-def notebook(solution: bool) -> nbformat.NotebookNode:
-    """The main notebook, or (``solution=True``) the worked-solution one."""
-    cells = []
-    for index, (kind, source, worked) in enumerate(CELLS):
-        if solution and index == 0:
-            source = source.replace(
-                "# 09 · Optimisation landscapes",
-                "# 09 · Worked solutions: optimisation landscapes",
-                1,
-            )
-            source += (
-                "\n\nThis copy has the exercises filled in; the notebook itself is "
-                "`notebooks/09_optimisation_landscapes.ipynb`."
-            )
-        if solution and worked is not None:
-            source = worked
-        if kind == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(source))
-        else:
-            cells.append(nbformat.v4.new_code_cell(source))
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata = {
-        "kernelspec": {
-            "display_name": "Python 3 (ipykernel)",
-            "language": "python",
-            "name": "python3",
-        },
-        "language_info": {"name": "python", "pygments_lexer": "ipython3"},
-    }
-    return nb
-
-
-def execute(nb: nbformat.NotebookNode) -> None:
-    """Run ``nb`` in full mode in a temporary folder; keep outputs, drop execution timings."""
-    with tempfile.TemporaryDirectory() as folder:
-        client = NotebookClient(
-            nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": folder}}
-        )
-        client.execute()
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Write (and with --execute, run) the notebook and its worked solution."""
+    """Write (and with --execute, run) the notebook; then refresh its solution with sync.py."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--execute", action="store_true", help="run both in full mode")
+    parser.add_argument("--execute", action="store_true", help="run it in full mode")
     args = parser.parse_args(argv)
     # the worked solution is kept in the shared format (notebooks/README.md, "Exercises"):
-    # after building, `python notebooks/solutions/sync.py NAME` refreshes it; its solved cells
-    # were first written from the ``solution=`` strings below (notebook(solution=True) shows them)
-    for path, solution in ((MAIN, False),):
-        nb = notebook(solution)
-        if args.execute:
-            execute(nb)
-        nbformat.validate(nb)
-        nbformat.write(nb, path)
-        # the cells are written by hand; ruff gives them the repository's formatting
-        subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(path)], check=True)
-        print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB)", file=sys.stderr)
+    # `python notebooks/solutions/sync.py NAME` refreshes it; its solved cells were first
+    # written from the ``solution=`` strings above
+    nb = assemble(CELLS)
+    if args.execute:
+        execute(nb)
+    write(nb, MAIN)
 
 
 if __name__ == "__main__":
