@@ -1,4 +1,4 @@
-"""What the notebook builder scripts (make_08.py, make_09.py) share: assemble, run, write.
+"""What the notebook builder scripts (make_08.py, make_09.py) share: cells, assemble, run, write.
 
 A builder keeps a notebook as one list of ``(kind, source, worked solution or None)`` cells;
 the solution notebook itself is kept in the shared format by ``sync.py`` (see
@@ -7,9 +7,11 @@ notebooks/README.md, "Exercises").
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -19,6 +21,19 @@ KERNEL_METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python", "pygments_lexer": "ipython3"},
 }
+
+
+class Cells(list):
+    """A notebook's cells in order, each ``(kind, source, worked solution or None)``."""
+
+    def md(self, text: str) -> None:
+        """Append a markdown cell."""
+        self.append(("markdown", textwrap.dedent(text).strip(), None))
+
+    def code(self, text: str, solution: str | None = None) -> None:
+        """Append a code cell; ``solution`` is its worked answer (the solved cell of sync.py)."""
+        worked = None if solution is None else textwrap.dedent(solution).strip()
+        self.append(("code", textwrap.dedent(text).strip(), worked))
 
 
 def assemble(cells: list[tuple[str, str, str | None]]) -> nbformat.NotebookNode:
@@ -51,3 +66,18 @@ def write(nb: nbformat.NotebookNode, path: Path) -> None:
     nbformat.write(nb, path)
     subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(path)], check=True)
     print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB)", file=sys.stderr)
+
+
+def build(cells: Cells, path: Path, argv: list[str] | None = None) -> None:
+    """Write the student notebook ``path`` from ``cells`` (``--execute``: run it in full mode).
+
+    The worked solution is kept in the shared format (notebooks/README.md, "Exercises"):
+    ``python notebooks/solutions/sync.py NAME`` refreshes it after a rebuild.
+    """
+    parser = argparse.ArgumentParser(description=f"Build {path.name} from its list of cells.")
+    parser.add_argument("--execute", action="store_true", help="run it in full mode")
+    args = parser.parse_args(argv)
+    nb = assemble(cells)
+    if args.execute:
+        execute(nb)
+    write(nb, path)

@@ -1,37 +1,24 @@
-"""Build notebooks/08_perceptrons_and_losses.ipynb and its worked solution from one list of cells.
+"""Build notebooks/08_perceptrons_and_losses.ipynb from one list of cells.
 
-The exercise cells are written twice: the stub the student fills in (it raises
-``NotImplementedError``) and the worked answer; everything else is shared, so the two notebooks
-cannot drift apart. Run from anywhere:
+Each exercise cell is written with its stub (it raises ``NotImplementedError``) and its worked
+answer; the solution notebook is kept in step by ``sync.py``. Run from anywhere:
 
-    python notebooks/solutions/make_08.py            # write both notebooks, unexecuted
-    python notebooks/solutions/make_08.py --execute  # ... and run them in full mode (outputs kept)
+    python notebooks/solutions/make_08.py            # write the notebook, unexecuted
+    python notebooks/solutions/make_08.py --execute  # ... and run it in full mode (outputs kept)
 """
 
 from __future__ import annotations
 
-import argparse
-import textwrap
 from pathlib import Path
 
-from builder import assemble, execute, write
+from builder import Cells, build
 
 NAME = "08_perceptrons_and_losses.ipynb"
 HERE = Path(__file__).resolve().parent
 MAIN = HERE.parent / NAME
 
-CELLS: list[tuple[str, str, str | None]] = []  # (kind, source, worked solution or None)
-
-
-def md(text: str) -> None:
-    """Append a markdown cell."""
-    CELLS.append(("markdown", textwrap.dedent(text).strip(), None))
-
-
-def code(text: str, solution: str | None = None) -> None:
-    """Append a code cell; ``solution`` replaces it in the worked-solution notebook."""
-    worked = None if solution is None else textwrap.dedent(solution).strip()
-    CELLS.append(("code", textwrap.dedent(text).strip(), worked))
+CELLS = Cells()
+md, code = CELLS.md, CELLS.code
 
 
 md(
@@ -766,19 +753,5 @@ md(
 )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Write (and with --execute, run) the notebook; then refresh its solution with sync.py."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--execute", action="store_true", help="run it in full mode")
-    args = parser.parse_args(argv)
-    # the worked solution is kept in the shared format (notebooks/README.md, "Exercises"):
-    # `python notebooks/solutions/sync.py NAME` refreshes it; its solved cells were first
-    # written from the ``solution=`` strings above
-    nb = assemble(CELLS)
-    if args.execute:
-        execute(nb)
-    write(nb, MAIN)
-
-
 if __name__ == "__main__":
-    main()
+    build(CELLS, MAIN)
