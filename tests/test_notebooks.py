@@ -13,6 +13,8 @@ notebook has ``NOTEBOOK_TIMEOUT`` seconds; sixteen notebooks at that bound stay 
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import importlib.util
 import json
 import os
@@ -177,6 +179,24 @@ def test_notebooks_stay_small():
         f"the notebooks take {total / 1e6:.2f} MB, more than {MAX_TOTAL_BYTES / 1e6:.0f} MB: "
         f"{json.dumps(sizes)}"
     )
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=_ids(ALL_NOTEBOOKS))
+def test_figures_are_shrunk(path):
+    """Every PNG output went through ``notebooks/shrink_figures.py`` (a 256-colour palette)."""
+    from PIL import Image
+
+    nb = _read(path)
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            raw = output.get("data", {}).get("image/png")
+            if raw is None:
+                continue
+            mode = Image.open(io.BytesIO(base64.b64decode(raw))).mode
+            assert mode == "P", (
+                f"{path.name}, cell {index}: a {mode} PNG; run "
+                f"`python notebooks/shrink_figures.py {path.relative_to(ROOT)}`"
+            )
 
 
 def _stubs(nb: nbformat.NotebookNode) -> list[str]:
