@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import importlib.util
+import io
 import json
 import os
 import re
