@@ -13,7 +13,12 @@ run compiles, and a lock around parallel kernels when numba's threading layer is
 - numba's ``workqueue`` threading layer (numba's fallback when neither TBB nor OpenMP is
   available) aborts the process when two threads launch parallel kernels at once.
   ``run_parallel`` serialises the calls until the layer is known, and for good if it is
-  ``workqueue``. The thread count is numba's (``NUMBA_NUM_THREADS``); nothing here sets it.
+  ``workqueue``. The thread count is numba's (``NUMBA_NUM_THREADS``, lowered at run time by
+  ``chaingrad.set_num_threads``).
+- Small calls run on one thread (``threads_for(work)``, like PyTorch's grain size): below
+  ``GRAIN`` inner operations a parallel region costs more to start and join than it saves, and
+  on a busy machine far more: every region waits for all its threads to be scheduled, which
+  measured 20-40 ms per call at load 15 on 2 cores against 0.03 ms on one thread.
 """
 
 from __future__ import annotations
@@ -138,12 +143,46 @@ def threading_layer() -> str | None:
         return None
 
 
-def run_parallel(fn: Callable, *args: Any) -> Any:
-    """fn(*args) for a parallel=True kernel: one at a time unless the layer is TBB or OpenMP."""
+# Inner operations (multiply-adds, window elements) below which a kernel runs on one thread:
+# ~50-100 us of work on one core of the development machine, several parallel-region start-ups
+GRAIN = 250_000
+
+
+def threads_for(work: int) -> int:
+    """The threads a kernel call of ``work`` inner operations runs on: 1 if small, else numba's."""
+    threads = numba.get_num_threads()
+    return 1 if work < GRAIN else threads
+
+
+def run_parallel(fn: Callable, *args: Any, threads: int | None = None) -> Any:
+    """fn(*args) for a parallel=True kernel on ``threads`` threads (None: numba's count).
+
+    One call at a time unless the threading layer is TBB or OpenMP (workqueue aborts on two).
+    """
     global _layer_safe
+    if threads is not None and threads < numba.get_num_threads():
+        before = numba.get_num_threads()
+        _set_threads(threads)  # thread-local in numba: other threads' kernels are unaffected
+        try:
+            return run_parallel(fn, *args)
+        finally:
+            _set_threads(before)
     if _layer_safe:
         return fn(*args)
     with _parallel_lock:  # the layer is workqueue, or not started yet (this call may start it)
         result = fn(*args)
         _layer_safe = threading_layer() in ("tbb", "omp")
     return result
+
+
+def _public_set_threads(n: int) -> None:
+    numba.set_num_threads(n)
+
+
+# numba.set_num_threads checks its argument and the pool on every call (~8 us here); the
+# ctypes entry point it ends in takes ~1 us. Use it where this numba has it (the pool is up:
+# get_num_threads above started it), else the public function.
+try:
+    from numba.np.ufunc.parallel import _set_num_threads as _set_threads
+except ImportError:  # a numba without it
+    _set_threads = _public_set_threads

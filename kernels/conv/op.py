@@ -5,7 +5,6 @@ Forward, input gradient, weight and bias gradients, stride and zero padding, flo
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from chaingrad.kernels.checks import (
@@ -15,7 +14,7 @@ from chaingrad.kernels.checks import (
 )
 from chaingrad.kernels.conv.checks import check_conv1d, check_conv2d, need_flags
 from chaingrad.kernels.conv.fast import LANES, conv2d_backward_kernel, conv2d_forward_kernel
-from chaingrad.kernels.runtime import run_parallel
+from chaingrad.kernels.runtime import run_parallel, threads_for
 
 
 def _grid_pitch(w: int, kw: int, pw: int) -> int:
@@ -25,7 +24,7 @@ def _grid_pitch(w: int, kw: int, pw: int) -> int:
 
 def _layout(
     n: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int],
-    padding: tuple[int, int], ho: int, wo: int, itemsize: int,
+    padding: tuple[int, int], ho: int, wo: int, itemsize: int, threads: int,
 ) -> tuple[int, int, int]:  # fmt: skip
     """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack."""
     (sh, sw), (ph, pw) = stride, padding
@@ -38,7 +37,6 @@ def _layout(
         pitch, vp, per_image = wo, 0, ho * wo
     # stack small images until a tap pass covers ~1024 float32 positions (8 accumulator
     # rows of 32 KiB stay in L1), keeping at least one stack per thread
-    threads = numba.get_num_threads()
     stack = min(max(1, 4096 // itemsize // per_image), -(-n // threads))
     return pitch, vp, max(1, stack)
 
@@ -65,14 +63,18 @@ def _forward(
         return y if b is None else y + np.asarray(b, dtype)[:, None, None]
     x, wm = canonical(x, dtype), canonical(w, dtype).reshape(o, -1)
     b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
-    pitch, vp, stack = _layout(n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize)
+    threads = threads_for(n * o * ho * wo * x.shape[1] * kh * kw)  # multiply-adds
+    pitch, vp, stack = _layout(
+        n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
+    )
     # few stacks: also split each stack's output channels (in blocks of 8) over the threads
-    n_stacks, threads = -(-n // stack), numba.get_num_threads()
+    n_stacks = -(-n // stack)
     splits = 1 if n_stacks >= 2 * threads else max(1, min(-(-o // 8), -(-2 * threads // n_stacks)))
     y = np.empty((n, o, ho, wo), dtype=dtype)
     run_parallel(
-        conv2d_forward_kernel, x, wm, b, kh, kw, sh, sw, ph, pw, pitch, vp, stack, splits, y
-    )
+        conv2d_forward_kernel, x, wm, b, kh, kw, sh, sw, ph, pw, pitch, vp, stack, splits, y,
+        threads=threads,
+    )  # fmt: skip
     return y
 
 
@@ -105,7 +107,11 @@ def _backward(
             np.asarray(gy, dtype).sum(axis=(0, 2, 3)) if need_bias else None,
         )
     gy, x, w = canonical(gy, dtype), canonical(x, dtype), canonical(w, dtype)
-    pitch, vp, stack = _layout(n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize)
+    # multiply-adds of the input and the weight gradient
+    threads = threads_for(n * o * ho * wo * c * kh * kw * (int(need_input) + int(need_weight)))
+    pitch, vp, stack = _layout(
+        n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
+    )
     lead, pb = 0, wo
     if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
         # gy padded by kw-1-pw a side: rows share it as in the source (same pitch), unless
@@ -118,7 +124,7 @@ def _backward(
         wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
     else:  # input grad: columns W^T gy, then col2im
         wgx = np.ascontiguousarray(w.reshape(o, -1).T)
-    n_stacks, threads = -(-n // stack), numba.get_num_threads()
+    n_stacks = -(-n // stack)
     chunks = max(1, min(n_stacks, threads))  # one chunk of stacks per thread
     splits = 1 if n_stacks >= threads else -(-threads // n_stacks)
     n_taps = c * kh * kw
@@ -129,7 +135,7 @@ def _backward(
     run_parallel(
         conv2d_backward_kernel,
         gy, x, wgx, kh, kw, sh, sw, ph, pw, pitch, vp, pb, lead, stack, splits,
-        need_input, need_weight, need_bias, gx, gw_parts, gb_parts,
+        need_input, need_weight, need_bias, gx, gw_parts, gb_parts, threads=threads,
     )  # fmt: skip
     return (
         gx if need_input else None,

@@ -24,7 +24,7 @@ from chaingrad.kernels.pool.fast import (
     max_pool_forward_2x2_kernel,
     max_pool_forward_kernel,
 )
-from chaingrad.kernels.runtime import run_parallel
+from chaingrad.kernels.runtime import run_parallel, threads_for
 
 WINDOW_OFFSETS_MAX = 255  # windows of up to this many elements keep uint8 offsets
 
@@ -52,9 +52,12 @@ def _max_pool_forward(
     if y.size == 0:  # N or C is 0: nothing to scan
         return y, arg
     if (kh, kw, sh, sw, ph, pw) == (2, 2, 2, 2, 0, 0):
-        run_parallel(max_pool_forward_2x2_kernel, x, y, arg, offsets)
+        run_parallel(max_pool_forward_2x2_kernel, x, y, arg, offsets, threads=threads_for(x.size))
     else:
-        run_parallel(max_pool_forward_kernel, x, kh, kw, sh, sw, ph, pw, y, arg, offsets)
+        run_parallel(
+            max_pool_forward_kernel, x, kh, kw, sh, sw, ph, pw, y, arg, offsets,
+            threads=threads_for(y.size * kh * kw),
+        )  # fmt: skip
     return y, arg
 
 
@@ -110,7 +113,9 @@ def max_pool2d_backward(
     gx = np.empty(shape, dtype=gy.dtype)
     # an int32 argmax (the compact form of wide windows) is read as it is: no int64 copy
     index = np.int32 if argmax.dtype == np.int32 else np.int64
-    run_parallel(max_pool_backward_kernel, gy, canonical(argmax, index), gx)
+    run_parallel(
+        max_pool_backward_kernel, gy, canonical(argmax, index), gx, threads=threads_for(gx.size)
+    )
     return gx
 
 
@@ -152,7 +157,10 @@ def max_pool2d_backward_compact(
         )
     gx = np.empty(shape, dtype=gy.dtype)
     where = canonical(where, np.uint8)
-    outside = run_parallel(max_pool_backward_offsets_kernel, gy, where, kw, sh, sw, ph, pw, gx)
+    outside = run_parallel(
+        max_pool_backward_offsets_kernel, gy, where, kw, sh, sw, ph, pw, gx,
+        threads=threads_for(gx.size),
+    )  # fmt: skip
     if outside:
         raise ValueError(
             f"{fn}: {outside} window offsets point into the padding, outside the "
@@ -176,7 +184,10 @@ def avg_pool2d_forward(
     x = canonical(x, float_dtype(fn, x))
     y = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
     if y.size:
-        run_parallel(avg_pool_forward_kernel, x, kh, kw, sh, sw, ph, pw, y)
+        run_parallel(
+            avg_pool_forward_kernel, x, kh, kw, sh, sw, ph, pw, y,
+            threads=threads_for(y.size * kh * kw),
+        )  # fmt: skip
     return y
 
 
@@ -202,5 +213,8 @@ def avg_pool2d_backward(
     if gy.size == 0:
         return np.zeros(shape, dtype=gy.dtype)
     gx = np.empty(shape, dtype=gy.dtype)
-    run_parallel(avg_pool_backward_kernel, gy, kh, kw, sh, sw, ph, pw, gx)
+    run_parallel(
+        avg_pool_backward_kernel, gy, kh, kw, sh, sw, ph, pw, gx,
+        threads=threads_for(gy.size * kh * kw),
+    )  # fmt: skip
     return gx

@@ -12,6 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -258,3 +259,49 @@ def test_a_cold_run_says_how_long_the_kernels_took_to_compile(tmp_path):
     assert re.search(r"chaingrad: the kernels compiled in \d+\.\d s", cold.stderr), cold.stderr
     warm = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert "compiled in" not in warm.stderr  # a warm cache compiles nothing and says nothing
+
+
+def test_small_calls_run_on_one_thread_and_restore_the_count():
+    """Below GRAIN a kernel runs single-threaded; the caller's thread count comes back after."""
+    from chaingrad.kernels import runtime
+
+    seen = []
+
+    def record(*args):
+        seen.append(numba.get_num_threads())
+        return args
+
+    before = numba.get_num_threads()
+    assert runtime.threads_for(runtime.GRAIN - 1) == 1
+    assert runtime.threads_for(runtime.GRAIN) == before
+    assert runtime.run_parallel(record, 1, 2, threads=1) == (1, 2)
+    assert seen == [1] and numba.get_num_threads() == before
+    with pytest.raises(ZeroDivisionError):
+        runtime.run_parallel(lambda: 1 / 0, threads=1)
+    assert numba.get_num_threads() == before  # restored after an error too
+
+
+def test_small_and_large_calls_agree():
+    """The same conv and pool results whichever side of GRAIN a call falls (chunking differs)."""
+    from chaingrad.kernels import runtime
+    from chaingrad.kernels.conv import conv2d_backward, conv2d_forward
+    from chaingrad.kernels.pool import max_pool2d_backward, max_pool2d_forward
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    results = []
+    for grain in (0, 10**12):  # everything parallel, then everything on one thread
+        old, runtime.GRAIN = runtime.GRAIN, grain
+        try:
+            y = conv2d_forward(x, w, b, (1, 1), (1, 1))
+            gy = np.ones_like(y)
+            gx, gw, gb = conv2d_backward(gy, x, w, (1, 1), (1, 1), True, True, True)
+            p, arg = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+            gp = max_pool2d_backward(np.ones_like(p), arg, x.shape)
+        finally:
+            runtime.GRAIN = old
+        results.append((y, gx, gw, gb, p, gp))
+    for a, c in zip(*results, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
