@@ -9,6 +9,9 @@ What a drawing shows:
 - **Value graphs**: one box per Value (label, data, grad). A computed Value's box starts with
   one cell per input holding the local gradient ``× ∂out/∂input``, and the input's edge enters
   *that* cell (a port), so converging edges cannot be mismatched; then the op.
+- **Names**: a computed Value's ``label`` is a cell of its box; a computed Tensor's ``name``
+  heads its op box ("h2 = tanh"). Set it after the op, ``h.name = "h2"``: the name stays on
+  that object through ``retain_grad`` and in-place ops (after ``h += 1`` it names the sum).
 - **Tensor graphs**: op boxes with the output's shape, leaves with names, shapes and gradient
   norms; each op's input cells hold the vector-Jacobian rule the op applies to that input
   (``gradient_rules.local_rule``) and, where that input's gradient is known, its shape and norm.
@@ -19,10 +22,12 @@ What a drawing shows:
 Readable at any size, within a time bound (measured with graphviz-pure): the direction is chosen
 from the graph's shape (``draw_layout``); boxes are sized for DejaVu Sans (``draw_text``); an
 edge label in the middle of an edge doubles the layout's ranks (a 150-node graph took 20 s), so
-labels live in ports instead; a leaf used by many ops (one ``x`` in 1,250 products) is drawn
-once per use, marked "(used 1,250×)", so no edge crosses every rank; ``nslimit`` bounds the
-network-simplex passes of large graphs; a layout still past ``LAYOUT_SECONDS`` is stopped and
-the graph drawn rolled up by op, with a note and a warning.
+labels live in ports instead; time order (a value used once sits beside its use, in-edges in
+input order, see ``draw_layout``) keeps an unrolled loop's steps in sequence; a leaf used by
+many ops (one ``x`` in 1,250 products) is drawn once per use, marked "(used 1,250×)", so no
+edge crosses every rank; ``nslimit`` bounds the network-simplex passes of large graphs; a
+layout still past ``LAYOUT_SECONDS`` is stopped and the graph drawn rolled up by op, with a
+note and a warning.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ import numpy as np
 
 from chaingrad.autograd.draw_graph import LAYOUT_SECONDS, GraphDrawing
 from chaingrad.autograd.draw_layout import (
+    CHAIN_WEIGHT,
     READABLE_WIDTH,
+    chain_edges,
     choose_rankdir,
     collapsed_source,
     extents,
@@ -210,13 +217,28 @@ def _head(tail: str, head: str, port: int | None, rankdir: str, **attrs: str) ->
     return f"\t{tail} -> {target}" + (f" [{extra}]" if extra else "")
 
 
-def _header(rankdir: str, size: str | None, drawn: int) -> list[str]:
+def _edge_lines(edges: list[tuple[str, str, int | None, bool]], rankdir: str) -> list[str]:
+    """DOT lines of (tail, head, input port, hot) edges; one from a value used once is tight."""
+    lines = []
+    for (tail, head, port, hot), tight in zip(edges, chain_edges([e[0] for e in edges])):
+        attrs = {"color": HOT_EDGE, "penwidth": "2"} if hot else {}
+        if tight:
+            attrs["weight"] = str(CHAIN_WEIGHT)
+        lines.append(_head(tail, head, port, rankdir, **attrs))
+    return lines
+
+
+def _header(rankdir: str, size: str | None, drawn: int, ordered: bool = False) -> list[str]:
     graph = [f"rankdir={rankdir}", f'fontname="{FONT}"']
     if size:
         graph.append(f'size="{size}"')
     if drawn > LARGE_GRAPH:
         # bound the network-simplex and crossing-minimisation passes: seconds, not minutes
         graph += ["nslimit=1", "mclimit=0.1"]
+    elif ordered:
+        # each node's in-edges arrive in the order of its input cells (draw_layout); it costs
+        # up to half again the layout time, so only graphs that lay out in a blink get it
+        graph.append("ordering=in")
     return [
         "digraph {",
         "\tgraph [" + " ".join(graph) + "]",
@@ -370,9 +392,9 @@ def draw_value_graph(
     lines = _header(rankdir_final, size_attr, len(drawn))
     lines += [f"\t{name} [label={label}]" for name, label in labels]
     names = [name for name, _ in labels]
-    for tail, head, port, hot in edge_info:
-        attrs = {"color": HOT_EDGE, "penwidth": "2"} if hot else {}
-        lines.append(_head(names[tail], names[head], port, rankdir_final, **attrs))
+    lines += _edge_lines(
+        [(names[t], names[h], port, hot) for t, h, port, hot in edge_info], rankdir_final
+    )
     lines.append("}")
     source = "\n".join(lines) + "\n"
     drawing = GraphDrawing(
@@ -582,7 +604,9 @@ def draw_tensor_graph(
                     inputs.append("\n".join(t for t in (rule, arrow + info) if t))
                 if not any(inputs):
                     inputs = []
-                text = f"{truncate(node._op, max_label)}\n{_shape_text(node.shape)}{dtype}"
+                # a named result shows its name before the op ("h2 = tanh"), as code reads
+                what = f"{node.name} = {node._op}" if node.name else node._op
+                text = f"{truncate(what, max_label)}\n{_shape_text(node.shape)}{dtype}"
                 if state is not None:
                     if id(node) in state.known or id(node) in state.partial:
                         text += "\n" + state.grad_text(node, lambda g: f"‖{fmt(_norm(g))}‖")
@@ -618,15 +642,13 @@ def draw_tensor_graph(
                 if t in position and h in position
             ]
             rankdir_final, width = _estimate(drawn, pairs, rankdir)
-    lines = _header(rankdir_final, size_attr, len(boxes))
+    lines = _header(rankdir_final, size_attr, len(boxes), ordered=True)
     enclosing = {group_names[g]: group_parent[g] for g in group_names if g in group_parent}
     lines += [
         f"\t{name} [{attrs}]" for name, (attrs, _, _) in boxes.items() if name not in enclosing
     ]
     lines += _clusters(boxes, enclosing, group_parent, group_style)
-    for tail, head, port, hot in edges:
-        attrs = {"color": HOT_EDGE, "penwidth": "2"} if hot else {}
-        lines.append(_head(tail, head, port, rankdir_final, **attrs))
+    lines += _edge_lines(edges, rankdir_final)
     lines.append("}")
     drawing = GraphDrawing(
         "\n".join(lines) + "\n",

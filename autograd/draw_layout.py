@@ -6,6 +6,18 @@ makes them (a node's distance from the output), and the graph goes left-to-right
 at most ``READABLE_WIDTH`` points wide (10 pt text stays >= 8 px at 900 px), else the narrower
 direction (a long chain top-to-bottom: it scrolls down instead of shrinking).
 
+Time order: Graphviz's ranking only minimises total edge length, so an op fed by a shared
+weight and by a value used once (``W_xh @ x_t`` in an unrolled RNN) is as short either at the
+top, beside the weight, or beside the step that uses it: every ``x_t`` of a 4-step RNN landed
+in the first rank, in no particular order. Two attributes fix that, measured with graphviz-pure
+on the notes' "hello" RNN: an edge whose tail feeds nothing else gets ``weight=2``
+(``chain_edges``), so a value used once sits beside its use and the inputs appear step by step
+down the main axis; and, in tensor graphs of up to 300 drawn nodes, ``ordering=in``
+keeps each node's in-edges in the order of its input cells, so the four score vectors stacked
+into one loss arrive in time order, uncrossed. (On Value graphs ``ordering=in`` only moved the
+lecture network's crossings elsewhere, so they keep dot's own order; the weights leave that
+picture as it was and straighten the main path of the gallery's ResNet block.)
+
 Collapse: a graph too large to lay out in time is drawn as its ops rolled up, one box per op
 kind with its count ("tanh × 1,250") and the edges between kinds, under a one-line note.
 """
@@ -13,7 +25,7 @@ kind with its count ("tanh × 1,250") and the edges between kinds, under a one-l
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from chaingrad.autograd.draw_text import FONT, FONT_SIZE, SMALL_FONT_SIZE, html_text
 
@@ -24,6 +36,17 @@ MIN_TEXT_PX = 8.0
 READABLE_WIDTH = SMALL_FONT_SIZE * DISPLAY_PX / MIN_TEXT_PX / 1.05
 RANKSEP = 36.0  # points, Graphviz's default 0.5 in between ranks
 NODESEP = 18.0  # points, Graphviz's default 0.25 in between nodes of a rank
+CHAIN_WEIGHT = 2  # an edge from a value used once pulls twice as hard as one from a shared value
+
+
+def chain_edges(tails: Sequence[Hashable]) -> list[bool]:
+    """For each edge (given by its tail), whether its tail has no other out-edge.
+
+    Those edges get ``weight=CHAIN_WEIGHT``: the layout keeps a value used once beside the op
+    that uses it, instead of beside a shared weight that also feeds that op.
+    """
+    uses = Counter(tails)
+    return [uses[tail] == 1 for tail in tails]
 
 
 def ranks_from_output(parents: Sequence[Sequence[int]], order: Sequence[int]) -> list[int]:

@@ -386,6 +386,8 @@ class Tensor(
         characters per label line, ``step=k`` the graph after the first k backward steps;
         ``model``: group the nodes by the module of ``model`` that produced them, nested
         ``depth`` levels (``autograd.draw_modules``), heat-coloured by gradient norm.
+        Name a computed tensor after the op (``h = (W @ x).tanh(); h.name = "h1"``) and its op
+        box reads "h1 = tanh"; an unrolled loop is laid out step by step in time order.
         """
         from chaingrad.autograd.draw import draw_tensor_graph
 

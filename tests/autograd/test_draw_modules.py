@@ -51,7 +51,7 @@ def test_depth_one_gives_one_box_per_child():
     assert "head: Linear\\n(5, 3)\\n27 parameters" in source
     assert source.count("box3d") == 2 and "cluster" not in source
     assert "tanh\\n" not in source and "matmul" not in source  # ops are inside the boxes
-    assert "weight" not in source  # and so are the parameters
+    assert ".weight" not in source  # and so are the parameters
     assert ">mul<BR/>(5, 8)<" in source  # the model's own op stays a node
     assert "const\\n(5, 4)" in source  # the input too
     assert re.search(r"cross_entropy\\nloss \d\.\d+", source)  # the loss box shows its value
