@@ -83,11 +83,101 @@ def _convolution(
     return record(op, out, parents, backward, saved=(x, weight))
 
 
-def conv2d(
-    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0
+def _groups(value: Any, x: Tensor, weight: Tensor) -> int:
+    """``groups`` checked against the shapes: C_in, C_out divisible by it, weight (O, C/g, ·, ·)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {value!r}")
+    g = int(value)
+    if g == 1 or x.ndim != 4 or weight.ndim != 4:
+        return g  # ungrouped, or the wrong ranks: the kernel's checks say what is wrong
+    c_in, c_out = x.shape[1], weight.shape[0]
+    if c_in % g or c_out % g:
+        raise ValueError(
+            f"conv2d: groups={g} needs in_channels and out_channels divisible by {g}, got "
+            f"input {x.shape} ({c_in} channels) and weight {weight.shape} ({c_out} channels)"
+        )
+    if weight.shape[1] != c_in // g:
+        raise ValueError(
+            f"conv2d: input {x.shape} with groups={g} needs weight (O, {c_in // g}, kh, kw) "
+            f"(in_channels / groups), got weight {weight.shape}"
+        )
+    return g
+
+
+def _grouped(
+    op: str,
+    forward: Any,
+    backward_kernel: Any,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    groups: int,
 ) -> Tensor:
-    """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,)."""
+    """A grouped convolution node: group i convolves input channels i·C/g … (i+1)·C/g - 1 with
+    output channels i·O/g … (i+1)·O/g - 1 only; one kernel call per group, one graph node."""
+    dtype = _common_dtype(x, weight, bias)
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"{op}: bias must have shape ({weight.shape[0]},) for weight {weight.shape}, "
+            f"got {bias.shape}"
+        )
+    xs, ws = x._data.astype(dtype, copy=False), weight._data.astype(dtype, copy=False)
+    bs = None if bias is None else bias._data.astype(dtype, copy=False)
+    c, o = x.shape[1] // groups, weight.shape[0] // groups
+    ins = [slice(i * c, (i + 1) * c) for i in range(groups)]
+    outs = [slice(i * o, (i + 1) * o) for i in range(groups)]
+    try:
+        parts = [
+            forward(xs[:, a], ws[b], None if bs is None else bs[b], stride, padding)
+            for a, b in zip(ins, outs)
+        ]
+    except (ValueError, TypeError) as error:
+        raise _renamed(error, f"{op}_forward", op) from None
+    out = np.concatenate(parts, axis=1)
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    need = [t.requires_grad for t in parents] + [False]
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        # the groups share nothing: each group's gradients are an ordinary convolution's
+        # gradients (see _convolution), placed at that group's channels of x, weight and bias
+        grads = [
+            backward_kernel(g[:, b], xs[:, a], ws[b], stride, padding, need[0], need[1], need[2])
+            for a, b in zip(ins, outs)
+        ]
+        axes = (1, 0, 0)  # x's channels are axis 1, the weight's and the bias's axis 0
+        gx, gw, gb = (
+            np.concatenate([r[k] for r in grads], axis=axes[k]) if need[k] else None
+            for k in range(3)
+        )
+        return [gx, gw] if bias is None else [gx, gw, gb]
+
+    return record(op, out, parents, backward, saved=(x, weight))
+
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation of x (N, C, H, W) with weight (O, C/groups, kh, kw), plus bias (O,).
+
+    Arguments and ``groups`` as PyTorch (``groups=C`` is a depthwise convolution); a grouped
+    convolution runs one kernel call per group. ``dilation`` other than 1 is not supported.
+    """
     stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
+    if _pair(dilation, "dilation", "conv2d") != (1, 1):
+        raise ValueError(f"conv2d: dilation={dilation!r} is not supported (only 1)")
+    g = _groups(groups, x, weight)
+    if g > 1:
+        return _grouped(
+            "conv2d", conv2d_forward, conv2d_backward, x, weight, bias, stride, padding, g
+        )
     return _convolution(
         "conv2d",
         conv2d_forward,
