@@ -12,6 +12,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from chaingrad.autograd.ops.record import record
 from chaingrad.autograd.tensor import Tensor
@@ -105,55 +106,69 @@ def _groups(value: Any, x: Tensor, weight: Tensor) -> int:
 
 
 def _grouped(
-    op: str,
-    forward: Any,
-    backward_kernel: Any,
     x: Tensor,
     weight: Tensor,
     bias: Tensor | None,
-    stride: Any,
-    padding: Any,
+    stride: tuple[int, int],
+    padding: tuple[int, int],
     groups: int,
 ) -> Tensor:
     """A grouped convolution node: group i convolves input channels i·C/g … (i+1)·C/g - 1 with
-    output channels i·O/g … (i+1)·O/g - 1 only; one kernel call per group, one graph node."""
+    output channels i·O/g … (i+1)·O/g - 1 only.
+
+    All groups in one NumPy ``einsum`` over the input's windows (im2col as a strided view):
+    measured, this is many times faster than one kernel call per group when the groups are
+    many and small (a depth-wise convolution), where per-call overhead dominates.
+    """
     dtype = _common_dtype(x, weight, bias)
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(
-            f"{op}: bias must have shape ({weight.shape[0]},) for weight {weight.shape}, "
+            f"conv2d: bias must have shape ({weight.shape[0]},) for weight {weight.shape}, "
             f"got {bias.shape}"
         )
-    xs, ws = x._data.astype(dtype, copy=False), weight._data.astype(dtype, copy=False)
-    bs = None if bias is None else bias._data.astype(dtype, copy=False)
-    c, o = x.shape[1] // groups, weight.shape[0] // groups
-    ins = [slice(i * c, (i + 1) * c) for i in range(groups)]
-    outs = [slice(i * o, (i + 1) * o) for i in range(groups)]
-    try:
-        parts = [
-            forward(xs[:, a], ws[b], None if bs is None else bs[b], stride, padding)
-            for a, b in zip(ins, outs)
-        ]
-    except (ValueError, TypeError) as error:
-        raise _renamed(error, f"{op}_forward", op) from None
-    out = np.concatenate(parts, axis=1)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = weight.shape
+    (sh, sw), (ph, pw) = stride, padding
+    if min(sh, sw) < 1 or min(ph, pw) < 0:
+        raise ValueError(f"conv2d: stride {stride} must be >= 1 and padding {padding} >= 0")
+    if h + 2 * ph < kh or wd + 2 * pw < kw:
+        raise ValueError(
+            f"conv2d: input {x.shape} padded by {padding} is smaller than the kernel "
+            f"{(kh, kw)} of weight {weight.shape}"
+        )
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
+    xp = np.pad(x._data.astype(dtype, copy=False), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # windows[n, g, c, i, j, u, v] = xp[n, g·C/g + c, i·sh + u, j·sw + v]: a view, no copy
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    windows = windows.reshape(n, groups, cg, ho, wo, kh, kw)
+    wg = weight._data.astype(dtype, copy=False).reshape(groups, o // groups, cg, kh, kw)
+    out = np.einsum("ngchwuv,gocuv->ngohw", windows, wg, optimize=True).reshape(n, o, ho, wo)
+    if bias is not None:
+        out = out + bias._data.astype(dtype, copy=False)[:, None, None]
     parents = (x, weight) if bias is None else (x, weight, bias)
-    need = [t.requires_grad for t in parents] + [False]
 
     def backward(g: np.ndarray) -> list[np.ndarray | None]:
-        # the groups share nothing: each group's gradients are an ordinary convolution's
-        # gradients (see _convolution), placed at that group's channels of x, weight and bias
-        grads = [
-            backward_kernel(g[:, b], xs[:, a], ws[b], stride, padding, need[0], need[1], need[2])
-            for a, b in zip(ins, outs)
-        ]
-        axes = (1, 0, 0)  # x's channels are axis 1, the weight's and the bias's axis 0
-        gx, gw, gb = (
-            np.concatenate([r[k] for r in grads], axis=axes[k]) if need[k] else None
-            for k in range(3)
-        )
-        return [gx, gw] if bias is None else [gx, gw, gb]
+        # per group, an ordinary convolution's gradients: the weight's is the upstream
+        # correlated with the input's windows, the bias's Σ upstream over N, H, W, and the
+        # input's is every window's upstream × weight added back where the window lies (col2im)
+        gg = g.reshape(n, groups, o // groups, ho, wo)
+        grads: list[np.ndarray | None] = [None, None, None]
+        if x.requires_grad:
+            columns = np.einsum("ngohw,gocuv->ngchwuv", gg, wg, optimize=True)
+            columns = columns.reshape(n, c, ho, wo, kh, kw)
+            gxp = np.zeros(xp.shape, dtype)
+            for u in range(kh):
+                for v in range(kw):
+                    gxp[:, :, u : u + sh * ho : sh, v : v + sw * wo : sw] += columns[..., u, v]
+            grads[0] = gxp[:, :, ph : ph + h, pw : pw + wd]
+        if weight.requires_grad:
+            gw = np.einsum("ngohw,ngchwuv->gocuv", gg, windows, optimize=True)
+            grads[1] = gw.reshape(weight.shape)
+        if bias is not None and bias.requires_grad:
+            grads[2] = g.sum(axis=(0, 2, 3))
+        return grads[:2] if bias is None else grads
 
-    return record(op, out, parents, backward, saved=(x, weight))
+    return record("conv2d", out.astype(dtype, copy=False), parents, backward, saved=(x, weight))
 
 
 def conv2d(
@@ -168,16 +183,15 @@ def conv2d(
     """2-D cross-correlation of x (N, C, H, W) with weight (O, C/groups, kh, kw), plus bias (O,).
 
     Arguments and ``groups`` as PyTorch (``groups=C`` is a depthwise convolution); a grouped
-    convolution runs one kernel call per group. ``dilation`` other than 1 is not supported.
+    convolution runs as one NumPy einsum over all groups (not the numba kernel, whose per-call
+    cost dominates for many small groups). ``dilation`` other than 1 is not supported.
     """
     stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
     if _pair(dilation, "dilation", "conv2d") != (1, 1):
         raise ValueError(f"conv2d: dilation={dilation!r} is not supported (only 1)")
     g = _groups(groups, x, weight)
     if g > 1:
-        return _grouped(
-            "conv2d", conv2d_forward, conv2d_backward, x, weight, bias, stride, padding, g
-        )
+        return _grouped(x, weight, bias, stride, padding, g)
     return _convolution(
         "conv2d",
         conv2d_forward,
