@@ -706,8 +706,10 @@ code(
     assert all(loss[-1] < loss[0] for _, _, loss in results.values())  # every one learns
     assert results["plain, FC head"][1] > 0.6 and results["separable, FC head"][1] > 0.6
     if not QUICK:
-        assert all(a > 0.9 for _, a, _ in results.values())
-        assert results["plain, FC head"][1] - results["separable, GAP head"][1] < 0.05
+        accuracy = {name: r[1] for name, r in results.items()}
+        assert all(a > 0.9 for a in accuracy.values())
+        assert abs(accuracy["separable, FC head"] - accuracy["plain, FC head"]) < 0.02
+        assert max(accuracy.values()) - accuracy["separable, GAP head"] < 0.07
     """
 )
 
@@ -721,7 +723,7 @@ code(
         plt.xlabel("parameters")
         plt.ylabel("test accuracy")
         plt.title(f"digits, {epochs} epochs")
-        plt.legend(loc="lower right")
+        plt.legend(loc="upper left")
         plt.grid(alpha=0.3)
         plt.tight_layout()
         plt.show()
@@ -733,11 +735,13 @@ code(
 
 md(
     r"""
-    All four exceed 90% test accuracy after 20 epochs, and the smallest (separable with a GAP
-    head: 3,402 parameters, less than an eighth of the plain CNN's 29,066) is within 5 points
-    of the largest. The GAP heads start slowest: averaging away the positions leaves the
-    classifier little to work with until the convolutions have learnt position-free features
-    (in quick mode, three short epochs, they are still near chance).
+    All four exceed 90% test accuracy after 20 epochs. The separable network with an FC head
+    matches the plain one (within 2 points) with less than half its parameters; the GAP heads
+    cost a few points, and the smallest network (separable with a GAP head: 3,402 parameters,
+    less than an eighth of the plain CNN's 29,066) is within 7 points of the best. The GAP
+    heads start slowest: averaging away the positions leaves the classifier little to work
+    with until the convolutions have learnt position-free features (in quick mode, three
+    short epochs, they are still near chance).
 
     On 8×8 images this is a small-scale echo of the notes' comparison table, where GoogLeNet
     (a GAP head, 1×1 bottlenecks) has a lower error than VGG16 with a twentieth of its
