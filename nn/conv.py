@@ -11,7 +11,8 @@ from chaingrad.nn.module import Module, Parameter
 
 
 class Conv2d(Module):
-    """2-D convolution: ``weight`` (out, in, kh, kw), ``bias`` (out,), init U(±1/√(in·kh·kw))."""
+    """2-D convolution: ``weight`` (out, in/groups, kh, kw), ``bias`` (out,), init
+    U(±1/√(in/groups·kh·kw)); ``groups`` as PyTorch (keyword; ``groups=in`` is depthwise)."""
 
     def __init__(
         self,
@@ -21,27 +22,38 @@ class Conv2d(Module):
         stride: Any = 1,
         padding: Any = 0,
         bias: bool = True,
+        *,
+        groups: int = 1,
     ) -> None:
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+            raise ValueError(f"Conv2d: groups must be a positive int, got {groups!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both "
+                f"be divisible by groups={groups}"
+            )
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = ops.pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = ops.pair(stride, "stride", "Conv2d")
         self.padding = ops.pair(padding, "padding", "Conv2d")
-        fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
+        # each output channel sees in/groups input channels: that is its fan-in (as PyTorch)
+        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
         self.weight = Parameter(
-            init.default_uniform((out_channels, in_channels, *self.kernel_size), fan_in)
+            init.default_uniform((out_channels, in_channels // groups, *self.kernel_size), fan_in)
         )
         self.bias = Parameter(init.default_uniform((out_channels,), fan_in)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        """Convolve."""
-        return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        """Convolve (one kernel call per group when groups > 1)."""
+        return ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, groups=self.groups)
 
     def extra_repr(self) -> str:
+        groups = "" if self.groups == 1 else f", groups={self.groups}"
         bias = "" if self.bias is not None else ", bias=False"
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}{bias}"
+            f"stride={self.stride}, padding={self.padding}{groups}{bias}"
         )
 
 

@@ -184,7 +184,8 @@ class _Writer:
             pad = list(m.padding) if two else [m.padding]
             b = [self.weight(name, "bias")] if has_bias else []
             w = self.weight(name, "weight")
-            return self.node("Conv", [x, w, *b], kernel_shape=k, strides=s, pads=pad + pad)
+            group = {"group": m.groups} if getattr(m, "groups", 1) != 1 else {}
+            return self.node("Conv", [x, w, *b], kernel_shape=k, strides=s, pads=pad + pad, **group)
         if isinstance(m, nn.MaxPool2d | nn.AvgPool2d):
             k = list(_pair(m.kernel_size))
             s = list(_pair(m.kernel_size if m.stride is None else m.stride))

@@ -24,6 +24,7 @@ _TO_TORCH: dict[type, Callable[[Any, Any], Any]] = {
         m.kernel_size,
         stride=m.stride,
         padding=m.padding,
+        groups=m.groups,
         bias=m.bias is not None,
     ),
     nn.Conv1d: lambda m, t: t.nn.Conv1d(
@@ -149,6 +150,7 @@ def _from_torch_table() -> dict[str, Callable[[Any], Any]]:
             m.stride,
             _padding(m),
             bias=m.bias is not None,
+            groups=m.groups,
         ),
         "Conv1d": lambda m: nn.Conv1d(
             m.in_channels,
@@ -197,7 +199,7 @@ def _padding(m: Any) -> Any:
             f"padding_mode={m.padding_mode!r}, dilation={m.dilation} has no chaingrad twin "
             "(only zero padding given as numbers, dilation 1)"
         )
-    if m.groups != 1:
+    if m.groups != 1 and type(m).__name__ != "Conv2d":  # chaingrad groups only 2-D convs
         raise ValueError(f"from_torch: {type(m).__name__} with groups={m.groups} is not supported")
     return m.padding
 
