@@ -381,7 +381,7 @@ code(
     plt.tight_layout()
     plt.show()
     assert depth_errors["4 × 5 units"] < depth_errors["1 × 33 units"] / 4  # "several times smaller"
-    assert depth_errors["4 × 5 units"] < depth_errors["1 × 100 units"]  # even with 3× the parameters
+    assert depth_errors["4 × 5 units"] < depth_errors["1 × 100 units"]  # even with 3× as many
     """
 )
 
