@@ -200,3 +200,50 @@ def attention_map(
     ax.set_yticks(range(len(row_labels)), row_labels)
     ax.set_xticks(range(alpha.shape[1]), [f"{t + 1}" for t in range(alpha.shape[1])])
     return ax
+
+
+def gradient_signs(
+    grads: Mapping[str, np.ndarray], paths: Mapping[str, Sequence[np.ndarray]], target: np.ndarray
+) -> Figure:
+    """Per-example gradients of a 2-weight unit (left) and its SGD paths to ``target`` (right)."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.4))
+    for k, name in enumerate(grads):
+        ax1.scatter(*np.asarray(grads[name]).T, s=6, color=f"C{k}", alpha=0.7, label=name)
+        path = np.asarray(paths[name])
+        ax2.plot(*path.T, ".-", ms=3, lw=1, color=f"C{k}", label=name)
+    ax2.plot(*target, "k*", ms=10, label="the weights to learn")
+    ax1.set(xlabel="∂L/∂w₁", ylabel="∂L/∂w₂", title="one gradient per example, at w = 0")
+    ax2.set(xlabel="w₁", ylabel="w₂", title="SGD from w = 0, one example per step")
+    for ax in (ax1, ax2):
+        ax.axhline(0, color="gray", lw=0.5)
+        ax.axvline(0, color="gray", lw=0.5)
+        ax.legend(fontsize=FONT)
+    fig.tight_layout()
+    return fig
+
+
+def whitening(
+    inputs: Mapping[str, np.ndarray], labels: np.ndarray, losses: Mapping[str, Sequence[float]]
+) -> Figure:
+    """Scatter plots of the same data preprocessed two ways, and the training loss of each."""
+    fig, axes = plt.subplots(1, 3, figsize=(8, 2.8), width_ratios=[1, 1, 1.3])
+    for ax, (name, x) in zip(axes, inputs.items()):
+        ax.scatter(*x.T, c=labels, s=3, cmap="coolwarm")
+        ax.set(title=name, aspect="equal", xlim=(-4, 4), ylim=(-4, 4))
+    curves(axes[2], losses, style="-")
+    axes[2].set(xlabel="gradient-descent step", ylabel="training loss", yscale="log")
+    fig.tight_layout()
+    return fig
+
+
+def split_bar(splits: Mapping[str, int]) -> Figure:
+    """One horizontal bar cut into the data set's splits, each labelled with its use and size."""
+    fig, ax = plt.subplots(figsize=(8, 1.5))
+    left = 0
+    for k, (name, n) in enumerate(splits.items()):
+        ax.barh(0, n, left=left, color=f"C{k}")
+        ax.text(left + n / 2, 0, f"{name}\n{n} images", ha="center", va="center", color="w")
+        left += n
+    ax.set(xlim=(0, left), yticks=[], xlabel="the 1,797 digits, shuffled (stratified by class)")
+    fig.tight_layout()
+    return fig
