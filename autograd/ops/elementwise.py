@@ -170,7 +170,7 @@ def relu(a: Tensor) -> Tensor:
     """max(0, a); the local gradient is the mask a > 0 (relu'(0) = 0)."""
     out = np.maximum(a._data, 0)
 
-    def backward(g: np.ndarray, owned: bool) -> tuple[np.ndarray]:
+    def backward(g: np.ndarray, owned: bool = False) -> tuple[np.ndarray]:
         # a > 0 exactly where out > 0, so the mask comes from the output the graph keeps
         # anyway (as PyTorch does), not from a saved one
         if owned:  # masked in g itself: only a one-byte boolean mask is allocated

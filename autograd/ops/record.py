@@ -15,7 +15,8 @@ Two promises let the engine spend less memory (see ``engine``'s ownership): ``fr
 backward returns, for each parent, an array it allocated for that parent alone or its
 upstream gradient (or a view of it), never an array kept elsewhere, so the engine may own the
 result; ``reuse``, the backward is called as ``backward(g, owned)`` and, when ``owned``, may
-compute its result in ``g`` itself (the last thing it does with ``g``).
+compute its result in ``g`` itself (the last thing it does with ``g``); ``owned`` defaults to
+False, so code that calls a node's backward with ``g`` alone gets the copying behaviour.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def record_elementwise(
     last = max((i for i, d in enumerate(factors) if d is not None), default=-1)
     passed = any(d is ONE for d in factors[:last])
 
-    def backward(g: np.ndarray, owned: bool) -> list[np.ndarray | None]:
+    def backward(g: np.ndarray, owned: bool = False) -> list[np.ndarray | None]:
         grads: list[np.ndarray | None] = []
         for i, d in enumerate(factors):
             if d is None:

@@ -123,6 +123,23 @@ def test_retained_intermediates_are_never_written_into():
     assert not any(np.shares_memory(p, q) for i, p in enumerate(grads) for q in grads[i + 1 :])
 
 
+def test_recorded_in_place_ops_keep_their_promises():
+    rng = np.random.default_rng(7)
+    data = rng.standard_normal((4, 5))
+
+    def run() -> list[Tensor]:
+        x = Tensor(data, requires_grad=True)
+        h = F.relu(x * 2.0)
+        used = h.tanh()  # uses h before the change
+        h *= 3.0  # recorded: h now stands for the product, its old value for relu's output
+        h[0] = 0.5
+        (h.sigmoid() * used).sum().backward()
+        return [x]
+
+    reused, copied = _both_ways(run)
+    assert reused == copied
+
+
 def test_a_retained_grad_and_a_leaf_grad_never_share_an_array():
     # add passes its upstream through: before ownership the retained y.grad and x.grad were
     # the same array, and a second backward added into it twice (x.grad 6 instead of 4)
