@@ -55,7 +55,7 @@ from chaingrad.autograd.tensor_math import TensorMath
 from chaingrad.autograd.tensor_reductions import TensorReductions
 from chaingrad.autograd.tensor_shapes import TensorShapes
 
-Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
+Backward = Callable[..., Sequence["np.ndarray | None"]]  # (g), or (g, owned) under a promise
 
 __all__ = ["DEFAULT_DTYPE", "Size", "Tensor", "as_array", "as_tensor", "recording", "unbroadcast"]
 
@@ -78,6 +78,7 @@ class Tensor(
         "name",
         "_parents",
         "_backward",
+        "_promise",
         "_op",
         "_retain",
         "_version",
@@ -119,6 +120,9 @@ class Tensor(
         self.name = ""
         self._parents = parents
         self._backward = backward
+        # (backward, reuse) when the op promised that this backward returns new arrays or
+        # views of its upstream, and with reuse takes (upstream, owned): see ops/record.py
+        self._promise: tuple[Backward, bool] | None = None
         self._op = op
         self._retain = False
         self._version = _Version()
@@ -152,8 +156,18 @@ class Tensor(
         return out
 
     # ------------------------------------------------------------------ node protocol (engine)
-    def _vjp(self, upstream: np.ndarray) -> list[np.ndarray | None]:
-        """Chain rule at this node, then undo broadcasting: each grad gets its parent's shape."""
+    def _vjp(
+        self, upstream: np.ndarray, owned: bool = False
+    ) -> tuple[list[np.ndarray | None], list[bool]]:
+        """Chain rule at this node, then undo broadcasting: each grad gets its parent's shape.
+
+        ``owned``: nothing but the engine refers to ``upstream``, so an op that promised it can
+        (``reuse``) may write its result there. Returns the grads and, for each, whether the
+        engine owns it: an array the op allocated for this parent alone (its promise), or a
+        view of ``upstream`` when that was owned; a copy made here (a cast, undone
+        broadcasting, a second parent given the same array) is always owned. A promise holds
+        only for the backward it was made with (not for one swapped in later).
+        """
         for counter, expected, what in self._saved:
             if counter.value != expected:
                 raise RuntimeError(
@@ -162,37 +176,51 @@ class Tensor(
                     f"{counter.value}, {self._op} saved version {expected}); use an out-of-place "
                     "op or clone() it first"
                 )
-        grads = list(self._backward(upstream))  # type: ignore[misc]
+        promise = self._promise
+        promised = promise is not None and promise[0] is self._backward
+        if promised and promise[1]:  # type: ignore[index]
+            grads = list(self._backward(upstream, owned))  # type: ignore[call-arg,misc]
+        else:
+            grads = list(self._backward(upstream))  # type: ignore[misc]
+        mine = [False] * len(grads)
+        passed_on = False  # upstream (or a view of it) already went to a parent
         for i, (parent, grad) in enumerate(zip(self._parents, grads)):
             if grad is None or not parent.requires_grad:
                 grads[i] = None
                 continue
+            # the op's own new array, or upstream (or a view of it) when that was the engine's
+            # and goes to this one parent only (may_share_memory errs towards "shares")
+            fresh = promised
+            if fresh and np.may_share_memory(grad, upstream):
+                fresh, passed_on = owned and not passed_on, True
             if type(grad) is not np.ndarray:
-                grad = np.asarray(grad)
+                grad, fresh = np.asarray(grad), False
             shape = parent._data.shape
             if grad.shape != shape:
-                grad = unbroadcast(grad, shape)
+                grad, fresh = unbroadcast(grad, shape), True  # a sum: a new array
             if grad.dtype != parent._data.dtype:
-                grad = grad.astype(parent._data.dtype)
+                grad, fresh = grad.astype(parent._data.dtype), True
             # two parents must never share one gradient array (a + a, or add's g for both)
             for earlier in grads[:i]:
                 if earlier is grad:
-                    grad = grad.copy()
+                    grad, fresh = grad.copy(), True
                     break
             grads[i] = grad
-        return grads
+            mine[i] = fresh and type(grad) is np.ndarray and grad.flags.writeable
+        return grads, mine
 
-    def _accumulate(self, grad: np.ndarray) -> None:
+    def _accumulate(self, grad: np.ndarray, owned: bool = False) -> None:
         if not self.requires_grad:
             return
         if type(grad) is not np.ndarray:
-            grad = np.asarray(grad)
+            grad, owned = np.asarray(grad), False
         if grad.dtype != self._data.dtype:
-            grad = grad.astype(self._data.dtype)
+            grad, owned = grad.astype(self._data.dtype), True
         current = self._grad
         if current is None:
-            # own the array: it may be a read-only broadcast view or an upstream buffer
-            if not (grad.flags.writeable and grad.base is None):
+            # adopt the array only when the engine owns it and it is a whole buffer; anything
+            # else (a broadcast view, an upstream buffer another node holds) is copied
+            if not (owned and grad.base is None and grad.flags.writeable):
                 grad = grad.copy()
             self._grad = Tensor._constant(grad)
             self._grad_owned = True
@@ -204,9 +232,14 @@ class Tensor(
             self._grad = Tensor._constant(current._data + grad)
             self._grad_owned = True
 
-    def _keep(self, grad: np.ndarray) -> None:
-        if self._retain:  # retained inner grads accumulate like leaf grads, as in PyTorch
-            self._accumulate(grad)
+    def _keep(self, grad: np.ndarray, owned: bool = False) -> bool:
+        """Keep an inner node's gradient if ``retain_grad()`` asked; True if the array is
+        now this node's ``.grad`` (the engine must not write into it any more)."""
+        if not self._retain:
+            return False
+        before = self._grad
+        self._accumulate(grad, owned)  # retained inner grads accumulate like leaf grads
+        return before is None and self._grad is not None and self._grad._data is grad
 
     # ------------------------------------------------------------------ data and grad
     @property
@@ -303,7 +336,7 @@ class Tensor(
                     f"backward: grad of shape {given.shape} cannot be broadcast to the "
                     f"output's shape {self._data.shape}"
                 ) from None
-        engine.backward(self, seed)
+        engine.backward(self, seed, owned=True)  # seed is a new array made here
 
     def detach(self) -> Tensor:
         """The same data as a new leaf outside the graph (shares memory and version counter)."""

@@ -80,6 +80,7 @@ class TensorInPlace:
         base = Tensor.__new__(Tensor)
         base._init(self._data.copy(), self.requires_grad, self._parents, self._backward, self._op)
         base._saved, base._retain, base._scope = self._saved, self._retain, self._scope
+        base._promise = self._promise  # the backward moves, and what its op promised with it
         # the ops that already used this tensor used its value before the change: from now on
         # their inputs are ``base`` (an op that kept the array itself sees the version change
         # and refuses its backward, as PyTorch's version counter does)
@@ -103,6 +104,7 @@ class TensorInPlace:
         # this object now stands for the op's output (its saved arrays are its own)
         self.requires_grad = result.requires_grad
         self._parents, self._backward, self._op = result._parents, result._backward, result._op
+        self._promise = result._promise
         self._scope = result._scope
         self._saved = tuple(s for s in result._saved if s[0] is not result._version)
         _take_over_uses(self._parents, result, self)

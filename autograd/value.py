@@ -38,15 +38,18 @@ class Value:
         self._op = ""
 
     # ------------------------------------------------------------------ graph bookkeeping
-    def _vjp(self, upstream: float) -> list[float]:
-        """Chain rule at this node: upstream gradient times each local gradient."""
-        return [local * upstream for local in self._local]
+    def _vjp(self, upstream: float, owned: bool = False) -> tuple[list[float], tuple[bool, ...]]:
+        """Chain rule at this node: upstream gradient times each local gradient.
 
-    def _accumulate(self, grad: float) -> None:
+        Floats are immutable, so no gradient is a buffer the engine could own or reuse."""
+        return [local * upstream for local in self._local], (False,) * len(self._local)
+
+    def _accumulate(self, grad: float, owned: bool = False) -> None:
         self.grad += grad  # leaf gradients accumulate across backward calls
 
-    def _keep(self, grad: float) -> None:
+    def _keep(self, grad: float, owned: bool = False) -> bool:
         self.grad = grad  # inner gradients are recomputed by every backward call
+        return False
 
     def backward(self) -> None:
         """Backpropagate from this value (seed gradient 1.0) to every node it depends on."""

@@ -81,7 +81,7 @@ def _convolution(
         gx, gw, gb = backward_kernel(g, xs, ws, stride, padding, need[0], need[1], need[2])
         return [gx, gw] if bias is None else [gx, gw, gb]
 
-    return record(op, out, parents, backward, saved=(x, weight))
+    return record(op, out, parents, backward, saved=(x, weight), fresh=True)
 
 
 def _groups(value: Any, x: Tensor, weight: Tensor) -> int:
@@ -237,6 +237,7 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
         out,
         (x,),
         lambda g: (max_pool2d_backward_compact(g, where, shape, kernel, steps, pads),),
+        fresh=True,
     )
 
 
@@ -256,4 +257,5 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
         out,
         (x,),
         lambda g: (avg_pool2d_backward(g, shape, kernel, steps, pads),),
+        fresh=True,
     )

@@ -170,14 +170,16 @@ def relu(a: Tensor) -> Tensor:
     """max(0, a); the local gradient is the mask a > 0 (relu'(0) = 0)."""
     out = np.maximum(a._data, 0)
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+    def backward(g: np.ndarray, owned: bool = False) -> tuple[np.ndarray]:
         # a > 0 exactly where out > 0, so the mask comes from the output the graph keeps
-        # anyway (as PyTorch does), not from a saved one; built in the result's own buffer,
-        # as 1.0/0.0, so no boolean temporary is allocated either
+        # anyway (as PyTorch does), not from a saved one
+        if owned:  # masked in g itself: only a one-byte boolean mask is allocated
+            return (np.multiply(g, np.greater(out, 0), out=g),)
+        # else built in the result's own buffer, as 1.0/0.0 (no boolean temporary either)
         grad = np.greater(out, 0, out=np.empty(g.shape, g.dtype))
         return (np.multiply(grad, g, out=grad),)
 
-    return record("relu", out, (a,), backward, saved=(OUT,))
+    return record("relu", out, (a,), backward, saved=(OUT,), reuse=True)
 
 
 def leaky_relu(a: Tensor, slope: float = 0.01) -> Tensor:

@@ -65,7 +65,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         return ga, gb
 
     # the operands' own arrays are read in backward: an in-place change to either is an error
-    return record("matmul", out, (a, b), backward, saved=(a, b))
+    return record("matmul", out, (a, b), backward, saved=(a, b), fresh=True)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -98,7 +98,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             grads.append(g2.sum(axis=0) if need_b else None)  # ∂/∂b = Σ g over the batch
         return grads
 
-    return record("linear", out, parents, backward, saved=(x, weight))
+    return record("linear", out, parents, backward, saved=(x, weight), fresh=True)
 
 
 # ---------------------------------------------------------------------------- PyTorch lessons

@@ -48,7 +48,7 @@ def _reduced(
             return (local * g,)
         return (local * np.expand_dims(g, 1) if extra else local * g,)
 
-    return record(op, out, (parent,), backward)
+    return record(op, out, (parent,), backward, fresh=True)
 
 
 def _class_targets(op: str, scores: Tensor, target: object) -> np.ndarray:

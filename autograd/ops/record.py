@@ -10,6 +10,13 @@ callables and computed only when a node is recorded.
 An op also names the tensors whose arrays its backward reads (``saved``; ``OUT`` is the op's
 own output). The node remembers their version counters, so an in-place change to one of them
 before backward makes that backward raise instead of returning a wrong gradient.
+
+Two promises let the engine spend less memory (see ``engine``'s ownership): ``fresh``, the
+backward returns, for each parent, an array it allocated for that parent alone or its
+upstream gradient (or a view of it), never an array kept elsewhere, so the engine may own the
+result; ``reuse``, the backward is called as ``backward(g, owned)`` and, when ``owned``, may
+compute its result in ``g`` itself (the last thing it does with ``g``); ``owned`` defaults to
+False, so code that calls a node's backward with ``g`` alone gets the copying behaviour.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import numpy as np
 
 from chaingrad.autograd.tensor import Tensor, recording
 
-Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
+Backward = Callable[..., Sequence["np.ndarray | None"]]  # (g) or, with reuse, (g, owned)
 OUT: Any = object()  # in ``saved``: the op's own output
 EVERYTHING: tuple[Any, ...] = (object(),)  # ``saved``: every input and the output (conservative)
 ONE: Any = 1.0  # the identity local gradient (add, cast): the upstream gradient passes unchanged
@@ -36,13 +43,16 @@ def record(
     backward: Backward | None,
     saved: tuple[Any, ...] = (),
     view: bool = False,
+    fresh: bool = False,
+    reuse: bool = False,
 ) -> Tensor:
     """``out`` as a graph node of ``op`` whose ``backward(g)`` gives one grad per parent.
 
     When nothing is recorded (no_grad, or no parent requires grad) ``out`` comes back as a
     constant tensor. A NumPy scalar becomes a 0-d array, so every tensor holds an ndarray.
     ``view``: the result may share memory with ``parents[0]``; if it does, they share a
-    version counter (an in-place change to one is a change to the other).
+    version counter (an in-place change to one is a change to the other). ``fresh`` and
+    ``reuse`` (which implies ``fresh``) are the promises of the module docstring.
     """
     if type(out) is not np.ndarray:
         out = np.asarray(out)
@@ -50,6 +60,8 @@ def record(
         result = Tensor._constant(out)
     else:
         result = Tensor._node(out, parents, backward, op)
+        if fresh or reuse:
+            result._promise = (backward, reuse)
         ref = weakref.ref(result)
         for p in parents:  # an in-place change to p later must not reach this node's input
             if p._consumers is None:
@@ -102,15 +114,27 @@ def record_elementwise(
                 saved.extend(q for q in parents if d is q._data)
         factors.append(d)
 
-    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+    # g may be written into for the last input that needs a gradient, unless g itself was
+    # already passed through to an earlier one (sub: g and -g)
+    last = max((i for i, d in enumerate(factors) if d is not None), default=-1)
+    passed = any(d is ONE for d in factors[:last])
+
+    def backward(g: np.ndarray, owned: bool = False) -> list[np.ndarray | None]:
         grads: list[np.ndarray | None] = []
-        for d in factors:
+        for i, d in enumerate(factors):
             if d is None:
                 grads.append(None)
             elif d is ONE:  # add's local gradient: pass the upstream gradient through
                 grads.append(g)
+            elif owned and i == last and not passed and _fits(g, d):
+                grads.append(np.multiply(g, d, out=g))  # g's last use: the same product, in g
             else:
                 grads.append(g * d)
         return grads
 
-    return record(op, out, parents, backward, tuple(saved))
+    return record(op, out, parents, backward, tuple(saved), reuse=True)
+
+
+def _fits(g: np.ndarray, d: Any) -> bool:
+    """True when ``g * d`` has ``g``'s shape and dtype, so it can be computed in ``g``."""
+    return np.result_type(g, d) == g.dtype and np.broadcast_shapes(g.shape, np.shape(d)) == g.shape

@@ -34,7 +34,8 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
             f"into {new_shape}"
         ) from None
     old = x._data.shape
-    return record("reshape", out, (x,), lambda g: (g.reshape(old),), view=True)
+    # a view of g (or a copy of it): the engine's if g was
+    return record("reshape", out, (x,), lambda g: (g.reshape(old),), view=True, fresh=True)
 
 
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -56,7 +57,9 @@ def permute(x: Tensor, *axes: Any) -> Tensor:
         raise ValueError(f"permute: {order} is not an ordering of the {x.ndim} axes of {x.shape}")
     out = np.transpose(x._data, order)
     inverse = tuple(np.argsort([a % x.ndim for a in order]))
-    return record("permute", out, (x,), lambda g: (np.transpose(g, inverse),), view=True)
+    return record(
+        "permute", out, (x,), lambda g: (np.transpose(g, inverse),), view=True, fresh=True
+    )
 
 
 def transpose(x: Tensor, axis0: int, axis1: int) -> Tensor:
@@ -64,7 +67,7 @@ def transpose(x: Tensor, axis0: int, axis1: int) -> Tensor:
     a = normalize_axis(axis0, x.ndim, "transpose")
     b = normalize_axis(axis1, x.ndim, "transpose")
     out = np.swapaxes(x._data, a, b)
-    return record("transpose", out, (x,), lambda g: (np.swapaxes(g, a, b),), view=True)
+    return record("transpose", out, (x,), lambda g: (np.swapaxes(g, a, b),), view=True, fresh=True)
 
 
 def squeeze(x: Tensor, axis: Any = None) -> Tensor:

@@ -43,6 +43,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
         (x,),
         lambda g: (y * (g - (g * y).sum(axis=ax, keepdims=True)),),
         saved=(OUT,),
+        fresh=True,
     )
 
 
@@ -60,6 +61,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
         (x,),
         lambda g: (g - np.exp(y) * g.sum(axis=ax, keepdims=True),),
         saved=(OUT,),
+        fresh=True,
     )
 
 
