@@ -70,20 +70,34 @@ def lanes(batch: int) -> list[slice]:
     return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]
 
 
+_held = 0  # how many blas_single_threaded blocks are open (several threads may run LSTMs)
+_restore = 0
+
+
 @contextmanager
 def blas_single_threaded() -> Iterator[None]:
-    """NumPy's OpenBLAS on one thread inside the block (no-op where it cannot be set)."""
+    """NumPy's OpenBLAS on one thread inside the block (no-op where it cannot be set).
+
+    The count is process-wide: the first block to open saves it, the last to close restores it,
+    so overlapping blocks on several threads never leave BLAS single-threaded."""
+    global _held, _restore
     control = _blas_control()
     if control is None:
         yield
         return
     setter, getter = control
-    before = getter()
-    setter(1)
+    with _lock:
+        if _held == 0:
+            _restore = getter()
+            setter(1)
+        _held += 1
     try:
         yield
     finally:
-        setter(before)
+        with _lock:
+            _held -= 1
+            if _held == 0:
+                setter(_restore)
 
 
 def run_lanes(fn: Callable[[slice], None], rows: list[slice]) -> None:

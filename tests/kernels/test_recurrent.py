@@ -410,6 +410,14 @@ def test_lanes_split_the_batch_and_blas_threads_are_restored():
     with threads.blas_single_threaded():
         assert getter() == 1
     assert getter() == before
+    # overlapping blocks (two threads running LSTMs): the last to close restores the count
+    outer, inner = threads.blas_single_threaded(), threads.blas_single_threaded()
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert getter() == 1
+    inner.__exit__(None, None, None)
+    assert getter() == before
     for batch in (1, 7, 15, 16, 33, 128):
         rows = threads.lanes(batch)
         assert rows[0].start == 0 and rows[-1].stop == batch
@@ -424,3 +432,18 @@ def test_a_lane_error_reaches_the_caller():
 
     with pytest.raises(ValueError, match="lane failed"):
         threads.run_lanes(fail, [slice(0, 8), slice(8, 16)])
+
+
+def test_lstms_on_two_threads_at_once_agree_with_one_at_a_time():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [make_case("lstm", (6, 24, 5, 128), np.float32, seed=s) for s in (1, 2)]
+    want = [run("lstm", c) for c in cases]
+    control = threads._blas_control()
+    before = None if control is None else control[1]()
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda c: run("lstm", c), cases * 3))
+    for g, w in zip(got, want * 3):
+        assert_results_close(g, w, 1e-6, 1e-7)
+    if control is not None:
+        assert control[1]() == before  # BLAS's thread count is back
