@@ -108,6 +108,8 @@ def run_lanes(fn: Callable[[slice], None], rows: list[slice]) -> None:
         return
     with _lock:
         if _pool is None or _pool_size < len(rows) - 1:
+            # more lanes than before: a larger pool replaces it (the old one's idle workers
+            # exit once it is collected; shutting it down could race a caller still using it)
             _pool = ThreadPoolExecutor(len(rows) - 1, thread_name_prefix="chaingrad-lane")
             _pool_size = len(rows) - 1
         pool = _pool
