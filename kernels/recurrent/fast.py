@@ -83,7 +83,7 @@ def rnn_backward_step(
                 da[b, j] = (g_out[b, j] + dh[b, j]) * (one - hj * hj)  # d tanh: 1 - h²
 
 
-@kernel("recurrent", error_model="numpy")
+@kernel("recurrent", error_model="numpy", nogil=True)  # lanes run it on several threads
 def lstm_step_forward(
     mm: np.ndarray,
     gates: np.ndarray,
@@ -117,7 +117,7 @@ def lstm_step_forward(
             h[b, j] = gates[b, 3 * n + j] * tanh_c[b, j]
 
 
-@kernel("recurrent", error_model="numpy")
+@kernel("recurrent", error_model="numpy", nogil=True)
 def lstm_cell_backward(
     g_out: np.ndarray,
     dh: np.ndarray,

@@ -3,11 +3,15 @@ differences, and both against PyTorch where it is installed."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from chaingrad.kernels import recurrent as k
+from chaingrad.kernels.recurrent import op as recurrent_op
 from chaingrad.kernels.recurrent import reference as ref
+from chaingrad.kernels.recurrent import threads
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 CELLS = tuple(GATES)
@@ -351,3 +355,95 @@ def test_lstm_float32_steps_agree_with_float64_at_vector_widths(hidden):
     got = run("lstm", case)
     wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
     assert_results_close(got, run("lstm", wide, reference=True), 1e-4, 1e-5, np.dtype(np.float32))
+
+
+# ---- lanes (batch rows on several threads) and row-blocked step products (issue 16) ----
+
+# B 16 and 33 at H 128 take two lanes with 2 threads (B 33: lanes of 17 and 16 rows, blocked
+# 12 + 5 and 8 + 8); B 15 just misses a second lane; H 7 keeps every product in one block.
+LANE_SHAPES = [(3, 16, 5, 128), (4, 33, 3, 128), (3, 15, 5, 7), (2, 40, 31, 9)]
+
+
+@pytest.mark.parametrize("shape", LANE_SHAPES, ids=lambda s: "T{}-B{}-I{}-H{}".format(*s))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("lanes", [1, 2], ids=["1thread", "2threads"])
+def test_lstm_lanes_and_blocks_match_reference(shape, dtype, lanes):
+    numba = pytest.importorskip("numba")
+    if lanes > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("numba has fewer threads")
+    before = numba.get_num_threads()
+    numba.set_num_threads(lanes)
+    try:
+        expected = 1 if threads._blas_control() is None else min(lanes, shape[1] // 8)
+        assert len(threads.lanes(shape[1])) == max(1, expected)
+        case = make_case("lstm", shape, dtype, seed=shape[1])
+        got = run("lstm", case)
+    finally:
+        numba.set_num_threads(before)
+    wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
+    tol = (1e-4, 1e-5) if dtype == np.float32 else (1e-10, 1e-12)
+    assert_results_close(got, run("lstm", wide, reference=True), *tol, np.dtype(dtype))
+
+
+@pytest.mark.parametrize("rows", [1, 7, 8, 15, 16, 17, 32, 33, 64, 128])
+@pytest.mark.parametrize(("k", "n"), [(128, 512), (512, 128), (64, 512), (7, 28), (256, 1024)])
+def test_row_blocks_cover_the_rows_and_fit_the_small_path(rows, k, n):
+    blocks = recurrent_op._row_blocks(rows, k, n)
+    assert blocks[0].start == 0 and blocks[-1].stop == rows
+    assert all(a.stop == b.start for a, b in itertools.pairwise(blocks))
+    per = recurrent_op.SMALL_GEMM // (k * n)
+    if len(blocks) == 1:  # already small, or blocks would be thinner than MIN_BLOCK
+        assert rows <= per or per - per % 4 < recurrent_op.MIN_BLOCK
+    else:
+        sizes = [b.stop - b.start for b in blocks]
+        assert all(s * k * n <= recurrent_op.SMALL_GEMM for s in sizes)
+        assert all(s % 4 == 0 and s == sizes[0] for s in sizes[:-1]) and 0 < sizes[-1] <= sizes[0]
+        assert len(blocks) == -(-rows // (per - per % 4))  # as few calls as the limit allows
+
+
+def test_lanes_split_the_batch_and_blas_threads_are_restored():
+    numba = pytest.importorskip("numba")
+    if threads._blas_control() is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS whose thread count can be set")
+    _, getter = threads._blas_control()
+    before = getter()
+    with threads.blas_single_threaded():
+        assert getter() == 1
+    assert getter() == before
+    # overlapping blocks (two threads running LSTMs): the last to close restores the count
+    outer, inner = threads.blas_single_threaded(), threads.blas_single_threaded()
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert getter() == 1
+    inner.__exit__(None, None, None)
+    assert getter() == before
+    for batch in (1, 7, 15, 16, 33, 128):
+        rows = threads.lanes(batch)
+        assert rows[0].start == 0 and rows[-1].stop == batch
+        assert len(rows) == max(1, min(numba.get_num_threads(), batch // threads.MIN_LANE_ROWS))
+        assert all(r.stop - r.start >= threads.MIN_LANE_ROWS for r in rows) or len(rows) == 1
+
+
+def test_a_lane_error_reaches_the_caller():
+    def fail(rows):
+        if rows.start > 0:
+            raise ValueError("lane failed")
+
+    with pytest.raises(ValueError, match="lane failed"):
+        threads.run_lanes(fail, [slice(0, 8), slice(8, 16)])
+
+
+def test_lstms_on_two_threads_at_once_agree_with_one_at_a_time():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [make_case("lstm", (6, 24, 5, 128), np.float32, seed=s) for s in (1, 2)]
+    want = [run("lstm", c) for c in cases]
+    control = threads._blas_control()
+    before = None if control is None else control[1]()
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda c: run("lstm", c), cases * 3))
+    for g, w in zip(got, want * 3):
+        assert_results_close(g, w, 1e-6, 1e-7)
+    if control is not None:
+        assert control[1]() == before  # BLAS's thread count is back

@@ -1,0 +1,121 @@
+"""Lanes: the batch rows of a recurrence split over threads, each lane with single-threaded BLAS.
+
+The rows of a batch never interact in a recurrence, so each lane sweeps all T steps over its
+own rows with no synchronisation per step; only the weight gradients, which sum over every
+row, wait for all lanes. Inside a lane every product is small enough for OpenBLAS's unthreaded
+small-matrix kernels (``op._row_blocks``), so the lanes and OpenBLAS's own threads never
+compete for the cores.
+
+NumPy's BLAS is told to use one thread for the duration (``blas_single_threaded``) through
+the ``openblas_set_num_threads`` of the OpenBLAS that NumPy bundles; where that library or
+symbol is not found (another BLAS), there are no lanes and the sweep runs as one. The number
+of lanes follows numba's thread count (``NUMBA_NUM_THREADS``), never more than the batch
+allows at ``MIN_LANE_ROWS`` rows a lane.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+
+MIN_LANE_ROWS = 8  # a lane of fewer rows spends more on its calls than it saves
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_UNSET = object()
+_blas: object = _UNSET
+
+
+def _find_blas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
+    """(set, get) of the thread count of the OpenBLAS bundled with NumPy, or None."""
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for lib in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*"))):
+        try:
+            dll = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                setter = getattr(dll, f"{prefix}_set_num_threads{suffix}", None)
+                getter = getattr(dll, f"{prefix}_get_num_threads{suffix}", None)
+                if setter is not None and getter is not None:
+                    setter.argtypes, setter.restype = [ctypes.c_int], None
+                    getter.argtypes, getter.restype = [], ctypes.c_int
+                    return setter, getter
+    return None
+
+
+def _blas_control() -> tuple[Callable[[int], None], Callable[[], int]] | None:
+    global _blas
+    if _blas is _UNSET:
+        _blas = _find_blas()
+    return _blas  # type: ignore[return-value]
+
+
+def lanes(batch: int) -> list[slice]:
+    """The batch rows each lane sweeps: one lane (all rows) unless threads and rows allow more."""
+    count = min(numba.get_num_threads(), batch // MIN_LANE_ROWS)
+    if count < 2 or _blas_control() is None:
+        return [slice(0, batch)]
+    size = -(-batch // count)
+    return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]
+
+
+_held = 0  # how many blas_single_threaded blocks are open (several threads may run LSTMs)
+_restore = 0
+
+
+@contextmanager
+def blas_single_threaded() -> Iterator[None]:
+    """NumPy's OpenBLAS on one thread inside the block (no-op where it cannot be set).
+
+    The count is process-wide: the first block to open saves it, the last to close restores it,
+    so overlapping blocks on several threads never leave BLAS single-threaded."""
+    global _held, _restore
+    control = _blas_control()
+    if control is None:
+        yield
+        return
+    setter, getter = control
+    with _lock:
+        if _held == 0:
+            _restore = getter()
+            setter(1)
+        _held += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _held -= 1
+            if _held == 0:
+                setter(_restore)
+
+
+def run_lanes(fn: Callable[[slice], None], rows: list[slice]) -> None:
+    """fn(rows) for every lane: the first on this thread, the others on pool threads."""
+    global _pool, _pool_size
+    if len(rows) == 1:
+        fn(rows[0])
+        return
+    with _lock:
+        if _pool is None or _pool_size < len(rows) - 1:
+            # more lanes than before: a larger pool replaces it (the old one's idle workers
+            # exit once it is collected; shutting it down could race a caller still using it)
+            _pool = ThreadPoolExecutor(len(rows) - 1, thread_name_prefix="chaingrad-lane")
+            _pool_size = len(rows) - 1
+        pool = _pool
+    futures = [pool.submit(fn, r) for r in rows[1:]]
+    try:
+        fn(rows[0])
+    finally:
+        for f in futures:
+            f.result()  # re-raises a lane's error here
