@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from chaingrad.kernels.recurrent import buffers
+from chaingrad.kernels.recurrent import buffers, fast, numpy_path
 from chaingrad.kernels.recurrent.checks import (
     canonical,
     check_layer,
@@ -52,15 +52,7 @@ from chaingrad.kernels.recurrent.checks import (
     expect_shape,
     float_dtype,
 )
-from chaingrad.kernels.recurrent.fast import (
-    gru_cell_backward,
-    gru_gate_n,
-    gru_gates_rz,
-    gru_output,
-    lstm_cell_backward,
-    lstm_step_forward,
-    rnn_backward_step,
-)
+from chaingrad.kernels.runtime import use_numba
 
 
 class RNNSaved(NamedTuple):
@@ -95,6 +87,11 @@ class GRUSaved(NamedTuple):
     gates: np.ndarray
     hn: np.ndarray
     has_bias: tuple[bool, bool]
+
+
+def _cell_kernels():
+    """The step kernels: numba's (``fast``), or their NumPy twins while numba compiles them."""
+    return fast if use_numba("recurrent") else numpy_path
 
 
 def _gate_scale(dtype: np.dtype, hidden: int, per_gate: tuple[float, ...]) -> np.ndarray:
@@ -240,8 +237,9 @@ def rnn_backward(
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, hidden), dtype)
     relu = nonlinearity == "relu"
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps - 1, -1, -1):
-        rnn_backward_step(g_out[t], dh, saved.h[t + 1], relu, da[t])
+        cell.rnn_backward_step(g_out[t], dh, saved.h[t + 1], relu, da[t])
         np.matmul(da[t], w_hh, out=dh)
     gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
     return gx, dh, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
@@ -276,9 +274,10 @@ def lstm_forward(
     h[0] = 0.0 if h0 is None else h0
     c[0] = 0.0 if c0 is None else c0
     mm = buffers.empty((batch, 4 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
-        lstm_step_forward(mm, gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1])
+        cell.lstm_step_forward(mm, gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1])
     saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
     return h[1:], c[-1].copy(), saved
 
@@ -305,8 +304,11 @@ def lstm_backward(
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, 4 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps - 1, -1, -1):
-        lstm_cell_backward(g_out[t], dh, dc, saved.gates[t], saved.c[t], saved.tanh_c[t], da[t])
+        cell.lstm_cell_backward(
+            g_out[t], dh, dc, saved.gates[t], saved.c[t], saved.tanh_c[t], da[t]
+        )
         np.matmul(da[t], w_hh, out=dh)
     gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
     return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
@@ -341,15 +343,16 @@ def gru_forward(
     gates = buffers.empty((steps, batch, 3 * hidden), dtype)
     hn = buffers.empty((steps, batch, hidden), dtype)
     mm = buffers.empty((batch, 3 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
-        gru_gates_rz(mm, xp[t], b_hn, gates[t], hn[t])
+        cell.gru_gates_rz(mm, xp[t], b_hn, gates[t], hn[t])
         rz = gates[t, :, : 2 * hidden]
         np.tanh(rz, out=rz)
-        gru_gate_n(xp[t], gates[t], hn[t])
+        cell.gru_gate_n(xp[t], gates[t], hn[t])
         cand = gates[t, :, 2 * hidden :]
         np.tanh(cand, out=cand)
-        gru_output(gates[t], h[t], h[t + 1])
+        cell.gru_output(gates[t], h[t], h[t + 1])
     return h[1:], GRUSaved(h, gates, hn, (b_ih is not None, b_hh is not None))
 
 
@@ -374,8 +377,9 @@ def gru_backward(
     mm = np.zeros((batch, hidden), dtype=dtype)
     dax = buffers.empty((steps, batch, 3 * hidden), dtype)
     dah = buffers.empty((steps, batch, 3 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps - 1, -1, -1):
-        gru_cell_backward(
+        cell.gru_cell_backward(
             g_out[t], dh_carry, mm, saved.gates[t], saved.hn[t], saved.h[t], dax[t], dah[t]
         )
         np.matmul(dah[t], w_hh, out=mm)
