@@ -215,7 +215,8 @@ print(t1 - t0, t3 - t2, sorted(steady)[3])
 
 def _probe(env: dict[str, str]) -> tuple[float, float, float]:
     """(import seconds, first call seconds, steady call seconds) in a fresh interpreter."""
-    env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
+    # inline: these measure what the compiler costs (a first run's background compile aside)
+    env = {**os.environ, **env, "PYTHONPATH": str(REPO), "CHAINGRAD_COMPILE": "inline"}
     out = subprocess.run(
         [sys.executable, "-c", _PROBE],
         cwd=REPO,
@@ -268,6 +269,7 @@ def compile_table() -> str:
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "PYTHONPATH": str(REPO), "NUMBA_CACHE_DIR": cache}
             env["CHAINGRAD_QUIET_COMPILE"] = "1"
+            env["CHAINGRAD_COMPILE"] = "inline"  # time the compiler, not the NumPy path
             out = subprocess.run(
                 [sys.executable, "-c", _COMPILE_PROBE, repr(case)],
                 cwd=REPO, env=env, capture_output=True, text=True, check=True,

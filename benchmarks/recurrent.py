@@ -197,7 +197,7 @@ print(json.dumps({"import chaingrad.kernels.recurrent": imported, **times}))
 
 def first_call_seconds(cache_dir: str) -> dict[str, float]:
     """Seconds for the import and each cell's first forward + backward in a fresh process."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "CHAINGRAD_COMPILE": "inline"}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     done = subprocess.run(
         [sys.executable, "-c", _FIRST_CALL], env=env, cwd=root, capture_output=True, text=True

@@ -81,6 +81,15 @@ WORKLOADS: list[Workload] = [
     _w("cnn-epoch", "benchmarks.models", "cnn_epoch", 1.5, {"repeats": 3}),
     _w("cold-start-warm", "benchmarks.models", "cold_start", None, {"repeats": 2}, cache="warm"),
     _w("cold-start-cold", "benchmarks.models", "cold_start", None, {"repeats": 1}, cache="cold"),
+    _w(
+        "cold-start-until-numba",
+        "benchmarks.models",
+        "cold_start",
+        None,
+        {"repeats": 1},
+        cache="cold",
+        until="numba",
+    ),
     _w("scaling-sweep", "benchmarks.sweep", "worst_point", None, {"tiny": True}),
 ]
 

@@ -19,16 +19,35 @@ run compiles, and a lock around parallel kernels when numba's threading layer is
   ``GRAIN`` inner operations a parallel region costs more to start and join than it saves, and
   on a busy machine far more: every region waits for all its threads to be scheduled, which
   measured 20-40 ms per call at load 15 on 2 cores against 0.03 ms on one thread.
+- A first run does not wait for the compiler (``CHAINGRAD_COMPILE=background``, the default).
+  Each op asks ``use_numba(group)`` before it runs its kernels. The first time, that checks for
+  the group's marker file in numba's cache folder (keyed by the group's kernel sources, the
+  numba and Python versions and the CPU): present, the cache is warm and the numba kernels run
+  (they load in milliseconds). Absent, it starts one background process,
+  ``python -m chaingrad.kernels.warm GROUP`` (at a lower priority), which compiles the
+  group's float32 kernels into the same cache by calling the public ops on tiny inputs and
+  then writes the marker; until it has finished (polled on every call, never waited for) the
+  op runs its vectorised NumPy path (``<group>/numpy_path.py``), and from then on the numba
+  kernels, loaded from the cache. float64 (and any other signature the warm-up does not
+  cover) compiles inline on its first use after the switch. A marker that lied (a float32
+  kernel of the group compiled in this process after all) is deleted, so the next run warms
+  up again. ``CHAINGRAD_COMPILE=inline`` compiles in the process on first use, as before;
+  so does every run where numba has no writable cache folder.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import hashlib
+import inspect
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numba
@@ -37,12 +56,19 @@ from numba.core import event
 log = logging.getLogger("chaingrad.kernels")
 
 QUIET_ENV = "CHAINGRAD_QUIET_COMPILE"
+COMPILE_ENV = "CHAINGRAD_COMPILE"  # "background" (the default) or "inline"
+COMPILE_MODES = ("background", "inline")
+BACKGROUND_GROUPS = ("conv", "pool", "recurrent")  # the groups with a NumPy path to run meanwhile
 
 # Cold-cache compile time of each group's float32 kernels, measured on the 2-core development
 # machine under load (conv 36 s, pooling 8 s, recurrences 5 s); float64 compiles as much again.
+# Issue 16, CPU seconds of everything the background warm-up compiles (kernels/warm.py): conv
+# 22 (backward 13, forward 8.5), pool 13 (seven signatures; a CNN's first run uses three or
+# four of them), recurrent 2.5. The inline notice quotes the first figures, in wall seconds.
 COMPILE_SECONDS = {"conv": 30, "pool": 8, "recurrent": 5, "special": 1}
 
 _group_of: dict[Callable, str] = {}  # py_func -> its group, for the compile notice
+_dispatchers: dict[Callable, Any] = {}  # py_func -> its numba dispatcher (for the cache folder)
 _announced: set[str] = set()
 _state_lock = threading.Lock()
 _uncached: list[str] = []  # the kernels compiled without a cache (the warning says so once)
@@ -67,6 +93,7 @@ def kernel(group: str, **options: Any) -> Callable[[Callable], Callable]:
             _warn_uncached(fn.__name__)
             dispatcher = numba.njit(**options)(fn)
         _group_of[fn] = group
+        _dispatchers[fn] = dispatcher
         return dispatcher
 
     return decorate
@@ -95,6 +122,8 @@ class _CompileNotice(event.Listener):
         _timing.depth = getattr(_timing, "depth", 0) + 1
         if _timing.depth == 1:  # a kernel's compile may compile the kernels it calls: time once
             _timing.start = time.perf_counter()
+            if group in _trusted and _covered_by_warm_up((ev.data or {}).get("args", ())):
+                _distrust(group)
         with _state_lock:
             if group in _announced:
                 return
@@ -124,9 +153,18 @@ _compile_seconds = 0.0  # compile time spent in this process
 @atexit.register
 def _report_compile_time() -> None:
     """At exit, one line with the seconds the kernels took to compile in this run (if any)."""
-    if _compile_seconds > 0 and os.environ.get(QUIET_ENV, "") in ("", "0"):
+    if os.environ.get(QUIET_ENV, "") not in ("", "0"):
+        return
+    if _compile_seconds > 0:
         later = "later runs load them from the cache" if caching_enabled() else "no cache"
         log.warning("chaingrad: the kernels compiled in %.1f s (%s)", _compile_seconds, later)
+    running = [g for g, w in _warm_ups.items() if w.proc is not None and w.proc.poll() is None]
+    if running:
+        log.warning(
+            "chaingrad: the %s kernels are still compiling in the background; "
+            "the next run uses them",
+            " and ".join(running),
+        )
 
 
 event.register("numba:compile", _CompileNotice())
@@ -186,3 +224,257 @@ try:
     from numba.np.ufunc.parallel import _set_num_threads as _set_threads
 except ImportError:  # a numba without it
     _set_threads = _public_set_threads
+
+
+# --- compiling in the background ------------------------------------------------------------
+
+WARM_MARKER = "chaingrad-warm-{group}-{key}.ok"  # in the group's numba cache folder
+_LOCK_STALE_SECONDS = 900  # a warm-up lock older than this was left by a process that died
+
+
+class _WarmUp:
+    """How one group's kernels get compiled in this process; ``ready`` once they may run."""
+
+    def __init__(self) -> None:
+        self.ready = False
+        self.forced = False  # held on the NumPy path by ``numpy_path_only`` (tests, benchmarks)
+        self.proc: subprocess.Popen | None = None  # our background compile, if we started it
+        self.marker = ""  # the marker file that says the group's float32 kernels are cached
+        self.lock = ""  # exists while some process's background compile is under way
+
+
+_warm_ups: dict[str, _WarmUp] = {}
+_trusted: set[str] = set()  # groups whose marker this process trusted (checked on compiles)
+_warm_lock = threading.Lock()
+
+
+def compile_mode() -> str:
+    """``CHAINGRAD_COMPILE``: "background" (default) or "inline"; ValueError for anything else."""
+    mode = os.environ.get(COMPILE_ENV, "").strip().lower() or "background"
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"{COMPILE_ENV} must be one of {COMPILE_MODES}, got {mode!r}")
+    return mode
+
+
+def use_numba(group: str) -> bool:
+    """Whether ``group``'s ops run their numba kernels now (else their NumPy path); never waits.
+
+    True with a warm cache, in inline mode, with no writable cache and once the background
+    compile this starts on first call (or another process's) has finished."""
+    state = _warm_ups.get(group)
+    if state is not None and state.ready:
+        return True  # the usual case: one dict lookup
+    with _warm_lock:
+        state = _warm_ups.get(group)
+        if state is None:
+            state = _warm_ups[group] = _decide(group)
+        elif not state.ready:
+            _poll(group, state)
+        return state.ready
+
+
+def _decide(group: str) -> _WarmUp:
+    """The first call of a group in this process: warm cache, inline, or start a warm-up."""
+    state = _WarmUp()
+    state.ready = True
+    if group not in BACKGROUND_GROUPS or numba.config.DISABLE_JIT or compile_mode() == "inline":
+        return state
+    folder = cache_folder(group)
+    if folder is None:  # nowhere to keep the kernels: a background compile would be lost
+        return state
+    state.marker = os.path.join(folder, WARM_MARKER.format(group=group, key=warm_key(group)))
+    state.lock = state.marker[: -len(".ok")] + ".lock"
+    if os.path.exists(state.marker):
+        _trusted.add(group)  # verified: a float32 compile of the group drops the marker
+        return state
+    state.ready = False
+    if not _take_lock(state.lock):  # another process is compiling this group: wait for it
+        return state
+    try:
+        state.proc = _start_warm_up(group, state.lock)
+    except OSError as err:
+        _release(state.lock)
+        log.warning("chaingrad: could not start the background compile (%s); compiling here", err)
+        state.ready = True
+        return state
+    with _state_lock:
+        first = group not in _announced
+        _announced.add(group)
+    if first and os.environ.get(QUIET_ENV, "") in ("", "0"):
+        log.warning(
+            "chaingrad: compiling %s kernels in the background, first run only; "
+            "NumPy kernels meanwhile",
+            group,
+        )
+    return state
+
+
+def _poll(group: str, state: _WarmUp) -> None:
+    """Switch to the numba kernels once the background compile has finished (never waits)."""
+    if state.forced:
+        return
+    if state.proc is None:  # another process compiles: done when its marker appears
+        if os.path.exists(state.marker):
+            state.ready = True
+        elif not os.path.exists(state.lock):  # it ended without a marker: compile here
+            state.ready = True
+        return
+    code = state.proc.poll()
+    if code is None:
+        return
+    state.ready = True
+    if code != 0 or not os.path.exists(state.marker):
+        log.warning(
+            "chaingrad: the background compile of the %s kernels failed (exit %s, log in %s); "
+            "compiling here",
+            group,
+            code,
+            _log_path(state.lock),
+        )
+    else:
+        _trusted.add(group)
+
+
+@contextlib.contextmanager
+def numpy_path_only(*groups: str) -> Iterator[None]:
+    """Within the block, ``groups``' ops run their NumPy paths (the tests' way to check them)."""
+    unknown = set(groups) - set(BACKGROUND_GROUPS)
+    if unknown:
+        raise ValueError(f"numpy_path_only: no NumPy path for {sorted(unknown)}")
+    with _warm_lock:
+        saved = {g: _warm_ups.get(g) for g in groups}
+        for g in groups:
+            held = _warm_ups[g] = _WarmUp()
+            held.forced = True
+    try:
+        yield
+    finally:
+        with _warm_lock:
+            for g, state in saved.items():
+                if state is None:
+                    _warm_ups.pop(g, None)
+                else:
+                    _warm_ups[g] = state
+
+
+def wait_for_background(timeout: float | None = None) -> bool:
+    """Block until this process's background compiles have ended (for tests and benchmarks)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for state in list(_warm_ups.values()):
+        if state.proc is None:
+            continue
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            state.proc.wait(left)
+        except subprocess.TimeoutExpired:
+            return False
+    return True
+
+
+def background_pids() -> list[int]:
+    """The process ids of the background compiles this process started (running or not)."""
+    return [s.proc.pid for s in _warm_ups.values() if s.proc is not None]
+
+
+def cache_folder(group: str) -> str | None:
+    """The folder numba caches ``group``'s kernels in, or None where they compile uncached."""
+    if not caching_enabled():
+        return None
+    for fn, g in list(_group_of.items()):
+        if g == group:
+            cache = getattr(_dispatchers.get(fn), "_cache", None)
+            path = getattr(cache, "_cache_path", None)
+            if path:
+                return str(path)
+    return None
+
+
+def warm_key(group: str) -> str:
+    """A hash of what numba's cached kernels depend on: the group's sources, versions, CPU."""
+    import llvmlite.binding as ll
+
+    digest = hashlib.sha256()
+    files = sorted({inspect.getsourcefile(fn) or "" for fn, g in _group_of.items() if g == group})
+    for path in files:
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    cpu = numba.config.CPU_NAME or ll.get_host_cpu_name()
+    features = numba.config.CPU_FEATURES or ""
+    digest.update(f"{numba.__version__} {sys.version} {cpu} {features}".encode())
+    return digest.hexdigest()[:16]
+
+
+def write_marker(group: str) -> str:
+    """Record that ``group``'s float32 kernels are in the cache (the warm-up's last step)."""
+    folder = cache_folder(group)
+    if folder is None:
+        raise RuntimeError(f"write_marker: the {group} kernels have no cache folder")
+    path = os.path.join(folder, WARM_MARKER.format(group=group, key=warm_key(group)))
+    with open(path, "w") as f:
+        f.write(f"{numba.__version__}\n")
+    return path
+
+
+def _covered_by_warm_up(arg_types: object) -> bool:
+    """Whether a compile's argument types are a float32 signature (what the warm-up compiles)."""
+    try:
+        return any(getattr(t, "dtype", None) == numba.float32 for t in arg_types)
+    except TypeError:
+        return False
+
+
+def _distrust(group: str) -> None:
+    """A kernel compiled although the marker said the cache was warm: delete the marker."""
+    _trusted.discard(group)
+    state = _warm_ups.get(group)
+    if state is not None and state.marker:
+        try:
+            os.remove(state.marker)
+        except OSError:
+            pass
+        log.info("chaingrad: the %s kernels were not all cached; marker removed", group)
+
+
+def _take_lock(path: str) -> bool:
+    """Create the warm-up lock file; False if another live warm-up holds it."""
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                if time.time() - os.path.getmtime(path) < _LOCK_STALE_SECONDS:
+                    return False
+                os.remove(path)  # left by a warm-up that died: take it over
+            except OSError:
+                return False
+            continue
+        except OSError:
+            return False
+        os.close(fd)
+        return True
+    return False
+
+
+def _release(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _log_path(lock: str) -> str:
+    return lock[: -len(".lock")] + ".log"
+
+
+def _start_warm_up(group: str, lock: str) -> subprocess.Popen:
+    """Start ``python -m chaingrad.kernels.warm GROUP`` detached, its output to a log file."""
+    env = {**os.environ, COMPILE_ENV: "inline", QUIET_ENV: "1"}
+    with open(_log_path(lock), "w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "chaingrad.kernels.warm", group, "--lock", lock],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in the terminal stops the run, not the compile
+        )

@@ -12,9 +12,10 @@ from chaingrad.kernels.checks import (
     canonical,
     float_dtype,
 )
+from chaingrad.kernels.conv import numpy_path
 from chaingrad.kernels.conv.checks import check_conv1d, check_conv2d, need_flags
 from chaingrad.kernels.conv.fast import LANES, conv2d_backward_kernel, conv2d_forward_kernel
-from chaingrad.kernels.runtime import run_parallel, threads_for
+from chaingrad.kernels.runtime import run_parallel, threads_for, use_numba
 
 
 def _grid_pitch(w: int, kw: int, pw: int) -> int:
@@ -62,6 +63,9 @@ def _forward(
         y = np.zeros((n, o, ho, wo), dtype=dtype)
         return y if b is None else y + np.asarray(b, dtype)[:, None, None]
     x, wm = canonical(x, dtype), canonical(w, dtype).reshape(o, -1)
+    if not use_numba("conv"):  # the kernels compile in the background: im2col meanwhile
+        w, b = canonical(w, dtype), canonical(b, dtype)
+        return numpy_path.conv2d_forward(x, w, b, (sh, sw), (ph, pw))
     b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
     threads = threads_for(n * o * ho * wo * x.shape[1] * kh * kw)  # multiply-adds
     pitch, vp, stack = _layout(
@@ -107,6 +111,9 @@ def _backward(
             np.asarray(gy, dtype).sum(axis=(0, 2, 3)) if need_bias else None,
         )
     gy, x, w = canonical(gy, dtype), canonical(x, dtype), canonical(w, dtype)
+    if not use_numba("conv"):  # the kernels compile in the background: im2col meanwhile
+        flags = (need_input, need_weight, need_bias)
+        return numpy_path.conv2d_backward(gy, x, w, (sh, sw), (ph, pw), *flags)
     # multiply-adds of the input and the weight gradient
     threads = threads_for(n * o * ho * wo * c * kh * kw * (int(need_input) + int(need_weight)))
     pitch, vp, stack = _layout(

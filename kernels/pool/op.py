@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from chaingrad.kernels.checks import as_array, canonical, check_rank, float_dtype
+from chaingrad.kernels.pool import numpy_path
 from chaingrad.kernels.pool.checks import check_sizes, check_x_shape, pool_args
 from chaingrad.kernels.pool.fast import (
     avg_pool_backward_kernel,
@@ -24,7 +25,7 @@ from chaingrad.kernels.pool.fast import (
     max_pool_forward_2x2_kernel,
     max_pool_forward_kernel,
 )
-from chaingrad.kernels.runtime import run_parallel, threads_for
+from chaingrad.kernels.runtime import run_parallel, threads_for, use_numba
 
 WINDOW_OFFSETS_MAX = 255  # windows of up to this many elements keep uint8 offsets
 
@@ -51,7 +52,9 @@ def _max_pool_forward(
     offsets = arg.dtype == np.uint8
     if y.size == 0:  # N or C is 0: nothing to scan
         return y, arg
-    if (kh, kw, sh, sw, ph, pw) == (2, 2, 2, 2, 0, 0):
+    if not use_numba("pool"):  # the kernels compile in the background: NumPy meanwhile
+        numpy_path.max_pool2d_forward(x, (kh, kw), (sh, sw), (ph, pw), y, arg, offsets)
+    elif (kh, kw, sh, sw, ph, pw) == (2, 2, 2, 2, 0, 0):
         run_parallel(max_pool_forward_2x2_kernel, x, y, arg, offsets, threads=threads_for(x.size))
     else:
         run_parallel(
@@ -113,9 +116,13 @@ def max_pool2d_backward(
     gx = np.empty(shape, dtype=gy.dtype)
     # an int32 argmax (the compact form of wide windows) is read as it is: no int64 copy
     index = np.int32 if argmax.dtype == np.int32 else np.int64
-    run_parallel(
-        max_pool_backward_kernel, gy, canonical(argmax, index), gx, threads=threads_for(gx.size)
-    )
+    if use_numba("pool"):
+        run_parallel(
+            max_pool_backward_kernel, gy, canonical(argmax, index), gx,
+            threads=threads_for(gx.size),
+        )  # fmt: skip
+    else:
+        numpy_path.max_pool2d_backward(gy, canonical(argmax, index), gx)
     return gx
 
 
@@ -157,10 +164,14 @@ def max_pool2d_backward_compact(
         )
     gx = np.empty(shape, dtype=gy.dtype)
     where = canonical(where, np.uint8)
-    outside = run_parallel(
-        max_pool_backward_offsets_kernel, gy, where, kw, sh, sw, ph, pw, gx,
-        threads=threads_for(gx.size),
-    )  # fmt: skip
+    if use_numba("pool"):
+        outside = run_parallel(
+            max_pool_backward_offsets_kernel, gy, where, kw, sh, sw, ph, pw, gx,
+            threads=threads_for(gx.size),
+        )  # fmt: skip
+    else:
+        window = ((kh, kw), (sh, sw), (ph, pw))
+        outside = numpy_path.max_pool2d_backward_offsets(gy, where, *window, gx)
     if outside:
         raise ValueError(
             f"{fn}: {outside} window offsets point into the padding, outside the "
@@ -183,11 +194,13 @@ def avg_pool2d_forward(
     (kh, kw), (sh, sw), (ph, pw), (ho, wo) = pool_args(fn, x.shape, kernel, stride, padding)
     x = canonical(x, float_dtype(fn, x))
     y = np.empty((*x.shape[:2], ho, wo), dtype=x.dtype)
-    if y.size:
+    if y.size and use_numba("pool"):
         run_parallel(
             avg_pool_forward_kernel, x, kh, kw, sh, sw, ph, pw, y,
             threads=threads_for(y.size * kh * kw),
         )  # fmt: skip
+    elif y.size:  # the kernels compile in the background: NumPy meanwhile
+        numpy_path.avg_pool2d_forward(x, (kh, kw), (sh, sw), (ph, pw), y)
     return y
 
 
@@ -213,8 +226,11 @@ def avg_pool2d_backward(
     if gy.size == 0:
         return np.zeros(shape, dtype=gy.dtype)
     gx = np.empty(shape, dtype=gy.dtype)
-    run_parallel(
-        avg_pool_backward_kernel, gy, kh, kw, sh, sw, ph, pw, gx,
-        threads=threads_for(gy.size * kh * kw),
-    )  # fmt: skip
+    if use_numba("pool"):
+        run_parallel(
+            avg_pool_backward_kernel, gy, kh, kw, sh, sw, ph, pw, gx,
+            threads=threads_for(gy.size * kh * kw),
+        )  # fmt: skip
+    else:
+        numpy_path.avg_pool2d_backward(gy, (kh, kw), (sh, sw), (ph, pw), gx)
     return gx

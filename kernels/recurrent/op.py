@@ -60,7 +60,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from chaingrad.kernels.recurrent import buffers, threads
+from chaingrad.kernels.recurrent import buffers, fast, numpy_path, threads
 from chaingrad.kernels.recurrent.checks import (
     canonical,
     check_layer,
@@ -68,15 +68,7 @@ from chaingrad.kernels.recurrent.checks import (
     expect_shape,
     float_dtype,
 )
-from chaingrad.kernels.recurrent.fast import (
-    gru_cell_backward,
-    gru_gate_n,
-    gru_gates_rz,
-    gru_output,
-    lstm_cell_backward,
-    lstm_step_forward,
-    rnn_backward_step,
-)
+from chaingrad.kernels.runtime import use_numba
 
 
 class RNNSaved(NamedTuple):
@@ -142,6 +134,11 @@ def _blocked_matmul(a: np.ndarray, w: np.ndarray, out: np.ndarray, blocks: list[
         return
     for rows in blocks:
         np.matmul(a[rows], w, out=out[rows])
+
+
+def _cell_kernels():
+    """The step kernels: numba's (``fast``), or their NumPy twins while numba compiles them."""
+    return fast if use_numba("recurrent") else numpy_path
 
 
 def _gate_scale(dtype: np.dtype, hidden: int, per_gate: tuple[float, ...]) -> np.ndarray:
@@ -309,8 +306,9 @@ def rnn_backward(
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, hidden), dtype)
     relu = nonlinearity == "relu"
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps - 1, -1, -1):
-        rnn_backward_step(g_out[t], dh, saved.h[t + 1], relu, da[t])
+        cell.rnn_backward_step(g_out[t], dh, saved.h[t + 1], relu, da[t])
         np.matmul(da[t], w_hh, out=dh)
     gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
     return gx, dh, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
@@ -350,6 +348,7 @@ def lstm_forward(
     h[0] = 0.0 if h0 is None else h0
     c[0] = 0.0 if c0 is None else c0
     mm = buffers.empty((batch, 4 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
 
     def sweep(r: slice) -> None:  # every step over the batch rows r
         blocks = _row_blocks(r.stop - r.start, hidden, 4 * hidden)
@@ -359,7 +358,7 @@ def lstm_forward(
             if len(rows) > 1:
                 _blocked_matmul(x[t, r], w_ih_t, gates[t, r], in_blocks)
             _blocked_matmul(h[t, r], w_hh_t, mm_r, blocks)
-            lstm_step_forward(
+            cell.lstm_step_forward(
                 mm_r, gates[t, r], bias, scale, c[t, r], c[t + 1, r], tanh_c[t, r], h[t + 1, r]
             )
 
@@ -391,6 +390,7 @@ def lstm_backward(
     dh = _state_grad(g_hn, (batch, hidden), dtype)
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, 4 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     rows = threads.lanes(batch)
     if len(rows) > 1:
         gx = buffers.empty(x.shape, dtype)
@@ -401,7 +401,7 @@ def lstm_backward(
         dh_r, dc_r = dh[r], dc[r]
         for t in range(steps - 1, -1, -1):
             da_r = da[t, r]
-            lstm_cell_backward(
+            cell.lstm_cell_backward(
                 g_out[t, r], dh_r, dc_r, saved.gates[t, r], saved.c[t, r], saved.tanh_c[t, r], da_r
             )
             _blocked_matmul(da_r, w_hh, dh_r, blocks)
@@ -448,15 +448,16 @@ def gru_forward(
     gates = buffers.empty((steps, batch, 3 * hidden), dtype)
     hn = buffers.empty((steps, batch, hidden), dtype)
     mm = buffers.empty((batch, 3 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps):
         np.matmul(h[t], w_hh_t, out=mm)
-        gru_gates_rz(mm, xp[t], b_hn, gates[t], hn[t])
+        cell.gru_gates_rz(mm, xp[t], b_hn, gates[t], hn[t])
         rz = gates[t, :, : 2 * hidden]
         np.tanh(rz, out=rz)
-        gru_gate_n(xp[t], gates[t], hn[t])
+        cell.gru_gate_n(xp[t], gates[t], hn[t])
         cand = gates[t, :, 2 * hidden :]
         np.tanh(cand, out=cand)
-        gru_output(gates[t], h[t], h[t + 1])
+        cell.gru_output(gates[t], h[t], h[t + 1])
     return h[1:], GRUSaved(h, gates, hn, (b_ih is not None, b_hh is not None))
 
 
@@ -481,8 +482,9 @@ def gru_backward(
     mm = np.zeros((batch, hidden), dtype=dtype)
     dax = buffers.empty((steps, batch, 3 * hidden), dtype)
     dah = buffers.empty((steps, batch, 3 * hidden), dtype)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
     for t in range(steps - 1, -1, -1):
-        gru_cell_backward(
+        cell.gru_cell_backward(
             g_out[t], dh_carry, mm, saved.gates[t], saved.hn[t], saved.h[t], dax[t], dah[t]
         )
         np.matmul(dah[t], w_hh, out=mm)

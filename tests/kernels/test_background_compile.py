@@ -1,0 +1,146 @@
+"""A first run does not wait for the compiler (issue 16): with a cold numba cache the ops run
+their NumPy paths while one background process per group compiles the numba kernels into the
+cache, then switch; a warm cache starts no process. Each case runs in a fresh interpreter with
+its own NUMBA_CACHE_DIR (the suite itself compiles inline: see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.kernels.test_runtime import _installed_copy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# a few conv steps until the background compile has finished, then one more on numba
+CONV_STEPS = """
+import time
+import numpy as np
+from chaingrad.kernels import conv, runtime
+from chaingrad.kernels.conv import fast
+rng = np.random.default_rng(0)
+x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
+w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+first = conv.conv2d_forward(x, w, None, 1, 1)
+print("first call on numba:", runtime.use_numba("conv"))
+print("background processes:", len(runtime.background_pids()))
+deadline = time.monotonic() + 240
+steps = 0
+while not runtime.use_numba("conv") and time.monotonic() < deadline:
+    y = conv.conv2d_forward(x, w, None, 1, 1)
+    conv.conv2d_backward(y, x, w, 1, 1, True, True, True)
+    steps += 1
+    time.sleep(0.2)
+print("switched:", runtime.use_numba("conv"), "after steps:", steps > 0)
+again = conv.conv2d_forward(x, w, None, 1, 1)
+conv.conv2d_backward(again, x, w, 1, 1, True, True, True)
+print("numba kernel ran:", len(fast.conv2d_forward_kernel.signatures) == 1)
+print("compiled here: %.1f s" % runtime._compile_seconds)
+print("same result:", bool(np.allclose(first, again, rtol=1e-4, atol=1e-4)))
+"""
+
+
+def _env(cache: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "CHAINGRAD_"))}
+    return {**env, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT), **extra}
+
+
+def _run(code: str, env: dict, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, timeout=400
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_a_cold_cache_compiles_in_the_background_then_switches_and_a_warm_one_starts_nothing(
+    tmp_path,
+):
+    cold = _run(CONV_STEPS, _env(tmp_path))
+    lines = cold.stdout.splitlines()
+    assert lines[:2] == ["first call on numba: False", "background processes: 1"], cold.stdout
+    assert lines[2] == "switched: True after steps: True", cold.stdout
+    assert lines[3:] == ["numba kernel ran: True", "compiled here: 0.0 s", "same result: True"]
+    notice = "chaingrad: compiling conv kernels in the background, first run only; NumPy kernels"
+    assert cold.stderr.count(notice) == 1, cold.stderr
+    markers = list(tmp_path.rglob("chaingrad-warm-conv-*.ok"))
+    assert len(markers) == 1 and not list(tmp_path.rglob("*.lock"))
+
+    warm = _run(CONV_STEPS, _env(tmp_path))  # the same cache: numba from the first call on
+    assert warm.stdout.splitlines()[:3] == [
+        "first call on numba: True",
+        "background processes: 0",
+        "switched: True after steps: False",
+    ]
+    assert "compiled here: 0.0 s" in warm.stdout
+    assert "compiling" not in warm.stderr
+
+
+PLAN = """
+import numpy as np
+from chaingrad.kernels import pool, runtime
+x = np.ones((1, 1, 4, 4), np.float32)
+print(runtime.use_numba("pool"), len(runtime.background_pids()))
+"""
+
+
+def test_inline_mode_starts_no_background_process(tmp_path):
+    inline = _run(PLAN, _env(tmp_path, CHAINGRAD_COMPILE="inline"))
+    assert inline.stdout.split() == ["True", "0"]
+
+
+def test_no_writable_cache_compiles_inline(tmp_path):
+    """Every numba cache locator fails (files where it wants folders): a background compile
+    would be lost with its process, so the op compiles in the run, as before."""
+    site = _installed_copy(tmp_path)
+    for blocker in (
+        tmp_path / "cache-file",
+        site / "chaingrad" / "kernels" / "pool" / "__pycache__",
+    ):
+        blocker.write_text("a file where numba wants a folder")
+    home = tmp_path / "home-file"
+    home.write_text("not a folder")
+    env = {**_env(tmp_path / "cache-file"), "HOME": str(home), "PYTHONPATH": str(site)}
+    env = {k: v for k, v in env.items() if not k.startswith("XDG_")}
+    out = _run(PLAN + "print(pool.avg_pool2d_forward(x, 2, None, 0).sum())", env, tmp_path)
+    assert out.stdout.split() == ["True", "0", "4.0"]
+    assert "in the background" not in out.stderr
+
+
+def test_an_unknown_compile_mode_is_one_clear_error(tmp_path):
+    code = PLAN + "\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(tmp_path, CHAINGRAD_COMPILE="later"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode != 0
+    assert "CHAINGRAD_COMPILE must be one of ('background', 'inline'), got 'later'" in out.stderr
+
+
+# a marker that says "warm" over an empty cache: the run trusts it, compiles inline, drops it
+LYING_MARKER = """
+import os
+import numpy as np
+from chaingrad.kernels import pool, runtime
+folder = runtime.cache_folder("pool")
+os.makedirs(folder, exist_ok=True)
+name = runtime.WARM_MARKER.format(group="pool", key=runtime.warm_key("pool"))
+marker = os.path.join(folder, name)
+open(marker, "w").close()
+y = pool.avg_pool2d_forward(np.ones((1, 1, 4, 4), np.float32), 2, None, 0)
+print(float(y.sum()), len(runtime.background_pids()), os.path.exists(marker))
+"""
+
+
+def test_a_marker_that_lied_is_dropped(tmp_path):
+    out = _run(LYING_MARKER, _env(tmp_path, CHAINGRAD_QUIET_COMPILE="1"))
+    assert out.stdout.split() == ["4.0", "0", "False"]
