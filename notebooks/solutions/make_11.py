@@ -597,6 +597,21 @@ code(
     """
 )
 
+code(
+    r"""
+    fig, ax = plt.subplots(figsize=(5, 2.6))
+    x = np.arange(len(test_words))
+    ax.bar(x - 0.2, p_embedding, 0.4, label="learned embedding")
+    ax.bar(x + 0.2, p_one_hot, 0.4, label="one-hot")
+    ax.axhline(0.5, color="gray", lw=0.8, ls="--")
+    ax.set_xticks(x, test_words)
+    ax.set(ylabel="p(royal)", ylim=(0, 1), title="words the classifier never saw labelled")
+    ax.legend(loc="upper right")
+    plt.tight_layout()
+    plt.show()
+    """
+)
+
 md(
     r"""
     With the learned embedding the unit answers all four new words right (prince and princess
