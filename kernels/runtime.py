@@ -182,8 +182,10 @@ def threading_layer() -> str | None:
 
 
 # Inner operations (multiply-adds, window elements) below which a kernel runs on one thread:
-# ~50-100 us of work on one core of the development machine, several parallel-region start-ups
-GRAIN = 250_000
+# PyTorch's grain size. On a quiet machine the tutorial CNN step measured 3.50 ms with every call
+# parallel, 3.55 ms with this grain and 3.76 ms with 250,000 (toggling the thread count is
+# not free either); on a busy one each parallel call below it would cost 20-40 ms.
+GRAIN = 32_768
 
 
 def threads_for(work: int) -> int:
