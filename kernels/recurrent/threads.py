@@ -10,7 +10,8 @@ NumPy's BLAS is told to use one thread for the duration (``blas_single_threaded`
 the ``openblas_set_num_threads`` of the OpenBLAS that NumPy bundles; where that library or
 symbol is not found (another BLAS), there are no lanes and the sweep runs as one. The number
 of lanes follows numba's thread count (``NUMBA_NUM_THREADS``), never more than the batch
-allows at ``MIN_LANE_ROWS`` rows a lane.
+allows at ``MIN_LANE_ROWS`` rows a lane. Lanes are off unless ``CHAINGRAD_LSTM_LANES=1``
+(``ENABLED``): they measured slower in wall time on two threads (see ``ENABLED``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ import numba
 import numpy as np
 
 MIN_LANE_ROWS = 8  # a lane of fewer rows spends more on its calls than it saves
+# Off by default: on the 2-core development machine (2 threads, wall time, lanes on/off
+# interleaved in one process) the char-LSTM step took 13.4 ms with lanes against 9.9 ms
+# without, the LSTM T50 B32 64->128 fwd+bwd 15.3 against 14.6 ms, although lanes won in
+# single-thread CPU time (0.89-0.92x). CHAINGRAD_LSTM_LANES=1 turns them on to measure again.
+ENABLED = os.environ.get("CHAINGRAD_LSTM_LANES", "") == "1"
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -64,7 +70,7 @@ def _blas_control() -> tuple[Callable[[int], None], Callable[[], int]] | None:
 def lanes(batch: int) -> list[slice]:
     """The batch rows each lane sweeps: one lane (all rows) unless threads and rows allow more."""
     count = min(numba.get_num_threads(), batch // MIN_LANE_ROWS)
-    if count < 2 or _blas_control() is None:
+    if not ENABLED or count < 2 or _blas_control() is None:
         return [slice(0, batch)]
     size = -(-batch // count)
     return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]

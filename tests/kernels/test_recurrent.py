@@ -359,6 +359,13 @@ def test_lstm_float32_steps_agree_with_float64_at_vector_widths(hidden):
 
 # ---- lanes (batch rows on several threads) and row-blocked step products (issue 16) ----
 
+
+@pytest.fixture
+def lanes_on(monkeypatch):
+    """Lanes are off by default (slower in wall time here); these tests turn them on."""
+    monkeypatch.setattr(threads, "ENABLED", True)
+
+
 # B 16 and 33 at H 128 take two lanes with 2 threads (B 33: lanes of 17 and 16 rows, blocked
 # 12 + 5 and 8 + 8); B 15 just misses a second lane; H 7 keeps every product in one block.
 LANE_SHAPES = [(3, 16, 5, 128), (4, 33, 3, 128), (3, 15, 5, 7), (2, 40, 31, 9)]
@@ -367,7 +374,7 @@ LANE_SHAPES = [(3, 16, 5, 128), (4, 33, 3, 128), (3, 15, 5, 7), (2, 40, 31, 9)]
 @pytest.mark.parametrize("shape", LANE_SHAPES, ids=lambda s: "T{}-B{}-I{}-H{}".format(*s))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("lanes", [1, 2], ids=["1thread", "2threads"])
-def test_lstm_lanes_and_blocks_match_reference(shape, dtype, lanes):
+def test_lstm_lanes_and_blocks_match_reference(shape, dtype, lanes, lanes_on):
     numba = pytest.importorskip("numba")
     if lanes > numba.config.NUMBA_NUM_THREADS:
         pytest.skip("numba has fewer threads")
@@ -401,7 +408,7 @@ def test_row_blocks_cover_the_rows_and_fit_the_small_path(rows, k, n):
         assert len(blocks) == -(-rows // (per - per % 4))  # as few calls as the limit allows
 
 
-def test_lanes_split_the_batch_and_blas_threads_are_restored():
+def test_lanes_split_the_batch_and_blas_threads_are_restored(lanes_on):
     numba = pytest.importorskip("numba")
     if threads._blas_control() is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS whose thread count can be set")
@@ -434,7 +441,7 @@ def test_a_lane_error_reaches_the_caller():
         threads.run_lanes(fail, [slice(0, 8), slice(8, 16)])
 
 
-def test_lstms_on_two_threads_at_once_agree_with_one_at_a_time():
+def test_lstms_on_two_threads_at_once_agree_with_one_at_a_time(lanes_on):
     from concurrent.futures import ThreadPoolExecutor
 
     cases = [make_case("lstm", (6, 24, 5, 128), np.float32, seed=s) for s in (1, 2)]
@@ -447,3 +454,9 @@ def test_lstms_on_two_threads_at_once_agree_with_one_at_a_time():
         assert_results_close(g, w, 1e-6, 1e-7)
     if control is not None:
         assert control[1]() == before  # BLAS's thread count is back
+
+
+def test_lanes_are_off_by_default(monkeypatch):
+    """Without CHAINGRAD_LSTM_LANES=1 an LSTM sweeps all its rows as one lane."""
+    monkeypatch.setattr(threads, "ENABLED", False)
+    assert threads.lanes(64) == [slice(0, 64)]
