@@ -188,3 +188,26 @@ def test_train_with_a_seed_is_reproducible(tmp_path, capsys):
     assert first.files == second.files
     for key in first.files:
         np.testing.assert_array_equal(first[key], second[key])
+
+
+def test_train_compiles_kernels_in_the_run_unless_told_otherwise(monkeypatch, tmp_path):
+    """`chaingrad train` sets CHAINGRAD_COMPILE=inline by default; a user's setting wins."""
+    import os
+
+    from chaingrad.nn.app import recipes
+    from chaingrad.nn.app.runs import TrainResult
+
+    seen = []
+
+    def fake_train(config):
+        seen.append(os.environ.get("CHAINGRAD_COMPILE"))
+        return TrainResult(lines=["trained"], metrics={}, files=[])
+
+    monkeypatch.setattr(recipes, "train", fake_train)
+    for preset, expected in [(None, "inline"), ("background", "background")]:
+        if preset is None:
+            monkeypatch.delenv("CHAINGRAD_COMPILE", raising=False)
+        else:
+            monkeypatch.setenv("CHAINGRAD_COMPILE", preset)
+        assert main(["train", "cnn", "--out", str(tmp_path)]) == 0
+        assert seen[-1] == expected
