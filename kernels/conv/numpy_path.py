@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from chaingrad.kernels.conv.checks import conv_output_size
+
 
 def columns(
     x: np.ndarray, kh: int, kw: int, stride: tuple[int, int], padding: tuple[int, int]
@@ -45,7 +47,10 @@ def conv2d_forward(
     """y = conv2d(x, w) + b as W @ im2col(x) per image; x (N, C, H, W), w (O, C, kh, kw)."""
     o, _, kh, kw = w.shape
     cols = columns(x, kh, kw, stride, padding)
-    n, (ho, wo) = x.shape[0], _out_size(x, w, stride, padding)
+    (sh, sw), (ph, pw) = stride, padding
+    ho = conv_output_size(x.shape[2], kh, sh, ph)
+    wo = conv_output_size(x.shape[3], kw, sw, pw)
+    n = x.shape[0]
     y = np.matmul(w.reshape(o, -1), cols)  # (O, K) @ (N, K, P) -> (N, O, P), C-contiguous
     if b is not None:
         y += b[:, None]
@@ -102,45 +107,3 @@ def col2im(
                 :, :, i, j
             ]
     return np.ascontiguousarray(gxp[:, :, ph : ph + h, pw : pw + wd])
-
-
-def conv1d_forward(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int, padding: int
-) -> np.ndarray:
-    """conv1d as a conv2d over images of height 1: x (N, C, L), w (O, C, k)."""
-    y = conv2d_forward(x[:, :, None, :], w[:, :, None, :], b, (1, stride), (0, padding))
-    return y[:, :, 0, :]
-
-
-def conv1d_backward(
-    gy: np.ndarray,
-    x: np.ndarray,
-    w: np.ndarray,
-    stride: int,
-    padding: int,
-    need_input: bool,
-    need_weight: bool,
-    need_bias: bool,
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """(gx, gw, gb) of conv1d through the conv2d backward over height-1 images."""
-    gx, gw, gb = conv2d_backward(
-        gy[:, :, None, :],
-        x[:, :, None, :],
-        w[:, :, None, :],
-        (1, stride),
-        (0, padding),
-        need_input,
-        need_weight,
-        need_bias,
-    )
-    return (None if gx is None else gx[:, :, 0, :], None if gw is None else gw[:, :, 0, :], gb)
-
-
-def _out_size(
-    x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]
-) -> tuple[int, int]:
-    (sh, sw), (ph, pw) = stride, padding
-    return (
-        (x.shape[2] + 2 * ph - w.shape[2]) // sh + 1,
-        (x.shape[3] + 2 * pw - w.shape[3]) // sw + 1,
-    )
