@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -335,11 +334,9 @@ def _export(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    # A training run wants the fast kernels at once: with an empty numba cache, compiling them
-    # in the run beat training on the NumPy paths while a background process compiled them
-    # (a first `chaingrad train cnn`: 24 s against 34 s wall, warm 3.6 s). The user's own
-    # CHAINGRAD_COMPILE wins.
-    os.environ.setdefault("CHAINGRAD_COMPILE", "inline")
+    # With an empty numba cache a first run trains on the NumPy paths while the kernels compile
+    # in a background process at idle priority (kernels/warm.py), as everywhere else: that
+    # beat compiling in the run (a first `chaingrad train cnn`: see the README's figures).
     from chaingrad.nn.app.recipes import train
     from chaingrad.nn.app.runs import TrainConfig
 

@@ -144,3 +144,56 @@ print(float(y.sum()), len(runtime.background_pids()), os.path.exists(marker))
 def test_a_marker_that_lied_is_dropped(tmp_path):
     out = _run(LYING_MARKER, _env(tmp_path, CHAINGRAD_QUIET_COMPILE="1"))
     assert out.stdout.split() == ["4.0", "0", "False"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sessions and process groups are POSIX")
+def test_warm_up_stays_in_our_session_but_out_of_ctrl_c():
+    """The warm-up gets its own process group (Ctrl-C spares it) in our session: Linux's
+    autogroup scheduler splits the CPU evenly between sessions, so a compile in a new session
+    took half the cores from the run that started it, whatever its priority."""
+    from chaingrad.kernels import runtime
+
+    probe = "import os; print(os.getsid(0), os.getpgid(0))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+        **runtime._detached(),
+    ).stdout.split()  # fmt: skip
+    session, group = int(out[0]), int(out[1])
+    assert session == os.getsid(0)
+    assert group != os.getpgid(0)
+
+
+def test_warm_up_lowers_its_own_priority():
+    """At idle priority (SCHED_IDLE on Linux, else niceness 19) the compile only takes CPU the
+    run leaves over; checked in a child so the test process keeps its priority."""
+    probe = (
+        "import os\n"
+        "from chaingrad.kernels.warm import lower_priority\n"
+        "how = lower_priority()\n"
+        "idle = hasattr(os, 'SCHED_IDLE') and os.sched_getscheduler(0) == os.SCHED_IDLE\n"
+        "nice = os.nice(0) if hasattr(os, 'nice') else None\n"
+        "print(how, idle, nice)\n"
+    )
+    how, idle, nice = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    if sys.platform.startswith("linux"):
+        assert (how, idle) == ("idle", "True")
+    elif how == "nice 19":
+        assert nice == "19"
+
+
+def test_warm_up_keeps_its_lock_fresh(tmp_path):
+    """A long compile at idle priority touches its lock so runtime never takes it for stale."""
+    import time
+
+    from chaingrad.kernels.warm import keep_fresh
+
+    lock = tmp_path / "group.lock"
+    lock.write_text("")
+    os.utime(lock, (0, 0))
+    keep_fresh(str(lock), every=0.05)
+    deadline = time.monotonic() + 10
+    while lock.stat().st_mtime == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lock.stat().st_mtime > 0
