@@ -19,10 +19,10 @@ def test_a_view_of_an_output_or_of_a_leaf_is_not_counted_again():
 
 
 def test_lenet_step_keeps_no_int64_argmax_and_no_relu_masks():
-    report = lenet_memory(batch=256)  # the issue's workload (batch 64 measures 1.76x)
-    # before the compact argmax and the output-based ReLU backward this step peaked at 1.87x;
-    # the floor is the activations plus two gradients of the largest one (1 + 2 / 3.4)
-    assert 1.0 < report.ratio < 1.7, report.line()
+    report = lenet_memory(batch=256)  # the issue's workload (batch 64 measures 1.55x)
+    # before the compact argmax and the output-based ReLU backward this step peaked at 1.87x,
+    # before the engine's owned gradient buffers 1.63x (now 1.41x); issue 16 asks <= 1.5x
+    assert 1.0 < report.ratio <= 1.5, report.line()
 
 
 def test_max_pool2d_keeps_one_byte_per_output_and_relu_reads_its_output():
