@@ -75,9 +75,11 @@ def conv2d_backward(
     if need_bias:
         gb = g.sum(axis=(0, 2))
     if need_weight:
-        # y = W @ cols, so dW = sum over images of gy @ colsᵀ: one product over all N·P pixels
+        # y = W @ cols, so dW = sum over images of gy @ colsᵀ: one product per image, summed
+        # (np.tensordot's single product over all N·P pixels first copies cols transposed,
+        # and measured 2-70x slower on a small CNN's shapes)
         cols = columns(x, kh, kw, stride, padding)
-        gw = np.tensordot(g, cols, axes=((0, 2), (0, 2))).reshape(w.shape)
+        gw = np.matmul(g, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     if need_input:
         # d cols = Wᵀ @ gy; each column entry goes back to the input element it was read from
         gcols = np.matmul(w.reshape(o, -1).T, g)  # (K, O) @ (N, O, P) -> (N, K, P)
