@@ -26,7 +26,7 @@ __all__ = ["ImageClassifier", "load_model", "module_spec", "save_model"]
 # the layers a spec may name, each with the constructor arguments read back from its attributes
 _LAYERS: dict[str, tuple[str, ...]] = {
     "Linear": ("in_features", "out_features", "bias"),
-    "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"),
+    "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "bias", "groups"),
     "MaxPool2d": ("kernel_size", "stride", "padding"),
     "AvgPool2d": ("kernel_size", "stride", "padding"),
     "BatchNorm1d": ("num_features", "eps", "momentum"),
@@ -41,6 +41,9 @@ _LAYERS: dict[str, tuple[str, ...]] = {
     "SiLU": (),
     "Identity": (),
 }
+# arguments a spec may leave out (files written before the layer had them), with their defaults
+_DEFAULTS: dict[str, dict[str, Any]] = {"Conv2d": {"groups": 1}}
+_NOT_SIZES = ("bias", "groups")  # arguments that do not grow a layer's weights
 _MAX_SPEC_LAYERS = 10_000
 _MAX_SPEC_PARAMETERS = 1 << 28  # 1 GiB of float32: a spec cannot make us allocate more
 
@@ -83,6 +86,8 @@ def _build(spec: Any, path: str, count: list[int], depth: int = 0) -> nn.Module:
     if kind == "Sequential" and isinstance(spec.get("children"), list):
         return nn.Sequential(*[_build(child, path, count, depth + 1) for child in spec["children"]])
     args = spec.get("args")
+    if isinstance(args, dict) and isinstance(kind, str):
+        args = {**_DEFAULTS.get(kind, {}), **args}
     if kind not in _LAYERS or not isinstance(args, dict) or set(args) != set(_LAYERS[kind]):
         raise ValueError(f"load_model: {path}: cannot rebuild a layer described as {kind!r}")
     sizes = []
@@ -90,7 +95,9 @@ def _build(spec: Any, path: str, count: list[int], depth: int = 0) -> nn.Module:
         items = value if isinstance(value, list) else [value]
         if not all(v is None or isinstance(v, int | float) for v in items) or len(items) > 2:
             raise ValueError(f"load_model: {path}: {kind} argument {name}={value!r} is not valid")
-        if name != "bias" and all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        if name not in _NOT_SIZES and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in items
+        ):
             sizes += [abs(v) for v in items]
     # the layer's weights are at most the product of its sizes: refuse before allocating
     weights = math.prod(max(1, size) for size in sizes)

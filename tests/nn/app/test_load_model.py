@@ -194,6 +194,23 @@ def test_a_sequential_saved_with_its_architecture_comes_back(tmp_path):
     np.testing.assert_array_equal(loaded(cg.Tensor(x)).numpy(), model(cg.Tensor(x)).numpy())
 
 
+def test_grouped_convolutions_come_back_and_older_files_mean_groups_1(tmp_path):
+    from chaingrad.models import module_spec, save_model
+
+    model = nn.Sequential(nn.Conv2d(4, 8, 3, groups=2), nn.Conv2d(8, 8, 1, groups=8))
+    x = np.random.default_rng(1).normal(size=(2, 4, 5, 5)).astype(np.float32)
+    save_model(model, tmp_path / "grouped.npz")
+    loaded = cg.load_model(tmp_path / "grouped.npz")
+    assert [m.groups for m in loaded] == [2, 8]
+    np.testing.assert_array_equal(loaded(cg.Tensor(x)).numpy(), model(cg.Tensor(x)).numpy())
+    # a file from before `groups` was recorded: its convolutions were ungrouped
+    plain = nn.Sequential(nn.Conv2d(2, 3, 3))
+    spec = module_spec(plain)
+    del spec["children"][0]["args"]["groups"]
+    plain.save(str(tmp_path / "old.npz"), metadata={"module": spec})
+    assert cg.load_model(tmp_path / "old.npz")[0].groups == 1
+
+
 def test_a_module_spec_is_untrusted(tmp_path):
     from chaingrad.models import module_spec
 
