@@ -65,9 +65,11 @@ def _class_targets(op: str, scores: Tensor, target: object) -> np.ndarray:
             f"(expected {expected})"
         )
     classes = scores.shape[1]
-    if t.size and (t.min() < 0 or t.max() >= classes):
-        bad = t.min() if t.min() < 0 else t.max()
-        raise IndexError(f"{op}: target {int(bad)} is out of range for {classes} classes")
+    if t.size:
+        lo, hi = t.min(), t.max()
+        if lo < 0 or hi >= classes:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"{op}: target {int(bad)} is out of range for {classes} classes")
     return t
 
 
@@ -83,13 +85,18 @@ def cross_entropy(logits: Tensor, target: object, reduction: str = "mean") -> Te
     _check_reduction("cross_entropy", reduction)
     t = _class_targets("cross_entropy", logits, target)
     x = logits._data
-    peak = x.max(axis=1, keepdims=True)
-    shifted = x - peak
+    shifted = x - x.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     total = exp.sum(axis=1, keepdims=True)
-    picked = np.take_along_axis(shifted, np.expand_dims(t, 1), axis=1)
-    per_element = (np.log(total) - picked).squeeze(1)  # logsumexp(x) - x[target]
-    local = exp / total - _one_hot(t, x.shape[1], x.dtype)  # ŷ - y
+    if x.ndim == 2:  # (N, C): plain indexing, several times cheaper than the along-axis calls
+        rows = np.arange(x.shape[0])
+        per_element = np.log(total[:, 0]) - shifted[rows, t]  # logsumexp(x) - x[target]
+        local = np.divide(exp, total, out=exp)  # ŷ, in the buffer of e^x (its last use)
+        local[rows, t] -= 1  # ŷ - y: y is one-hot, so only the target column changes
+    else:
+        picked = np.take_along_axis(shifted, np.expand_dims(t, 1), axis=1)
+        per_element = (np.log(total) - picked).squeeze(1)  # logsumexp(x) - x[target]
+        local = exp / total - _one_hot(t, x.shape[1], x.dtype)  # ŷ - y
     return _reduced("cross_entropy", per_element, local, logits, reduction)
 
 

@@ -64,10 +64,13 @@ def record(
             result._promise = (backward, reuse)
         ref = weakref.ref(result)
         for p in parents:  # an in-place change to p later must not reach this node's input
-            if p._consumers is None:
+            consumers = p._consumers
+            if consumers is None:
                 p._consumers = [ref]
             else:
-                p._consumers.append(ref)
+                consumers.append(ref)
+                if len(consumers) & (len(consumers) - 1) == 0:  # at 2, 4, 8, ...: prune
+                    _prune(p)
         if saved is EVERYTHING:
             saved = (*parents, OUT)
         if saved:
@@ -75,6 +78,13 @@ def record(
     if view and np.may_share_memory(out, parents[0]._data):
         result._version = parents[0]._version
     return result
+
+
+def _prune(p: Tensor) -> None:
+    """Drop the references to consumers that are gone: a weight used once per training step
+    would otherwise keep one dead reference per step, forever. Run at every power of two, the
+    pruning costs O(1) per recorded use however long the list grows."""
+    p._consumers = [r for r in p._consumers or () if r() is not None]
 
 
 def _snapshot(result: Tensor, parents: tuple[Tensor, ...], t: Any) -> tuple[Any, int, str]:

@@ -42,6 +42,16 @@ def _layout(
     return pitch, vp, max(1, stack)
 
 
+def _balanced(n: int, stack: int, threads: int) -> int:
+    """``stack`` lowered so that the stacks number a multiple of ``threads`` and hold (almost)
+    equally many images: 64 images in stacks of 28 made 28 + 28 + 8, and one of two threads
+    did 84 of 128 half-stacks (the tutorial CNN's 32→64 conv forward: 795 -> 600 us on 2
+    threads, unchanged on one)."""
+    n_stacks = -(-n // stack)
+    n_stacks = -(-n_stacks // threads) * threads
+    return max(1, -(-n // n_stacks))
+
+
 def _forward(
     fn: str,
     x: np.ndarray,
@@ -71,6 +81,7 @@ def _forward(
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
+    stack = _balanced(n, stack, threads)
     # few stacks: also split each stack's output channels (in blocks of 8) over the threads
     n_stacks = -(-n // stack)
     splits = 1 if n_stacks >= 2 * threads else max(1, min(-(-o // 8), -(-2 * threads // n_stacks)))
@@ -119,6 +130,7 @@ def _backward(
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
+    stack = _balanced(n, stack, threads)
     lead, pb = 0, wo
     if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel
         # gy padded by kw-1-pw a side: rows share it as in the source (same pitch), unless

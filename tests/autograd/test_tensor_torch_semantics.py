@@ -302,6 +302,23 @@ def test_in_place_on_a_used_tensor_keeps_earlier_uses_on_the_old_value():
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
+def test_a_tensor_used_by_many_graphs_keeps_only_its_live_uses():
+    # a weight is used once per training step: the graphs that are gone leave nothing behind
+    w = Tensor(np.ones(3), requires_grad=True)
+    for _ in range(1000):
+        (w * 2).sum().backward()
+    assert len(w._consumers) <= 2
+    # uses still alive survive the pruning: an in-place change after 37 live uses keeps
+    # every one of them on the old value
+    h = w * 1.0
+    uses = [h * float(k) for k in range(37)]
+    assert sum(r() is not None for r in h._consumers) == 37
+    h.add_(w)
+    w.grad = None
+    sum(u.sum() for u in uses).backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(3, sum(range(37))))
+
+
 def test_in_place_on_a_used_tensor_whose_array_was_saved_is_refused_at_backward():
     x = _leaf(3)
     h = x * 2

@@ -17,6 +17,7 @@ from chaingrad.kernels.conv import (
     conv2d_forward,
     conv_output_size,
 )
+from chaingrad.kernels.conv.op import _balanced
 from chaingrad.kernels.conv.reference import (
     conv1d_backward_reference,
     conv1d_forward_reference,
@@ -309,7 +310,29 @@ THREAD_CASES = [  # batches smaller and larger than the thread count, stride 1 a
     ((1, 3, 7, 6), (20, 3, 3, 3), (1, 1), (1, 1)),
     ((3, 2, 8, 9), (9, 2, 3, 2), (2, 1), (1, 0)),
     ((5, 4, 6, 6), (6, 4, 2, 2), (1, 1), (0, 1)),
+    # above the grain (parallel), float64 stacks of at most 14 images: 64 images in 5 stacks,
+    # which _balanced makes 6 (2 or 3 threads) of 11 (the last 9)
+    ((64, 4, 6, 6), (8, 4, 3, 3), (1, 1), (0, 0)),
 ]
+
+
+@pytest.mark.parametrize(
+    ("n", "stack", "threads", "want"),
+    [
+        (64, 28, 2, 16),
+        (64, 14, 2, 11),
+        (64, 14, 3, 11),
+        (64, 32, 2, 32),
+        (5, 1, 4, 1),
+        (7, 7, 1, 7),
+    ],
+)
+def test_balanced_stacks_number_a_multiple_of_the_threads(n, stack, threads, want):
+    got = _balanced(n, stack, threads)
+    assert got == want
+    assert got <= stack
+    n_stacks = -(-n // got)
+    assert n_stacks % threads == 0 or got == 1  # one image per stack cannot split further
 
 
 def _check_thread_cases():

@@ -28,6 +28,7 @@ from chaingrad.kernels.pool.reference import (
 POOL_CASES = [
     ((1, 1, 5, 5), (2, 2), None, (0, 0)),
     ((2, 3, 7, 9), (3, 2), (2, 1), (1, 1)),
+    ((2, 2, 6, 5), (2, 2), (1, 1), (1, 1)),  # 2-wide windows (shift and mask) overlapping
     ((2, 2, 8, 7), (3, 3), (3, 3), (1, 1)),
     ((1, 2, 6, 6), (6, 6), None, (0, 0)),
     ((3, 2, 9, 8), (3, 3), (1, 1), (1, 1)),
@@ -216,7 +217,8 @@ def test_pools_match_pytorch(x_shape, kernel, stride, padding, dtype):
 
 # (x shape, kernel, stride, padding): the unrolled 2x2 path, padding (offsets count the padded
 # window), overlaps, size-1 dims, 15x17 = 255 elements (the largest uint8 window) and 16x16 =
-# 256 elements (just past it: the wide path), plus a 1x1 window
+# 256 elements (just past it: the wide path), plus a 1x1 window; 2-wide windows take a
+# shift and a mask in backward, every other width a division
 COMPACT_CASES = [
     ((2, 3, 8, 8), (2, 2), None, (0, 0)),
     ((1, 1, 7, 5), (2, 2), None, (0, 0)),

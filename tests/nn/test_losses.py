@@ -44,6 +44,23 @@ def test_cross_entropy_local_gradient_is_softmax_minus_one_hot():
     np.testing.assert_allclose(logits.grad, y_hat - np.array([[1.0, 0.0, 0.0]]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_2d_path_matches_the_nd_path_bit_for_bit(dtype, reduction):
+    # (N, C) logits take their own indexing path; (N, C, 1) the general one: same bits
+    rng = np.random.default_rng(3)
+    data = (rng.standard_normal((7, 5)) * 4).astype(dtype)
+    target = rng.integers(0, 5, 7).astype(np.uint8)  # any integer dtype indexes
+    flat, deep = Tensor(data, requires_grad=True), Tensor(data[:, :, None], requires_grad=True)
+    a = F.cross_entropy(flat, target, reduction=reduction)
+    b = F.cross_entropy(deep, target[:, None], reduction=reduction)
+    a.sum().backward()
+    b.sum().backward()
+    assert a.dtype == dtype and flat.grad.dtype == dtype
+    np.testing.assert_array_equal(a.numpy(), b.numpy().reshape(a.shape))
+    np.testing.assert_array_equal(flat.grad, deep.grad[:, :, 0])
+
+
 def test_losses_are_finite_for_huge_logits_and_saturated_probabilities():
     logits = Tensor(np.array([[1e4, -1e4], [-1e4, 1e4]], np.float32), requires_grad=True)
     loss = F.cross_entropy(logits, np.array([1, 1]))
