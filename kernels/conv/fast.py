@@ -10,14 +10,21 @@ The wrapper in ``op.py`` picks the layout and how many images go into one stack:
   (the zeros are also the previous row's right padding) and an image's ph zero rows are also
   the previous image's bottom padding, as long as the padding is at most kernel - 1. The grid
   positions between valid outputs are computed and dropped.
-- any other stride: the stack's im2col matrix; row t (tap (c, i, j)) holds that tap's input
-  for every output pixel of every image of the stack, one image after the other.
+- any other stride: the input split by phases (polyphase). Write kernel row i as sh*a + pi
+  (pi < sh); source row (pi, c, j) holds xpad[k, c, sh*t + pi, sw*ow + j] at
+  (k * vr + t) * wo + ow, rows exactly wo wide, so output (k, oh, ow) sits at
+  q = (k * vr + oh) * wo + ow and tap (c, i, j) is row (pi, c, j) read at q + a * wo: again one
+  contiguous slice per tap. Each row is one phase of the input shifted by j columns: min(sh,
+  kh) * kw copies of the input where im2col wrote kh * kw (a third fewer for 3x3 stride 2).
+  Images are ``vr`` rows apart, sharing padding rows where ``phase_layout`` finds them zero
+  for every phase; the rows between are computed and dropped.
 
 Stacking small images makes the tap loops long enough to run at full speed (a pass over 64
 positions ran at 90 GFLOP/s here, over 512-1024 at ~200). The input gradient is the same
 sum over a grid of the upstream gradient: for stride 1, gy zero-padded by k - 1 - p with the
 flipped kernel; otherwise the columns W^T gy, scatter-added back to the images (col2im). The
-weight gradient is the adjoint: a dot product of gy with each tap of the source.
+weight gradient is the adjoint: a dot product of gy, laid out on the forward's output grid,
+with each tap of the source.
 
 Loops run over ``n_q`` rounded up to LANES, so the vector loops have no scalar remainder; the
 buffers carry zeros of slack for it and the extra outputs are dropped. Stacks are split over
@@ -106,11 +113,16 @@ def stack_layout(
         n_q = round_up(((nb - 1) * vp + ho - 1) * pitch + wo)
         # the last row's right padding reaches pw past the grid, then n_q's rounding
         return offs, n_ch * hs * pitch + pw + LANES, n_q, vp * pitch, pitch
-    n_pix = ho * wo
-    row_len = round_up(nb * n_pix)
-    for t in range(n_ch * kh * kw):
-        offs[t] = t * row_len
-    return offs, n_ch * kh * kw * row_len + LANES, row_len, n_pix, wo
+    # other strides: the phase-shifted source (fill_phases); ``vp`` is phase_layout's vr
+    n_pi = min(sh, kh)
+    row_len = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * wo)
+    for c in range(n_ch):
+        for i in range(kh):
+            a, pi = divmod(i, sh)
+            for j in range(kw):
+                offs[(c * kh + i) * kw + j] = ((pi * n_ch + c) * kw + j) * row_len + a * wo
+    n_q = round_up(((nb - 1) * vp + ho) * wo)
+    return offs, n_pi * n_ch * kw * row_len + LANES, n_q, vp * wo, wo
 
 
 @kernel("conv")
@@ -129,22 +141,52 @@ def fill_source(
         return
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
-    n_pix = ho * wo
-    row_len = round_up(nb * n_pix)
-    for c in range(n_ch):
-        for i in range(kh):
+    n_pi = min(sh, kh)
+    row_len = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * wo)  # as in stack_layout
+    n_rows = n_pi * n_ch * kw
+    grid = src[: n_rows * row_len].reshape(n_rows, row_len)
+    fill_phases(x, n0, nb, kw, sh, sw, ph, pw, wo, vp, n_pi, grid)
+
+
+def phase_layout(h: int, kh: int, sh: int, ph: int, ho: int) -> tuple[int, int]:
+    """(vr, rows): plane rows from one image to the next, and the rows one image's taps read.
+
+    Images share padding rows (vr = ceil((ph + h) / sh) < rows) when the rows an image's taps
+    read past vr are, for every phase, the next image's top padding (and its outputs end
+    before the next image's start: vr >= ho); else vr = rows.
+    """
+    rows = ho + (kh - 1) // sh
+    vr = -(-(ph + h) // sh)
+    reach = rows - vr  # rows of the next image that the taps read
+    if vr >= ho and reach > 0 and sh * (reach - 1) + min(sh, kh) - 1 < ph:
+        return vr, rows
+    return rows, rows
+
+
+@kernel("conv")
+def fill_phases(
+    x: np.ndarray, n0: int, nb: int, kw: int, sh: int, sw: int, ph: int, pw: int, wo: int,
+    vr: int, n_pi: int, src: np.ndarray,
+) -> None:  # fmt: skip
+    """src[(pi*C + c)*kw + j, (k*vr + t)*wo + ow] = xpad[n0 + k, c, sh*t + pi, sw*ow + j].
+
+    Writes the values inside x only: zero ``src`` first.
+    """
+    n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
+    for pi in range(n_pi):
+        t_lo = max(0, -((pi - ph) // sh))  # plane rows that fall inside x
+        t_hi = min(vr, (h - 1 + ph - pi) // sh + 1)
+        for c in range(n_ch):
             for j in range(kw):
-                row = src[((c * kh + i) * kw + j) * row_len :]
+                row = src[(pi * n_ch + c) * kw + j]
                 ow_lo = max(0, (pw - j + sw - 1) // sw)  # the columns that fall inside x
                 ow_hi = min(wo, (w - 1 + pw - j) // sw + 1)
                 for k in range(nb):
                     plane = x[n0 + k, c]
-                    for oh in range(ho):
-                        ih = oh * sh + i - ph
-                        if 0 <= ih < h:
-                            line, base = plane[ih], k * n_pix + oh * wo
-                            for ow in range(ow_lo, ow_hi):
-                                row[base + ow] = line[ow * sw + j - pw]
+                    for t in range(t_lo, t_hi):
+                        line, base = plane[sh * t + pi - ph], (k * vr + t) * wo
+                        for ow in range(ow_lo, ow_hi):
+                            row[base + ow] = line[sw * ow + j - pw]
 
 
 @kernel("conv", fastmath=FMA_REASSOC)
@@ -280,7 +322,10 @@ def conv2d_backward_kernel(
     stride1 = sh == 1 and sw == 1
     n_pix = ho * wo
     top, left = (kh - 1 - ph, kw - 1 - pw) if stride1 else (0, 0)
-    shared = not stride1 or (pb == pitch and top >= 0 and left >= 0)
+    # the weight gradient reads gy on the forward's output grid: from the input gradient's
+    # buffer where that is the same grid, else from a copy (g1; always for strides other
+    # than 1, whose source is phase-shifted with rows ``pitch`` = wo, images ``vp`` rows apart)
+    shared = stride1 and pb == pitch and top >= 0 and left >= 0
     if stride1:  # rows of the gy buffer, long enough for a full stack
         g_stride = round_up(lead + ((stack - 1) * vp + h + kh - 1) * pb + max(left, 0) + LANES)
         g_base, step_x = lead + top * pb + left if shared else 0, vp * pb
