@@ -139,8 +139,12 @@ def _backward(
         # zeros in so that those reads are 64-byte aligned
         lead = -((kh - 1 - ph) * pb + left) % LANES
         wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
-    else:  # input grad: columns W^T gy, then col2im
-        wgx = np.ascontiguousarray(w.reshape(o, -1).T)
+    else:  # input grad: the phase-shifted source's, wgx[(pi, c, j), (a, o)] = w[o, c, sh*a + pi, j]
+        n_pi, a_n = min(sh, kh), (kh - 1) // sh + 1
+        wgx = np.zeros((n_pi, c, kw, a_n, o), dtype)
+        for i in range(kh):
+            wgx[i % sh, :, :, i // sh, :] = w[:, :, i, :].transpose(1, 2, 0)
+        wgx = wgx.reshape(n_pi * c * kw, a_n * o)
     n_stacks = -(-n // stack)
     chunks = max(1, min(n_stacks, threads))  # one chunk of stacks per thread
     splits = 1 if n_stacks >= threads else -(-threads // n_stacks)
