@@ -134,19 +134,16 @@ def fill_source(
     """Images n0 .. n0 + nb - 1 of x into ``src``, laid out as their stride calls for."""
     n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
     src[:] = 0
-    if sh == 1 and sw == 1:
-        hs = (nb - 1) * vp + h + 2 * ph
-        grid = src[: n_ch * hs * pitch].reshape(n_ch, hs * pitch)
-        for k in range(nb):
-            place(x[n0 + k], pitch, k * vp + ph, pw, grid, 0)
-        return
-    ho = (h + 2 * ph - kh) // sh + 1
-    wo = (w + 2 * pw - kw) // sw + 1
-    n_pi = min(sh, kh)
-    row_len = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * wo)  # as in stack_layout
-    n_rows = n_pi * n_ch * kw
+    if sh == 1 and sw == 1:  # the padded grid: the phase layout of one phase and one shift
+        n_pi, shifts, row_w = 1, 1, pitch
+        row_len = ((nb - 1) * vp + h + 2 * ph) * pitch
+    else:
+        ho = (h + 2 * ph - kh) // sh + 1
+        n_pi, shifts, row_w = min(sh, kh), kw, (w + 2 * pw - kw) // sw + 1
+        row_len = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * row_w)  # as in stack_layout
+    n_rows = n_pi * n_ch * shifts
     grid = src[: n_rows * row_len].reshape(n_rows, row_len)
-    fill_phases(x, n0, nb, kw, sh, sw, ph, pw, wo, vp, n_pi, grid)
+    fill_phases(x, n0, nb, shifts, sh, sw, ph, pw, row_w, vp, n_pi, grid)
 
 
 def phase_layout(h: int, kh: int, sh: int, ph: int, ho: int) -> tuple[int, int]:
