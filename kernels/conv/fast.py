@@ -183,8 +183,14 @@ def fill_phases(
                     plane = x[n0 + k, c]
                     for t in range(t_lo, t_hi):
                         line, base = plane[sh * t + pi - ph], (k * vr + t) * wo
-                        for ow in range(ow_lo, ow_hi):
-                            row[base + ow] = line[sw * ow + j - pw]
+                        if sw == 1:  # a unit-stride copy vectorises (the general loop did not)
+                            dst = row[base + ow_lo : base + ow_hi]
+                            seg = line[ow_lo + j - pw : ow_hi + j - pw]
+                            for v in range(ow_hi - ow_lo):
+                                dst[v] = seg[v]
+                        else:
+                            for ow in range(ow_lo, ow_hi):
+                                row[base + ow] = line[sw * ow + j - pw]
 
 
 @kernel("conv", fastmath=FMA_REASSOC)
