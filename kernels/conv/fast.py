@@ -10,14 +10,22 @@ The wrapper in ``op.py`` picks the layout and how many images go into one stack:
   (the zeros are also the previous row's right padding) and an image's ph zero rows are also
   the previous image's bottom padding, as long as the padding is at most kernel - 1. The grid
   positions between valid outputs are computed and dropped.
-- any other stride: the stack's im2col matrix; row t (tap (c, i, j)) holds that tap's input
-  for every output pixel of every image of the stack, one image after the other.
+- any other stride: the input split by phases (polyphase). Write kernel row i as sh*a + pi
+  (pi < sh); source row (pi, c, j) holds xpad[k, c, sh*t + pi, sw*ow + j] at
+  (k * vr + t) * wo + ow, rows exactly wo wide, so output (k, oh, ow) sits at
+  q = (k * vr + oh) * wo + ow and tap (c, i, j) is row (pi, c, j) read at q + a * wo: again one
+  contiguous slice per tap. Each row is one phase of the input shifted by j columns: min(sh,
+  kh) * kw copies of the input where im2col wrote kh * kw (a third fewer for 3x3 stride 2).
+  Images are ``vr`` rows apart, sharing padding rows where ``phase_layout`` finds them zero
+  for every phase; the rows between are computed and dropped.
 
 Stacking small images makes the tap loops long enough to run at full speed (a pass over 64
 positions ran at 90 GFLOP/s here, over 512-1024 at ~200). The input gradient is the same
 sum over a grid of the upstream gradient: for stride 1, gy zero-padded by k - 1 - p with the
-flipped kernel; otherwise the columns W^T gy, scatter-added back to the images (col2im). The
-weight gradient is the adjoint: a dot product of gy with each tap of the source.
+flipped kernel; otherwise the forward's adjoint, the gradient of each phase-shifted source row
+(taps of gy shifted back by a * wo), added back to the pixels it was read from. The weight
+gradient is the adjoint: a dot product of gy, laid out on the forward's output grid,
+with each tap of the source.
 
 Loops run over ``n_q`` rounded up to LANES, so the vector loops have no scalar remainder; the
 buffers carry zeros of slack for it and the extra outputs are dropped. Stacks are split over
@@ -106,11 +114,16 @@ def stack_layout(
         n_q = round_up(((nb - 1) * vp + ho - 1) * pitch + wo)
         # the last row's right padding reaches pw past the grid, then n_q's rounding
         return offs, n_ch * hs * pitch + pw + LANES, n_q, vp * pitch, pitch
-    n_pix = ho * wo
-    row_len = round_up(nb * n_pix)
-    for t in range(n_ch * kh * kw):
-        offs[t] = t * row_len
-    return offs, n_ch * kh * kw * row_len + LANES, row_len, n_pix, wo
+    # other strides: the phase-shifted source (fill_phases); ``vp`` is phase_layout's vr
+    n_pi = min(sh, kh)
+    row_len = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * wo)
+    for c in range(n_ch):
+        for i in range(kh):
+            a, pi = divmod(i, sh)
+            for j in range(kw):
+                offs[(c * kh + i) * kw + j] = ((pi * n_ch + c) * kw + j) * row_len + a * wo
+    n_q = round_up(((nb - 1) * vp + ho) * wo)
+    return offs, n_pi * n_ch * kw * row_len + LANES, n_q, vp * wo, wo
 
 
 @kernel("conv")
@@ -121,30 +134,63 @@ def fill_source(
     """Images n0 .. n0 + nb - 1 of x into ``src``, laid out as their stride calls for."""
     n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
     src[:] = 0
-    if sh == 1 and sw == 1:
-        hs = (nb - 1) * vp + h + 2 * ph
-        grid = src[: n_ch * hs * pitch].reshape(n_ch, hs * pitch)
-        for k in range(nb):
-            place(x[n0 + k], pitch, k * vp + ph, pw, grid, 0)
-        return
-    ho = (h + 2 * ph - kh) // sh + 1
-    wo = (w + 2 * pw - kw) // sw + 1
-    n_pix = ho * wo
-    row_len = round_up(nb * n_pix)
-    for c in range(n_ch):
-        for i in range(kh):
+    if sh == 1 and sw == 1:  # the padded grid: the phase layout of one phase and one shift
+        n_pi, shifts, row_w = 1, 1, pitch
+        row_len = ((nb - 1) * vp + h + 2 * ph) * pitch
+    else:
+        ho = (h + 2 * ph - kh) // sh + 1
+        n_pi, shifts, row_w = min(sh, kh), kw, (w + 2 * pw - kw) // sw + 1
+        row_len = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * row_w)  # as in stack_layout
+    n_rows = n_pi * n_ch * shifts
+    grid = src[: n_rows * row_len].reshape(n_rows, row_len)
+    fill_phases(x, n0, nb, shifts, sh, sw, ph, pw, row_w, vp, n_pi, grid)
+
+
+def phase_layout(h: int, kh: int, sh: int, ph: int, ho: int) -> tuple[int, int]:
+    """(vr, rows): plane rows from one image to the next, and the rows one image's taps read.
+
+    Images share padding rows (vr = ceil((ph + h) / sh) < rows) when the rows an image's taps
+    read past vr are, for every phase, the next image's top padding (and its outputs end
+    before the next image's start: vr >= ho); else vr = rows.
+    """
+    rows = ho + (kh - 1) // sh
+    vr = -(-(ph + h) // sh)
+    reach = rows - vr  # rows of the next image that the taps read
+    if vr >= ho and reach > 0 and sh * (reach - 1) + min(sh, kh) - 1 < ph:
+        return vr, rows
+    return rows, rows
+
+
+@kernel("conv")
+def fill_phases(
+    x: np.ndarray, n0: int, nb: int, kw: int, sh: int, sw: int, ph: int, pw: int, wo: int,
+    vr: int, n_pi: int, src: np.ndarray,
+) -> None:  # fmt: skip
+    """src[(pi*C + c)*kw + j, (k*vr + t)*wo + ow] = xpad[n0 + k, c, sh*t + pi, sw*ow + j].
+
+    Writes the values inside x only: zero ``src`` first.
+    """
+    n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
+    for pi in range(n_pi):
+        t_lo = max(0, -((pi - ph) // sh))  # plane rows that fall inside x
+        t_hi = min(vr, (h - 1 + ph - pi) // sh + 1)
+        for c in range(n_ch):
             for j in range(kw):
-                row = src[((c * kh + i) * kw + j) * row_len :]
+                row = src[(pi * n_ch + c) * kw + j]
                 ow_lo = max(0, (pw - j + sw - 1) // sw)  # the columns that fall inside x
                 ow_hi = min(wo, (w - 1 + pw - j) // sw + 1)
                 for k in range(nb):
                     plane = x[n0 + k, c]
-                    for oh in range(ho):
-                        ih = oh * sh + i - ph
-                        if 0 <= ih < h:
-                            line, base = plane[ih], k * n_pix + oh * wo
+                    for t in range(t_lo, t_hi):
+                        line, base = plane[sh * t + pi - ph], (k * vr + t) * wo
+                        if sw == 1:  # a unit-stride copy vectorises (the general loop did not)
+                            dst = row[base + ow_lo : base + ow_hi]
+                            seg = line[ow_lo + j - pw : ow_hi + j - pw]
+                            for v in range(ow_hi - ow_lo):
+                                dst[v] = seg[v]
+                        else:
                             for ow in range(ow_lo, ow_hi):
-                                row[base + ow] = line[ow * sw + j - pw]
+                                row[base + ow] = line[sw * ow + j - pw]
 
 
 @kernel("conv", fastmath=FMA_REASSOC)
@@ -158,16 +204,18 @@ def total(a: np.ndarray) -> float:
 
 @kernel("conv")
 def accumulate_rows(
-    src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r0: int, n_q: int, acc: np.ndarray
-) -> int:
-    """Zero ``acc`` and sum the taps of up to 8 rows from r0; return how many rows it did."""
+    src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r0: int, n_taps: int, n_q: int,
+    acc: np.ndarray,
+) -> int:  # fmt: skip
+    """Zero ``acc`` and sum the first n_taps taps of up to 8 rows from r0; return how many
+    rows it did."""
     rows = min(8, wm.shape[0] - r0)
     acc[:rows, :n_q] = 0
     if rows == 8:
-        tap_rows8(src, offs, wm, r0, n_q, acc)
+        tap_rows8(src, offs, wm, r0, n_taps, n_q, acc)
     else:  # fewer than 8 output rows left: one at a time, 8 taps per pass
         for r in range(rows):
-            tap_row1(src, offs, wm, r0 + r, n_q, acc[r])
+            tap_row1(src, offs, wm, r0 + r, n_taps, n_q, acc[r])
     return rows
 
 
@@ -205,32 +253,33 @@ def conv2d_forward_kernel(
         acc = aligned_rows(8, n_q, x)
         for blk in range(part, n_blocks, splits):
             r0 = blk * 8
-            rows = accumulate_rows(src, offs, wm, r0, n_q, acc)
+            rows = accumulate_rows(src, offs, wm, r0, n_taps, n_q, acc)
             for r in range(rows):  # drop the junk positions and add the bias on the way out
                 for k in range(nb):
                     from_grid(acc[r, k * step :], out_pitch, b[r0 + r], y[n0 + k, r0 + r])
 
 
 @kernel("conv")
-def _col2im_rows(
-    acc: np.ndarray, base: int, r0: int, rows: int, kh: int, kw: int, sh: int, sw: int,
-    ph: int, pw: int, ho: int, wo: int, gxn: np.ndarray
+def _unfill_rows(
+    acc: np.ndarray, r0: int, rows: int, kw: int, sh: int, sw: int, ph: int, pw: int, wo: int,
+    vr: int, n0: int, nb: int, gx: np.ndarray,
 ) -> None:  # fmt: skip
-    """Scatter-add column rows r0.. (from ``base``, an (Ho, Wo) map of tap (c, i, j) each)
-    into one image's gx (C, H, W)."""
-    h, w = gxn.shape[1], gxn.shape[2]
+    """Add rows r0.. of a phase-shifted source's gradient (row (pi, c, j), as fill_phases lays
+    it out) back to the pixels of gx[n0 : n0 + nb] they were read from; padding is dropped."""
+    n_ch, h, w = gx.shape[1], gx.shape[2], gx.shape[3]
     for r in range(rows):
-        c, ij = divmod(r0 + r, kh * kw)
-        i, j = divmod(ij, kw)
+        pi, cj = divmod(r0 + r, n_ch * kw)
+        c, j = divmod(cj, kw)
+        t_lo = max(0, -((pi - ph) // sh))
+        t_hi = min(vr, (h - 1 + ph - pi) // sh + 1)
         ow_lo = max(0, (pw - j + sw - 1) // sw)
         ow_hi = min(wo, (w - 1 + pw - j) // sw + 1)
-        for oh in range(ho):
-            ih = oh * sh + i - ph
-            if 0 <= ih < h:
-                line = gxn[c, ih]
-                col = acc[r, base + oh * wo : base + (oh + 1) * wo]
+        for k in range(nb):
+            plane = gx[n0 + k, c]
+            for t in range(t_lo, t_hi):
+                line, base = plane[sh * t + pi - ph], (k * vr + t) * wo
                 for ow in range(ow_lo, ow_hi):
-                    line[ow * sw + j - pw] += col[ow]
+                    line[sw * ow + j - pw] += acc[r, base + ow]
 
 
 @kernel("conv", parallel=True)
@@ -266,8 +315,12 @@ def conv2d_backward_kernel(
       wide, for the input gradient with the flipped kernel ``wgx`` (C, O*kh*kw). The weight
       gradient reads the same buffer when ``pb`` equals the source's pitch (padding at most
       kernel - 1), else a copy of gy on the source's grid.
-    - Other strides: gy's rows as they are, for the columns W^T gy (``wgx`` = W^T, shape
-      (C*kh*kw, O)) and for the weight gradient alike.
+    - Other strides: gy on the forward's output grid (rows wo wide, images ``vp`` rows
+      apart) after a margin of ((kh-1)//sh)*wo zeros, for the gradient of the phase-shifted
+      source: row (pi, c, j) at q sums the taps (a, o), gy[o] at q - a*wo, with ``wgx``
+      (min(sh, kh)*C*kw, ceil(kh/sh)*O) = w[o, c, sh*a + pi, j] (the adjoint of the
+      forward); each row is then added back to the pixels it was read from. The weight
+      gradient reads the same buffer.
 
     ``gw_parts`` (chunks, O4, T4) is padded to multiples of 4 rows and taps; there is one
     chunk per ``gb_parts`` row. With fewer stacks than threads, each stack's channel blocks
@@ -280,6 +333,8 @@ def conv2d_backward_kernel(
     stride1 = sh == 1 and sw == 1
     n_pix = ho * wo
     top, left = (kh - 1 - ph, kw - 1 - pw) if stride1 else (0, 0)
+    # the weight gradient reads gy on the forward's output grid: from the input gradient's
+    # buffer where that is the same grid (always for strides other than 1), else a copy (g1)
     shared = not stride1 or (pb == pitch and top >= 0 and left >= 0)
     if stride1:  # rows of the gy buffer, long enough for a full stack
         g_stride = round_up(lead + ((stack - 1) * vp + h + kh - 1) * pb + max(left, 0) + LANES)
@@ -290,8 +345,14 @@ def conv2d_backward_kernel(
                 for j in range(kw):
                     offs_gx[(o * kh + i) * kw + j] = o * g_stride + lead + i * pb + j
     else:
-        g_stride, g_base, step_x = round_up(stack * n_pix), 0, n_pix
-        offs_gx = np.arange(n_out) * g_stride
+        a_n = (kh - 1) // sh + 1  # kernel row groups; their taps read gy a * wo back
+        g_base = round_up((a_n - 1) * wo)
+        src_row = round_up(((stack - 1) * vp + ho + a_n - 1) * wo)  # as in stack_layout
+        g_stride, step_x = round_up(g_base + src_row + LANES), vp * wo
+        offs_gx = np.empty(a_n * n_out, np.int64)
+        for a in range(a_n):
+            for o in range(n_out):
+                offs_gx[a * n_out + o] = o * g_stride + g_base - a * wo
     g1_len = ((stack - 1) * vp + ho) * pitch + LANES  # gy on the source's grid, if not shared
     n_stacks = (n_img + stack - 1) // stack
     for task in prange(n_chunks * splits):
@@ -318,9 +379,8 @@ def conv2d_backward_kernel(
                 n_qx = round_up(((nb - 1) * vp + h - 1) * pb + w)
             else:
                 for k in range(nb):
-                    img = gy[n0 + k].reshape(n_out, 1, n_pix)  # one grid row per channel
-                    place(img, g_stride, 0, k * n_pix, gbuf, 0)
-                n_qx = round_up(nb * n_pix)
+                    place(gy[n0 + k], wo, k * vp, 0, gbuf, g_base)
+                n_qx = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * wo)
             if need_weight:  # this part's blocks of 4 output channels
                 offs, src_len, n_q, _, _ = stack_layout(
                     n_ch, h, kh, kw, sh, sw, ph, pw, ho, wo, pitch, vp, nb, t4
@@ -337,20 +397,20 @@ def conv2d_backward_kernel(
                     for t0 in range(0, t4, 4):
                         tap_dot4x4(g, start, g_row, o0, src, offs, t0, n_q, gw_parts[chunk])
             if need_input and (stride1 or part == 0):
-                # stride 1: rows are input channels, split over the parts; col2im adds
+                # stride 1: rows are input channels, split over the parts; other strides add
                 # several rows into one channel, so one part does all of them
                 step = 8 * splits if stride1 else 8
                 if not stride1:
                     for k in range(nb):
                         gx[n0 + k] = 0
+                n_taps = wgx.shape[1]
                 for r0 in range(8 * part, wgx.shape[0], step):
-                    rows = accumulate_rows(flat, offs_gx, wgx, r0, n_qx, acc)
-                    for k in range(nb):
-                        if stride1:
+                    if not stride1:  # phase pi's rows take the taps of its row groups only
+                        n_taps = n_out * ((kh - 1 - r0 // (n_ch * kw)) // sh + 1)
+                    rows = accumulate_rows(flat, offs_gx, wgx, r0, n_taps, n_qx, acc)
+                    if stride1:
+                        for k in range(nb):
                             for r in range(rows):
                                 from_grid(acc[r, k * step_x :], pb, zero, gx[n0 + k, r0 + r])
-                        else:
-                            _col2im_rows(
-                                acc, k * n_pix, r0, rows, kh, kw, sh, sw, ph, pw, ho, wo,
-                                gx[n0 + k],
-                            )  # fmt: skip
+                    else:
+                        _unfill_rows(acc, r0, rows, kw, sh, sw, ph, pw, wo, vp, n0, nb, gx)

@@ -14,7 +14,12 @@ from chaingrad.kernels.checks import (
 )
 from chaingrad.kernels.conv import numpy_path
 from chaingrad.kernels.conv.checks import check_conv1d, check_conv2d, need_flags
-from chaingrad.kernels.conv.fast import LANES, conv2d_backward_kernel, conv2d_forward_kernel
+from chaingrad.kernels.conv.fast import (
+    LANES,
+    conv2d_backward_kernel,
+    conv2d_forward_kernel,
+    phase_layout,
+)
 from chaingrad.kernels.runtime import run_parallel, threads_for, use_numba
 
 
@@ -27,7 +32,11 @@ def _layout(
     n: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int],
     padding: tuple[int, int], ho: int, wo: int, itemsize: int, threads: int,
 ) -> tuple[int, int, int]:  # fmt: skip
-    """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack."""
+    """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack.
+
+    Other strides lay the source out by phases (``fast.fill_phases``): rows wo wide, images
+    ``phase_layout``'s vr rows apart.
+    """
     (sh, sw), (ph, pw) = stride, padding
     if sh == 1 and sw == 1:
         pitch = _grid_pitch(w, kw, pw)
@@ -35,7 +44,8 @@ def _layout(
             return pitch, h + 2 * ph, 1
         vp, per_image = h + ph, (h + ph) * pitch
     else:
-        pitch, vp, per_image = wo, 0, ho * wo
+        vp = phase_layout(h, kh, sh, ph, ho)[0]
+        pitch, per_image = wo, vp * wo
     # stack small images until a tap pass covers ~1024 float32 positions (8 accumulator
     # rows of 32 KiB stay in L1), keeping at least one stack per thread
     stack = min(max(1, 4096 // itemsize // per_image), -(-n // threads))
@@ -141,8 +151,12 @@ def _backward(
         # zeros in so that those reads are 64-byte aligned
         lead = -((kh - 1 - ph) * pb + left) % LANES
         wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
-    else:  # input grad: columns W^T gy, then col2im
-        wgx = np.ascontiguousarray(w.reshape(o, -1).T)
+    else:  # input grad: the phase-shifted source's, wgx[(pi, c, j), (a, o)] = w[o, c, sh*a + pi, j]
+        n_pi, a_n = min(sh, kh), (kh - 1) // sh + 1
+        wgx = np.zeros((n_pi, c, kw, a_n, o), dtype)
+        for i in range(kh):
+            wgx[i % sh, :, :, i // sh, :] = w[:, :, i, :].transpose(1, 2, 0)
+        wgx = wgx.reshape(n_pi * c * kw, a_n * o)
     n_stacks = -(-n // stack)
     chunks = max(1, min(n_stacks, threads))  # one chunk of stacks per thread
     splits = 1 if n_stacks >= threads else -(-threads // n_stacks)

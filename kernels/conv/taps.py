@@ -26,10 +26,15 @@ FMA_REASSOC = {"contract", "reassoc"}
 
 @kernel("conv", fastmath=FMA)
 def tap_rows8(
-    src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r0: int, n_q: int, acc: np.ndarray
+    src: np.ndarray,
+    offs: np.ndarray,
+    wm: np.ndarray,
+    r0: int,
+    n_taps: int,
+    n_q: int,
+    acc: np.ndarray,
 ) -> None:
-    """acc[r, q] += sum_t wm[r0 + r, t] * src[offs[t] + q] for the 8 rows r < 8 and q < n_q."""
-    n_taps = wm.shape[1]
+    """acc[r, q] += sum_{t < n_taps} wm[r0 + r, t] * src[offs[t] + q] for r < 8 and q < n_q."""
     a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
     a4, a5, a6, a7 = acc[4], acc[5], acc[6], acc[7]
     w0, w1, w2, w3 = wm[r0], wm[r0 + 1], wm[r0 + 2], wm[r0 + 3]
@@ -78,10 +83,15 @@ def tap_rows8(
 
 @kernel("conv", fastmath=FMA)
 def tap_row1(
-    src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r: int, n_q: int, acc: np.ndarray
+    src: np.ndarray,
+    offs: np.ndarray,
+    wm: np.ndarray,
+    r: int,
+    n_taps: int,
+    n_q: int,
+    acc: np.ndarray,
 ) -> None:
-    """acc[q] += sum_t wm[r, t] * src[offs[t] + q] for one row (few output channels)."""
-    n_taps = wm.shape[1]
+    """acc[q] += sum_{t < n_taps} wm[r, t] * src[offs[t] + q] for one row (few output rows)."""
     w = wm[r]
     t8 = n_taps - n_taps % 8
     for t in range(0, t8, 8):  # eight taps per pass: one load and store of acc per 8 FMAs

@@ -17,6 +17,7 @@ from chaingrad.kernels.conv import (
     conv2d_forward,
     conv_output_size,
 )
+from chaingrad.kernels.conv.fast import phase_layout
 from chaingrad.kernels.conv.op import _balanced
 from chaingrad.kernels.conv.reference import (
     conv1d_backward_reference,
@@ -46,6 +47,14 @@ CONV2D_CASES = [
     ((2, 4, 9, 10), (6, 4, 5, 5), (1, 1), (2, 1)),
     ((7, 3, 5, 6), (5, 3, 3, 3), (1, 1), (1, 1)),
     ((9, 2, 6, 7), (4, 2, 3, 3), (2, 2), (1, 1)),
+    # strides by phases: images sharing padding rows (5x5 s2 p2), a kernel narrower than the
+    # stride (1x1 s2), a kernel wider than the stride with padding wider than the kernel row
+    # group (4x4 s3 p3), and stacks of several images with a partial last stack
+    ((6, 3, 14, 14), (5, 3, 5, 5), (2, 2), (2, 2)),
+    ((3, 2, 15, 15), (3, 2, 5, 5), (2, 2), (1, 1)),  # just misses sharing: images apart
+    ((3, 2, 9, 9), (2, 2, 1, 1), (2, 2), (0, 0)),
+    ((3, 2, 9, 9), (2, 2, 4, 4), (3, 3), (3, 3)),
+    ((11, 3, 12, 10), (9, 3, 3, 3), (2, 2), (1, 1)),
 ]
 CONV2D_IDS = [f"x{x}-w{w}-s{s}-p{p}" for x, w, s, p in CONV2D_CASES]
 
@@ -87,6 +96,28 @@ def test_conv2d_matches_reference(x_shape, w_shape, stride, padding, dtype):
     want = conv2d_backward_reference(gy, x, w, stride, padding, True, True, True)
     for g, r in zip(got, want):
         assert_close(g, r, dtype)
+
+
+@pytest.mark.parametrize(
+    ("h", "kh", "sh", "ph", "expected"),
+    [
+        (14, 5, 2, 2, (8, 9)),  # the next image's top padding covers the rows read past it
+        (15, 5, 2, 1, (9, 9)),  # just misses: one padding row, phase 1 reads a data row
+        (14, 5, 1, 2, (16, 18)),
+        (28, 3, 2, 1, (15, 15)),  # no row is read past the image
+        (4, 2, 1, 3, (10, 10)),  # outputs would run into the next image: apart
+    ],
+)
+def test_phase_layout_shares_padding_rows_only_where_they_are_zero(h, kh, sh, ph, expected):
+    ho = conv_output_size(h, kh, sh, ph)
+    vr, rows = phase_layout(h, kh, sh, ph, ho)
+    assert (vr, rows) == expected
+    # every row an output reads past vr is, for every phase, the next image's top padding
+    for a in range(kh // sh + 1):
+        for pi in range(min(sh, kh)):
+            if a * sh + pi < kh:
+                for t in range(vr, ho - 1 + a + 1):
+                    assert sh * (t - vr) + pi < ph
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
