@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 from chaingrad.kernels.runtime import kernel
 
@@ -62,6 +63,35 @@ def _tanh_overload(x):  # numba picks the body by x's type when it compiles the 
 
         return rational
     return lambda x: math.tanh(x)
+
+
+@intrinsic
+def _gemm(typingctx, fn, m, n, k, a, lda, b, ldb, beta, c, ldc):
+    """c = a @ b + beta·c through cblas_?gemm at address ``fn`` (row-major, no transposes).
+
+    Pointers and the address come in as integers (``arr.ctypes.data``): the address is an
+    argument rather than a constant, so the kernels that call it stay cacheable. The BLAS takes
+    64-bit integers (NumPy's OpenBLAS is ILP64) and the float type of ``beta``."""
+    sig = types.void(fn, m, n, k, a, lda, b, ldb, beta, c, ldc)
+
+    def codegen(context, builder, signature, args):
+        args = list(args)
+        for i in (1, 2, 3, 5, 7, 10):  # m, n, k and the leading dimensions as 64-bit ints
+            args[i] = context.cast(builder, args[i], signature.args[i], types.int64)
+        fn, m, n, k, a, lda, b, ldb, beta, c, ldc = args
+        flt = context.get_value_type(signature.args[8])
+        i32, i64, ptr = ir.IntType(32), ir.IntType(64), flt.as_pointer()
+        args_ty = [i32, i32, i32, i64, i64, i64, flt, ptr, i64, ptr, i64, flt, ptr, i64]
+        call = builder.inttoptr(fn, ir.FunctionType(ir.VoidType(), args_ty).as_pointer())
+        row_major, no_trans = ir.Constant(i32, 101), ir.Constant(i32, 111)  # CBLAS enums
+        a, b, c = (builder.inttoptr(p, ptr) for p in (a, b, c))
+        one = ir.Constant(flt, 1.0)
+        builder.call(
+            call, [row_major, no_trans, no_trans, m, n, k, one, a, lda, b, ldb, beta, c, ldc]
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @kernel("recurrent", error_model="numpy")
@@ -115,6 +145,90 @@ def lstm_step_forward(
             tanh_c[b, j] = tanh(c[b, j])
         for j in range(n):
             h[b, j] = gates[b, 3 * n + j] * tanh_c[b, j]
+
+
+@kernel("recurrent", error_model="numpy", nogil=True)
+def lstm_cell_forward(
+    gates: np.ndarray,
+    bias: np.ndarray,
+    scale: np.ndarray,
+    c_prev: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    h: np.ndarray,
+) -> None:
+    """lstm_step_forward with the recurrent product already added into gates (B, 4H): gates
+    become the activated i, f, g, o of gates + bias; c, tanh_c and h as there."""
+    rows, n = c.shape
+    one = c.dtype.type(1)
+    for b in range(rows):
+        for j in range(4 * n):
+            s = scale[j]
+            gates[b, j] = (one - s) + s * tanh(s * (gates[b, j] + bias[j]))
+        for j in range(n):
+            c[b, j] = gates[b, n + j] * c_prev[b, j] + gates[b, j] * gates[b, 2 * n + j]
+        for j in range(n):
+            tanh_c[b, j] = tanh(c[b, j])
+        for j in range(n):
+            h[b, j] = gates[b, 3 * n + j] * tanh_c[b, j]
+
+
+@kernel("recurrent", error_model="numpy", nogil=True)
+def lstm_forward_sweep(
+    gemm: int,
+    gates: np.ndarray,
+    bias: np.ndarray,
+    scale: np.ndarray,
+    w_hh_t: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    block: int,
+) -> None:
+    """Every step of an LSTM forward in one call: gates[t] (T, B, 4H), holding x_t W_ihᵀ, gets
+    h[t] @ w_hh_t added by BLAS (``gemm``: cblas_?gemm's address; ``block`` rows a call, to
+    stay on OpenBLAS's small-matrix path), then ``lstm_cell_forward`` writes c, tanh_c, h[t + 1].
+
+    One call instead of a BLAS call and a kernel call per step from Python: ~15 µs of
+    dispatch, slicing and argument unboxing a step (B 16, H 128) that the sweep does not pay."""
+    steps, rows, width = gates.shape
+    n = width // 4
+    one = gates.dtype.type(1)
+    w = w_hh_t.ctypes.data
+    for t in range(steps):
+        for r in range(0, rows, block):
+            m = min(block, rows - r)
+            _gemm(gemm, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
+                  gates[t, r:].ctypes.data, width)  # fmt: skip
+        lstm_cell_forward(gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1])
+
+
+@kernel("recurrent", error_model="numpy", nogil=True)
+def lstm_backward_sweep(
+    gemm: int,
+    g_out: np.ndarray,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    w_hh: np.ndarray,
+    da: np.ndarray,
+    block: int,
+) -> None:
+    """Every step of an LSTM backward in one call, last step first: ``lstm_cell_backward``
+    into da[t], then dh = da[t] @ w_hh by BLAS (``block`` rows a call). dh and dc (B, H) hold
+    the upstream state gradients on entry and dL/dh0, dL/dc0 on return."""
+    steps, rows, width = da.shape
+    n = width // 4
+    zero = da.dtype.type(0)
+    w = w_hh.ctypes.data
+    for t in range(steps - 1, -1, -1):
+        lstm_cell_backward(g_out[t], dh, dc, gates[t], c[t], tanh_c[t], da[t])
+        for r in range(0, rows, block):
+            m = min(block, rows - r)
+            _gemm(gemm, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
+                  dh[r:].ctypes.data, n)  # fmt: skip
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)

@@ -60,6 +60,37 @@ def _find_blas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
     return None
 
 
+def _find_gemm() -> dict[np.dtype, int]:
+    """Addresses of cblas_sgemm and cblas_dgemm with 64-bit integers in NumPy's OpenBLAS."""
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for lib in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*"))):
+        try:
+            dll = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        for prefix in ("scipy_cblas_", "cblas_"):
+            found = {}
+            for dtype, letter in ((np.dtype(np.float32), "s"), (np.dtype(np.float64), "d")):
+                fn = getattr(dll, f"{prefix}{letter}gemm64_", None)
+                if fn is not None:
+                    found[dtype] = ctypes.cast(fn, ctypes.c_void_p).value or 0
+            if len(found) == 2 and all(found.values()):
+                return found
+    return {}
+
+
+_gemm: dict[np.dtype, int] | None = None
+
+
+def gemm_address(dtype: np.dtype) -> int:
+    """The address of NumPy's OpenBLAS ``cblas_?gemm`` (ILP64) for ``dtype``, 0 where there is
+    none (another BLAS, or a 32-bit-integer OpenBLAS): the fused sweeps then do not run."""
+    global _gemm
+    if _gemm is None:
+        _gemm = _find_gemm()
+    return _gemm.get(np.dtype(dtype), 0)
+
+
 def _blas_control() -> tuple[Callable[[int], None], Callable[[], int]] | None:
     global _blas
     if _blas is _UNSET:
