@@ -156,12 +156,15 @@ def lstm_cell_forward(
     c: np.ndarray,
     tanh_c: np.ndarray,
     h: np.ndarray,
+    start: int,
+    stop: int,
 ) -> None:
-    """lstm_step_forward with the recurrent product already added into gates (B, 4H): gates
-    become the activated i, f, g, o of gates + bias; c, tanh_c and h as there."""
-    rows, n = c.shape
+    """lstm_step_forward over the batch rows start:stop, with the recurrent product already
+    added into gates (B, 4H): gates become the activated i, f, g, o of gates + bias; c, tanh_c
+    and h as there."""
+    n = c.shape[1]
     one = c.dtype.type(1)
-    for b in range(rows):
+    for b in range(start, stop):
         for j in range(4 * n):
             s = scale[j]
             gates[b, j] = (one - s) + s * tanh(s * (gates[b, j] + bias[j]))
@@ -176,6 +179,8 @@ def lstm_cell_forward(
 @kernel("recurrent", error_model="numpy", nogil=True)
 def lstm_forward_sweep(
     gemm: int,
+    x: np.ndarray,
+    w_ih_t: np.ndarray,
     gates: np.ndarray,
     bias: np.ndarray,
     scale: np.ndarray,
@@ -183,24 +188,36 @@ def lstm_forward_sweep(
     h: np.ndarray,
     c: np.ndarray,
     tanh_c: np.ndarray,
+    project: bool,
+    in_block: int,
     block: int,
+    start: int,
+    stop: int,
 ) -> None:
-    """Every step of an LSTM forward in one call: gates[t] (T, B, 4H), holding x_t W_ihᵀ, gets
-    h[t] @ w_hh_t added by BLAS (``gemm``: cblas_?gemm's address; ``block`` rows a call, to
-    stay on OpenBLAS's small-matrix path), then ``lstm_cell_forward`` writes c, tanh_c, h[t + 1].
+    """Every step of an LSTM forward over the batch rows start:stop in one call: gates[t]
+    (T, B, 4H) holds x_t W_ihᵀ (computed here step by step, ``in_block`` rows a BLAS call, when
+    ``project``, else already), gets h[t] @ w_hh_t added by BLAS (``gemm``: cblas_?gemm's
+    address; ``block`` rows a call, to stay on OpenBLAS's small-matrix path), then
+    ``lstm_cell_forward`` writes c, tanh_c, h[t + 1]. Rows never interact, so lanes of rows
+    may sweep at once on several threads (the kernel holds no GIL).
 
     One call instead of a BLAS call and a kernel call per step from Python: ~15 µs of
     dispatch, slicing and argument unboxing a step (B 16, H 128) that the sweep does not pay."""
-    steps, rows, width = gates.shape
-    n = width // 4
-    one = gates.dtype.type(1)
-    w = w_hh_t.ctypes.data
+    steps, width = gates.shape[0], gates.shape[2]
+    n, n_in = width // 4, x.shape[2]
+    zero, one = gates.dtype.type(0), gates.dtype.type(1)
+    w, w_in = w_hh_t.ctypes.data, w_ih_t.ctypes.data
     for t in range(steps):
-        for r in range(0, rows, block):
-            m = min(block, rows - r)
+        if project:
+            for r in range(start, stop, in_block):
+                m = min(in_block, stop - r)
+                _gemm(gemm, m, width, n_in, x[t, r:].ctypes.data, n_in, w_in, width, zero,
+                      gates[t, r:].ctypes.data, width)  # fmt: skip
+        for r in range(start, stop, block):
+            m = min(block, stop - r)
             _gemm(gemm, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
                   gates[t, r:].ctypes.data, width)  # fmt: skip
-        lstm_cell_forward(gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1])
+        lstm_cell_forward(gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], start, stop)
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)
@@ -214,21 +231,34 @@ def lstm_backward_sweep(
     tanh_c: np.ndarray,
     w_hh: np.ndarray,
     da: np.ndarray,
+    w_ih: np.ndarray,
+    gx: np.ndarray,
+    project: bool,
+    in_block: int,
     block: int,
+    start: int,
+    stop: int,
 ) -> None:
-    """Every step of an LSTM backward in one call, last step first: ``lstm_cell_backward``
-    into da[t], then dh = da[t] @ w_hh by BLAS (``block`` rows a call). dh and dc (B, H) hold
-    the upstream state gradients on entry and dL/dh0, dL/dc0 on return."""
-    steps, rows, width = da.shape
-    n = width // 4
+    """Every step of an LSTM backward over the batch rows start:stop in one call, last step
+    first: ``lstm_cell_backward_rows`` into da[t], then dh = da[t] @ w_hh by BLAS (``block``
+    rows a call) and, when ``project``, the input gradient gx[t] = da[t] @ w_ih while da[t] is
+    in cache (``in_block`` rows a call). dh and dc (B, H) hold the upstream state gradients on
+    entry and dL/dh0, dL/dc0 on return."""
+    steps, width = da.shape[0], da.shape[2]
+    n, n_in = width // 4, gx.shape[2]
     zero = da.dtype.type(0)
-    w = w_hh.ctypes.data
+    w, w_in = w_hh.ctypes.data, w_ih.ctypes.data
     for t in range(steps - 1, -1, -1):
-        lstm_cell_backward(g_out[t], dh, dc, gates[t], c[t], tanh_c[t], da[t])
-        for r in range(0, rows, block):
-            m = min(block, rows - r)
+        lstm_cell_backward_rows(g_out[t], dh, dc, gates[t], c[t], tanh_c[t], da[t], start, stop)
+        for r in range(start, stop, block):
+            m = min(block, stop - r)
             _gemm(gemm, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
                   dh[r:].ctypes.data, n)  # fmt: skip
+        if project:
+            for r in range(start, stop, in_block):
+                m = min(in_block, stop - r)
+                _gemm(gemm, m, n_in, width, da[t, r:].ctypes.data, width, w_in, n_in, zero,
+                      gx[t, r:].ctypes.data, n_in)  # fmt: skip
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)
@@ -241,13 +271,29 @@ def lstm_cell_backward(
     tanh_c: np.ndarray,
     da: np.ndarray,
 ) -> None:
-    """One step back: da (B, 4H) = dL/d(pre-activations); dc (B, H) becomes dL/dc_prev in place.
+    """One step back: da (B, 4H) = dL/d(pre-activations); dc (B, H) becomes dL/dc_prev in place."""
+    lstm_cell_backward_rows(g_out, dh, dc, gates, c_prev, tanh_c, da, 0, dc.shape[0])
+
+
+@kernel("recurrent", error_model="numpy", nogil=True)
+def lstm_cell_backward_rows(
+    g_out: np.ndarray,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c_prev: np.ndarray,
+    tanh_c: np.ndarray,
+    da: np.ndarray,
+    start: int,
+    stop: int,
+) -> None:
+    """lstm_cell_backward over the batch rows start:stop only.
 
     Three short loops per row instead of one: with fewer arrays per loop LLVM vectorises them
     (one loop over all seven arrays stayed scalar, 9.1 µs against 4.8 µs at B 32, H 128)."""
-    rows, n = dc.shape
+    n = dc.shape[1]
     one = dc.dtype.type(1)
-    for b in range(rows):
+    for b in range(start, stop):
         for j in range(n):
             o = gates[b, 3 * n + j]
             tc = tanh_c[b, j]

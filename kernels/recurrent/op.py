@@ -11,12 +11,21 @@ numba call each way (``fast.lstm_forward_sweep``, ``fast.lstm_backward_sweep``) 
 ``cblas_?gemm`` itself (``threads.gemm_address``) and adds each step's product straight into
 the gate block: no Python, slicing or kernel dispatch per step. Single-thread CPU time,
 interleaved in one process against the per-step sweep: T 64, B 16, 32 → 128 (the char-LSTM's
-layer) 0.86× (8.9 → 7.7 ms); T 50, B 32, 64 → 128 0.97×. Elsewhere (another BLAS, lanes, the
-NumPy path while numba compiles) the per-step sweep below runs.
+layer) 0.86× (8.9 → 7.7 ms); T 50, B 32, 64 → 128 0.97×. The fused sweeps run in lanes of
+batch rows (``threads.sweep_lanes``) whenever numba has two threads and the batch 16 rows: the
+lanes hold no GIL and never meet per step, so they scale where the per-step lanes below (a
+Python call per step on each thread, fighting over the GIL) did not; the whole op then runs
+with BLAS on one thread, so no OpenBLAS worker spins on the core a lane needs. Two threads,
+wall time, interleaved with pauses (``benchmarks.harness.settled_times``) on the loaded shared
+machine, fastest and 10th percentile of 30: T 50, B 32, 64 → 128 lanes 6.0 / 6.4 ms, one lane
+8.5 / 9.4, PyTorch 6.9 / 7.3; T 64, B 16, 32 → 128 lanes 4.4 / 6.7, one lane 5.5 / 9.7,
+PyTorch 4.4 / 16.9. Elsewhere (another BLAS, the NumPy path while numba compiles) the per-step
+sweep below runs.
 Work arrays come from a per-thread pool (``buffers.py``) that hands out an array again once
 nothing holds it, so a training loop stops faulting fresh pages in on every call.
 
-The LSTM sweeps its batch in lanes (``threads.py``): with numba's threads and at least 8 rows a
+Without the fused sweeps, with ``CHAINGRAD_LSTM_LANES=1``, the LSTM sweeps its batch in lanes
+(``threads.py``) step by step from Python: with numba's threads and at least 8 rows a
 lane, each lane runs every step over its own rows on its own thread with NumPy's BLAS held to
 one thread, projecting its inputs and forming its input gradient step by step; the lanes meet
 only before the weight gradients, whose gate rows they then share. Within a lane (and in the
@@ -224,6 +233,11 @@ def _lane_weight_grads(da, x, h_prev, count):
     return gw_ih, gw_hh, gb
 
 
+def _block(rows: int, k: int, n: int) -> int:
+    """The rows of each BLAS call a fused sweep makes for a (rows, k) @ (k, n) product."""
+    return max(_row_blocks(rows, k, n)[0].stop, 1)
+
+
 def _check_backward(fn, saved, cls, gates, g_out, states, x, w_ih, w_hh):
     """Check backward's arguments and the forward's record against each other.
 
@@ -339,9 +353,10 @@ def lstm_forward(
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = (
         canonical(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     )
-    rows = threads.lanes(batch)
     cell = _cell_kernels()  # chosen once per call: one set for every step
-    gemm = threads.gemm_address(dtype) if cell is fast and len(rows) == 1 else 0
+    gemm = threads.gemm_address(dtype) if cell is fast else 0
+    rows = threads.sweep_lanes(batch) if gemm else threads.lanes(batch)
+    w_ih_t = w_ih  # read only by lanes (below); any C-contiguous matrix keeps one signature
     if len(rows) == 1:  # x_t W_ihᵀ for all steps as one GEMM; the step kernel adds the rest
         gates = _input_projection(x, w_ih, None, None)
     else:  # each lane projects its own rows step by step (small, unthreaded GEMMs)
@@ -356,9 +371,19 @@ def lstm_forward(
     tanh_c = buffers.empty((steps, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
     c[0] = 0.0 if c0 is None else c0
-    if gemm:  # every step in one numba call, BLAS called from inside it
-        block = max(_row_blocks(batch, hidden, 4 * hidden)[0].stop, 1)
-        fast.lstm_forward_sweep(gemm, gates, bias, scale, w_hh_t, h, c, tanh_c, block)
+    if gemm:  # every step in one numba call per lane, BLAS called from inside it
+        project = len(rows) > 1
+
+        def fused(r: slice) -> None:
+            count, n_in = r.stop - r.start, x.shape[2]
+            fast.lstm_forward_sweep(
+                gemm, x, w_ih_t, gates, bias, scale, w_hh_t, h, c, tanh_c, project,
+                _block(count, n_in, 4 * hidden), _block(count, hidden, 4 * hidden),
+                r.start, r.stop,
+            )  # fmt: skip
+
+        with threads.blas_single_threaded() if project else nullcontext():
+            threads.run_lanes(fused, rows)
         saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
         return h[1:], c[-1].copy(), saved
     mm = buffers.empty((batch, 4 * hidden), dtype)
@@ -404,15 +429,29 @@ def lstm_backward(
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, 4 * hidden), dtype)
     cell = _cell_kernels()  # chosen once per call: one set for every step
+    gemm = threads.gemm_address(dtype) if cell is fast else 0
+    if gemm:  # every step in one numba call per lane, BLAS called from inside it
+        rows = threads.sweep_lanes(batch)
+        project = len(rows) > 1  # lanes form the input gradient step by step
+        gx = buffers.empty(x.shape, dtype) if project else x  # x: not written
+
+        def fused(r: slice) -> None:
+            count, n_in = r.stop - r.start, x.shape[2]
+            fast.lstm_backward_sweep(
+                gemm, g_out, dh, dc, saved.gates, saved.c, saved.tanh_c, w_hh, da, w_ih, gx,
+                project, _block(count, 4 * hidden, n_in), _block(count, 4 * hidden, hidden),
+                r.start, r.stop,
+            )  # fmt: skip
+
+        if not project:
+            fused(rows[0])
+            gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
+            return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
+        with threads.blas_single_threaded():
+            threads.run_lanes(fused, rows)
+            gw_ih, gw_hh, gb_ih = _lane_weight_grads(da, x, saved.h[:-1], len(rows))
+        return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_ih.copy())
     rows = threads.lanes(batch)
-    gemm = threads.gemm_address(dtype) if cell is fast and len(rows) == 1 else 0
-    if gemm:  # every step in one numba call, BLAS called from inside it
-        block = max(_row_blocks(batch, 4 * hidden, hidden)[0].stop, 1)
-        fast.lstm_backward_sweep(
-            gemm, g_out, dh, dc, saved.gates, saved.c, saved.tanh_c, w_hh, da, block
-        )
-        gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
-        return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
     if len(rows) > 1:
         gx = buffers.empty(x.shape, dtype)
 

@@ -10,8 +10,10 @@ NumPy's BLAS is told to use one thread for the duration (``blas_single_threaded`
 the ``openblas_set_num_threads`` of the OpenBLAS that NumPy bundles; where that library or
 symbol is not found (another BLAS), there are no lanes and the sweep runs as one. The number
 of lanes follows numba's thread count (``NUMBA_NUM_THREADS``), never more than the batch
-allows at ``MIN_LANE_ROWS`` rows a lane. Lanes are off unless ``CHAINGRAD_LSTM_LANES=1``
-(``ENABLED``): they measured slower in wall time on two threads (see ``ENABLED``).
+allows at ``MIN_LANE_ROWS`` rows a lane. The fused LSTM sweeps (one nogil numba call per lane,
+BLAS called from inside, ``gemm_address``) always run in lanes (``sweep_lanes``); the per-step
+lanes of the other path are off unless ``CHAINGRAD_LSTM_LANES=1`` (``ENABLED``): with a Python
+call per step on each thread they measured slower in wall time on two threads.
 """
 
 from __future__ import annotations
@@ -102,6 +104,21 @@ def lanes(batch: int) -> list[slice]:
     """The batch rows each lane sweeps: one lane (all rows) unless threads and rows allow more."""
     count = min(numba.get_num_threads(), batch // MIN_LANE_ROWS)
     if not ENABLED or count < 2 or _blas_control() is None:
+        return [slice(0, batch)]
+    size = -(-batch // count)
+    return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]
+
+
+# Lanes of the fused LSTM sweeps (``fast.lstm_forward_sweep``): one numba call per lane and
+# sequence, holding no GIL, so lanes never wait on each other or on Python between steps.
+FUSED_LANES = True
+
+
+def sweep_lanes(batch: int) -> list[slice]:
+    """The batch rows of each lane of a fused sweep: as many lanes as numba has threads and the
+    batch has ``MIN_LANE_ROWS`` rows for, one lane (all rows) otherwise."""
+    count = min(numba.get_num_threads(), batch // MIN_LANE_ROWS)
+    if not FUSED_LANES or count < 2:
         return [slice(0, batch)]
     size = -(-batch // count)
     return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]

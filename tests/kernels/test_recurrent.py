@@ -465,26 +465,38 @@ def test_lanes_are_off_by_default(monkeypatch):
 # ---- fused sweeps: every LSTM step in one numba call that calls BLAS itself (issue 16) ----
 
 
-@pytest.fixture(params=["fused", "per_step"])
+@pytest.fixture(params=["fused-1thread", "fused-2threads", "per_step"])
 def sweep_path(request, monkeypatch):
-    """Run a test on the fused sweep (BLAS called from numba) and on the per-step sweep."""
-    if request.param == "fused" and not threads.gemm_address(np.float32):
+    """Run a test on the fused sweep (BLAS called from numba) in one lane and in lanes of rows
+    on two threads, and on the per-step sweep."""
+    numba = pytest.importorskip("numba")
+    lanes = {"fused-1thread": 1, "fused-2threads": 2, "per_step": 1}[request.param]
+    if request.param != "per_step" and not threads.gemm_address(np.float32):
         pytest.skip("NumPy's BLAS has no ILP64 cblas_?gemm: the fused sweep never runs")
+    if lanes > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("numba has fewer threads")
     if request.param == "per_step":
         monkeypatch.setattr(threads, "_gemm", {})
-    return request.param
+    before = numba.get_num_threads()
+    numba.set_num_threads(lanes)
+    yield lanes
+    numba.set_num_threads(before)
 
 
 # at H 128 a step product (k·n = 128·512) stays one call up to 15 rows and is cut into blocks of
 # at most 12 rows beyond: B 15 just fits, B 16 just misses (8 + 8), B 17 and 33 leave a short
-# last block (12 + 5, 12 + 12 + 9); H 3 keeps every product whole; T 1 and B 1 are the edges
-SWEEP_SHAPES = [(3, 16, 5, 128), (2, 15, 3, 128), (2, 17, 3, 128), (2, 33, 4, 128), (7, 5, 2, 3),
-                (1, 1, 1, 1)]  # fmt: skip
+# last block (12 + 5, 12 + 12 + 9); H 3 keeps every product whole; T 1 and B 1 are the edges.
+# On two threads B 15 and 7 stay one lane (8 rows a lane at least), B 16 just makes two
+# (8 + 8), B 17 and 33 split unevenly (9 + 8, 17 + 16: blocks 12 + 5 and 12 + 4 at H 128).
+SWEEP_SHAPES = [(3, 16, 5, 128), (2, 15, 3, 128), (2, 17, 3, 128), (2, 33, 4, 128), (7, 7, 2, 3),
+                (4, 40, 31, 9), (1, 1, 1, 1)]  # fmt: skip
 
 
 @pytest.mark.parametrize("shape", SWEEP_SHAPES, ids=lambda s: "T{}-B{}-I{}-H{}".format(*s))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_lstm_sweeps_match_reference(shape, dtype, sweep_path):
+    if sweep_path == 2 and threads.FUSED_LANES:
+        assert len(threads.sweep_lanes(shape[1])) == (2 if shape[1] >= 16 else 1)
     case = make_case("lstm", shape, dtype, seed=shape[1])
     got = run("lstm", case)
     wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
