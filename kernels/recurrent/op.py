@@ -335,6 +335,30 @@ def rnn_backward(
     return gx, dh, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
 
 
+def _lstm_outputs(h_ext, c, saved):
+    """out = h_ext[1:T + 1] and c_n (a copy of c[T]) in h_ext[T + 1]: adjacent in memory."""
+    steps = c.shape[0] - 1
+    h_ext[steps + 1] = c[steps]
+    return h_ext[1 : steps + 1], h_ext[steps + 1], saved
+
+
+def packed_outputs(out: np.ndarray, c_n: np.ndarray) -> np.ndarray:
+    """out (T, B, H) and c_n (B, H) as one (T + 1, B, H) array, c_n last: a view where c_n
+    directly follows out in memory (as lstm_forward returns them), else a copy."""
+    steps = out.shape[0]
+    if (
+        out.flags.c_contiguous
+        and c_n.flags.c_contiguous
+        and c_n.dtype == out.dtype
+        and c_n.shape == out.shape[1:]
+        and c_n.ctypes.data == out.ctypes.data + out.nbytes
+    ):  # one array's memory, checked: a view over both (it keeps out, and so the buffer, alive)
+        return np.lib.stride_tricks.as_strided(
+            out, (steps + 1, *out.shape[1:]), out.strides, writeable=True
+        )
+    return np.concatenate([out, c_n[None]])
+
+
 def lstm_forward(
     x: np.ndarray,
     h0: np.ndarray | None,
@@ -344,7 +368,9 @@ def lstm_forward(
     b_ih: np.ndarray | None,
     b_hh: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, LSTMSaved]:
-    """LSTM over x (T, B, I) with gates [i, f, g, o]: (out (T, B, H), c_n (B, H), saved)."""
+    """LSTM over x (T, B, I) with gates [i, f, g, o]: (out (T, B, H), c_n (B, H), saved).
+
+    c_n directly follows out in one buffer, so ``packed_outputs`` joins them without a copy."""
     fn = "lstm_forward"
     steps, batch, _, hidden = check_layer(fn, 4, x, w_ih, w_hh, b_ih, b_hh)
     expect_shape(fn, "h0", h0, (batch, hidden))
@@ -366,7 +392,9 @@ def lstm_forward(
     bias = np.zeros(4 * hidden, dtype=dtype) if bias is None else bias
     scale = _gate_scale(dtype, hidden, (0.5, 0.5, 1.0, 0.5))
     w_hh_t = np.ascontiguousarray(w_hh.T)  # a transposed view made each step's GEMM 1.5× slower
-    h = buffers.empty((steps + 1, batch, hidden), dtype)
+    # one row more than h needs: c_n goes there, right after out (see lstm_forward's docstring)
+    h_ext = buffers.empty((steps + 2, batch, hidden), dtype)
+    h = h_ext[: steps + 1]
     c = buffers.empty((steps + 1, batch, hidden), dtype)
     tanh_c = buffers.empty((steps, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
@@ -385,7 +413,7 @@ def lstm_forward(
         with threads.blas_single_threaded() if project else nullcontext():
             threads.run_lanes(fused, rows)
         saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
-        return h[1:], c[-1].copy(), saved
+        return _lstm_outputs(h_ext, c, saved)
     mm = buffers.empty((batch, 4 * hidden), dtype)
 
     def sweep(r: slice) -> None:  # every step over the batch rows r
@@ -403,7 +431,7 @@ def lstm_forward(
     with threads.blas_single_threaded() if len(rows) > 1 else nullcontext():
         threads.run_lanes(sweep, rows)
     saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
-    return h[1:], c[-1].copy(), saved
+    return _lstm_outputs(h_ext, c, saved)
 
 
 def lstm_backward(

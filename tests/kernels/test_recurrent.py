@@ -516,3 +516,18 @@ def test_the_fused_sweeps_run_where_blas_allows(monkeypatch):
         monkeypatch.setattr(fast, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
     run("lstm", make_case("lstm", (2, 3, 2, 4)))
     assert calls == ["lstm_forward_sweep", "lstm_backward_sweep"]
+
+
+def test_lstm_out_and_c_n_are_adjacent_and_packed_without_a_copy():
+    case = make_case("lstm", (4, 3, 2, 5), np.float32)
+    out, c_n, saved = k.lstm_forward(
+        case["x"], case["h0"], case["c0"], case["w_ih"], case["w_hh"], None, None
+    )
+    packed = k.packed_outputs(out, c_n)
+    assert packed.shape == (5, 3, 5) and np.shares_memory(packed, out)
+    np.testing.assert_array_equal(packed[:4], out)
+    np.testing.assert_array_equal(packed[4], saved.c[-1])
+    # arrays that are not adjacent are joined by a copy
+    apart = k.packed_outputs(out.copy(), c_n.copy())
+    assert not np.shares_memory(apart, out)
+    np.testing.assert_array_equal(apart, packed)
