@@ -19,8 +19,8 @@ with BLAS on one thread, so no OpenBLAS worker spins on the core a lane needs. T
 wall time, interleaved with pauses (``benchmarks.harness.settled_times``) on the loaded shared
 machine, fastest and 10th percentile of 30: T 50, B 32, 64 → 128 lanes 6.0 / 6.4 ms, one lane
 8.5 / 9.4, PyTorch 6.9 / 7.3; T 64, B 16, 32 → 128 lanes 4.4 / 6.7, one lane 5.5 / 9.7,
-PyTorch 4.4 / 16.9. Elsewhere (another BLAS, the NumPy path while numba compiles) the per-step
-sweep below runs.
+PyTorch 4.4 / 16.9. While numba compiles, ``numpy_path``'s twins of the sweeps run (one lane);
+with another BLAS the per-step sweep below runs.
 Work arrays come from a per-thread pool (``buffers.py``) that hands out an array again once
 nothing holds it, so a training loop stops faulting fresh pages in on every call.
 
@@ -233,6 +233,12 @@ def _lane_weight_grads(da, x, h_prev, count):
     return gw_ih, gw_hh, gb
 
 
+def _fused_lanes(cell, batch: int) -> list[slice]:
+    """The lanes of a fused sweep: threads.sweep_lanes with numba's kernels; one lane on the
+    NumPy path (its sweep calls back into Python every step and would hold the GIL)."""
+    return threads.sweep_lanes(batch) if cell is fast else [slice(0, batch)]
+
+
 def _block(rows: int, k: int, n: int) -> int:
     """The rows of each BLAS call a fused sweep makes for a (rows, k) @ (k, n) product."""
     return max(_row_blocks(rows, k, n)[0].stop, 1)
@@ -380,8 +386,8 @@ def lstm_forward(
         canonical(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     )
     cell = _cell_kernels()  # chosen once per call: one set for every step
-    gemm = threads.gemm_address(dtype) if cell is fast else 0
-    rows = threads.sweep_lanes(batch) if gemm else threads.lanes(batch)
+    gemm = threads.gemm_address(dtype)
+    rows = _fused_lanes(cell, batch) if gemm else threads.lanes(batch)
     w_ih_t = w_ih  # read only by lanes (below); any C-contiguous matrix keeps one signature
     if len(rows) == 1:  # x_t W_ihᵀ for all steps as one GEMM; the step kernel adds the rest
         gates = _input_projection(x, w_ih, None, None)
@@ -404,7 +410,7 @@ def lstm_forward(
 
         def fused(r: slice) -> None:
             count, n_in = r.stop - r.start, x.shape[2]
-            fast.lstm_forward_sweep(
+            cell.lstm_forward_sweep(
                 gemm, x, w_ih_t, gates, bias, scale, w_hh_t, h, c, tanh_c, project,
                 _block(count, n_in, 4 * hidden), _block(count, hidden, 4 * hidden),
                 r.start, r.stop,
@@ -457,15 +463,15 @@ def lstm_backward(
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, 4 * hidden), dtype)
     cell = _cell_kernels()  # chosen once per call: one set for every step
-    gemm = threads.gemm_address(dtype) if cell is fast else 0
+    gemm = threads.gemm_address(dtype)
     if gemm:  # every step in one numba call per lane, BLAS called from inside it
-        rows = threads.sweep_lanes(batch)
+        rows = _fused_lanes(cell, batch)
         project = len(rows) > 1  # lanes form the input gradient step by step
         gx = buffers.empty(x.shape, dtype) if project else x  # x: not written
 
         def fused(r: slice) -> None:
             count, n_in = r.stop - r.start, x.shape[2]
-            fast.lstm_backward_sweep(
+            cell.lstm_backward_sweep(
                 gemm, g_out, dh, dc, saved.gates, saved.c, saved.tanh_c, w_hh, da, w_ih, gx,
                 project, _block(count, 4 * hidden, n_in), _block(count, 4 * hidden, hidden),
                 r.start, r.stop,
