@@ -86,8 +86,12 @@ _gemm: dict[np.dtype, int] | None = None
 
 def gemm_address(dtype: np.dtype) -> int:
     """The address of NumPy's OpenBLAS ``cblas_?gemm`` (ILP64) for ``dtype``, 0 where there is
-    none (another BLAS, or a 32-bit-integer OpenBLAS): the fused sweeps then do not run."""
+    none (another BLAS, or a 32-bit-integer OpenBLAS) and under ``NUMBA_DISABLE_JIT`` (the
+    sweeps call BLAS through an intrinsic, which only compiled code can): the fused sweeps then
+    do not run."""
     global _gemm
+    if numba.config.DISABLE_JIT:
+        return 0
     if _gemm is None:
         _gemm = _find_gemm()
     return _gemm.get(np.dtype(dtype), 0)
