@@ -19,8 +19,12 @@ with BLAS on one thread, so no OpenBLAS worker spins on the core a lane needs. T
 wall time, interleaved with pauses (``benchmarks.harness.settled_times``) on the loaded shared
 machine, fastest and 10th percentile of 30: T 50, B 32, 64 → 128 lanes 6.0 / 6.4 ms, one lane
 8.5 / 9.4, PyTorch 6.9 / 7.3; T 64, B 16, 32 → 128 lanes 4.4 / 6.7, one lane 5.5 / 9.7,
-PyTorch 4.4 / 16.9. While numba compiles, ``numpy_path``'s twins of the sweeps run (one lane);
-with another BLAS the per-step sweep below runs.
+PyTorch 4.4 / 16.9. In the whole char-LSTM training step the lanes won the median (15.7 against
+21.9 ms, loaded machine) but not the fastest runs (9.6 against 8.7 ms): there a threaded GEMM
+elsewhere in the step (the head's) leaves an OpenBLAS worker spinning on the second lane's core
+(``CHAINGRAD_LSTM_FUSED_LANES=0`` turns the lanes off to measure again). While numba compiles,
+``numpy_path``'s twins of the sweeps run (one lane); with another BLAS the per-step sweep below
+runs.
 Work arrays come from a per-thread pool (``buffers.py``) that hands out an array again once
 nothing holds it, so a training loop stops faulting fresh pages in on every call.
 

@@ -114,8 +114,11 @@ def lanes(batch: int) -> list[slice]:
 
 
 # Lanes of the fused LSTM sweeps (``fast.lstm_forward_sweep``): one numba call per lane and
-# sequence, holding no GIL, so lanes never wait on each other or on Python between steps.
-FUSED_LANES = True
+# sequence, holding no GIL, so lanes never wait on each other or on Python between steps. On by
+# default; CHAINGRAD_LSTM_FUSED_LANES=0 runs the fused sweeps in one lane (to measure again: in
+# a whole training step an OpenBLAS worker left spinning by a threaded GEMM elsewhere, e.g. the
+# head's, shares the second core with the second lane; see the LSTM op's docstring).
+FUSED_LANES = os.environ.get("CHAINGRAD_LSTM_FUSED_LANES", "1") != "0"
 
 
 def sweep_lanes(batch: int) -> list[slice]:
