@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from chaingrad.autograd.grad_mode import is_grad_enabled
-from chaingrad.autograd.ops.record import record
+from chaingrad.autograd.ops.record import OUT, record
 from chaingrad.autograd.tensor import Tensor
 from chaingrad.kernels.recurrent import (
     gru_backward,
     gru_forward,
     lstm_backward,
     lstm_forward,
+    packed_outputs,
     rnn_backward,
     rnn_forward,
 )
@@ -134,7 +135,9 @@ def lstm(
             record("lstm", out[-1], parents, None),
             record("lstm", c_n, parents, None),
         )
-    packed = np.concatenate([out, c_n[None]])  # steps' outputs, then the final cell state
+    # steps' outputs, then the final cell state: a view of the kernel's buffer, no copy; it
+    # shares memory with the record backward reads (saved.h[1:] is out), hence OUT in saved
+    packed = packed_outputs(out, c_n)
     xs, h0s, c0s, wih, whh = x._data, _data(h0), _data(c0), w_ih._data, w_hh._data
 
     def backward(g: np.ndarray) -> list:
@@ -146,5 +149,6 @@ def lstm(
             [(x, gx), (h0, gh0), (c0, gc0), (w_ih, gwih), (w_hh, gwhh), (b_ih, gbih), (b_hh, gbhh)],
         )
 
-    node = record("lstm", packed, parents, backward, saved=_present(x, h0, c0, w_ih, w_hh))
+    saved_tensors = (*_present(x, h0, c0, w_ih, w_hh), OUT)
+    node = record("lstm", packed, parents, backward, saved=saved_tensors)
     return node[:steps], node[steps - 1], node[steps]

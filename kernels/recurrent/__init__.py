@@ -14,6 +14,7 @@ from chaingrad.kernels.recurrent.op import (
     gru_forward,
     lstm_backward,
     lstm_forward,
+    packed_outputs,
     rnn_backward,
     rnn_forward,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "gru_forward",
     "lstm_backward",
     "lstm_forward",
+    "packed_outputs",
     "rnn_backward",
     "rnn_forward",
 ]

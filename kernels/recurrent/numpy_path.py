@@ -37,8 +37,13 @@ def lstm_step_forward(
     h: np.ndarray,
 ) -> None:
     """gates (x_t W_ihᵀ in, activated i, f, g, o out), c, tanh_c and h of one LSTM step."""
-    n = c.shape[1]
     gates += mm
+    _lstm_activate(gates, bias, scale, c_prev, c, tanh_c, h)
+
+
+def _lstm_activate(gates, bias, scale, c_prev, c, tanh_c, h) -> None:
+    """gates (pre-activations less the bias in, activated i, f, g, o out), c, tanh_c, h."""
+    n = c.shape[1]
     gates += bias
     gates *= scale  # s = 1/2 on the sigmoid gates' columns, 1 on g's
     np.tanh(gates, out=gates)
@@ -70,6 +75,101 @@ def lstm_cell_backward(
     da[:, 2 * n : 3 * n] = dc * i * (1 - g * g)
     da[:, n : 2 * n] = dc * c_prev * f * (1 - f)
     dc *= f
+
+
+def lstm_cell_forward(
+    gates: np.ndarray,
+    bias: np.ndarray,
+    scale: np.ndarray,
+    c_prev: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    h: np.ndarray,
+    start: int,
+    stop: int,
+) -> None:
+    """lstm_step_forward over the rows start:stop, the recurrent product already in gates."""
+    r = slice(start, stop)
+    _lstm_activate(gates[r], bias, scale, c_prev[r], c[r], tanh_c[r], h[r])
+
+
+def lstm_cell_backward_rows(
+    g_out: np.ndarray,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c_prev: np.ndarray,
+    tanh_c: np.ndarray,
+    da: np.ndarray,
+    start: int,
+    stop: int,
+) -> None:
+    """lstm_cell_backward over the batch rows start:stop only."""
+    r = slice(start, stop)
+    lstm_cell_backward(g_out[r], dh[r], dc[r], gates[r], c_prev[r], tanh_c[r], da[r])
+
+
+def _rows_matmul(a: np.ndarray, w: np.ndarray, out: np.ndarray, block: int, accumulate: bool):
+    """out (+)= a @ w, ``block`` rows a BLAS call, as the numba sweeps call cblas_?gemm."""
+    for r in range(0, a.shape[0], block):
+        if accumulate:
+            out[r : r + block] += a[r : r + block] @ w
+        else:
+            np.matmul(a[r : r + block], w, out=out[r : r + block])
+
+
+def lstm_forward_sweep(
+    gemm: int,
+    x: np.ndarray,
+    w_ih_t: np.ndarray,
+    gates: np.ndarray,
+    bias: np.ndarray,
+    scale: np.ndarray,
+    w_hh_t: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    project: bool,
+    in_block: int,
+    block: int,
+    start: int,
+    stop: int,
+) -> None:
+    """Every step of an LSTM forward over the rows start:stop (``gemm`` unused: NumPy's matmul
+    does the products)."""
+    r = slice(start, stop)
+    for t in range(gates.shape[0]):
+        if project:
+            _rows_matmul(x[t, r], w_ih_t, gates[t, r], in_block, False)
+        _rows_matmul(h[t, r], w_hh_t, gates[t, r], block, True)
+        lstm_cell_forward(gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], start, stop)
+
+
+def lstm_backward_sweep(
+    gemm: int,
+    g_out: np.ndarray,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    w_hh: np.ndarray,
+    da: np.ndarray,
+    w_ih: np.ndarray,
+    gx: np.ndarray,
+    project: bool,
+    in_block: int,
+    block: int,
+    start: int,
+    stop: int,
+) -> None:
+    """Every step of an LSTM backward over the rows start:stop, last first (``gemm`` unused)."""
+    r = slice(start, stop)
+    for t in range(da.shape[0] - 1, -1, -1):
+        lstm_cell_backward_rows(g_out[t], dh, dc, gates[t], c[t], tanh_c[t], da[t], start, stop)
+        _rows_matmul(da[t, r], w_hh, dh[r], block, False)
+        if project:
+            _rows_matmul(da[t, r], w_ih, gx[t, r], in_block, False)
 
 
 def gru_gates_rz(

@@ -6,10 +6,30 @@ BLAS GEMM ``h @ W_hhᵀ`` (with W_hhᵀ made contiguous once) and numba kernels 
 work (``fast.py``): for the LSTM one fused kernel adds the bias, applies every gate's
 nonlinearity and updates c and h. Backward sweeps the steps in reverse with one GEMM
 ``da @ W_hh`` per step, then forms the input and weight gradients as one GEMM each over all steps.
+Where NumPy's BLAS is an ILP64 OpenBLAS (NumPy 2's wheels), the LSTM runs all its steps in one
+numba call each way (``fast.lstm_forward_sweep``, ``fast.lstm_backward_sweep``) that calls
+``cblas_?gemm`` itself (``threads.gemm_address``) and adds each step's product straight into
+the gate block: no Python, slicing or kernel dispatch per step. Single-thread CPU time,
+interleaved in one process against the per-step sweep: T 64, B 16, 32 → 128 (the char-LSTM's
+layer) 0.86× (8.9 → 7.7 ms); T 50, B 32, 64 → 128 0.97×. The fused sweeps run in lanes of
+batch rows (``threads.sweep_lanes``) whenever numba has two threads and the batch 16 rows: the
+lanes hold no GIL and never meet per step, so they scale where the per-step lanes below (a
+Python call per step on each thread, fighting over the GIL) did not; the whole op then runs
+with BLAS on one thread, so no OpenBLAS worker spins on the core a lane needs. Two threads,
+wall time, interleaved with pauses (``benchmarks.harness.settled_times``) on the loaded shared
+machine, fastest and 10th percentile of 30: T 50, B 32, 64 → 128 lanes 6.0 / 6.4 ms, one lane
+8.5 / 9.4, PyTorch 6.9 / 7.3; T 64, B 16, 32 → 128 lanes 4.4 / 6.7, one lane 5.5 / 9.7,
+PyTorch 4.4 / 16.9. In the whole char-LSTM training step the lanes won the median (15.7 against
+21.9 ms, loaded machine) but not the fastest runs (9.6 against 8.7 ms): there a threaded GEMM
+elsewhere in the step (the head's) leaves an OpenBLAS worker spinning on the second lane's core
+(``CHAINGRAD_LSTM_FUSED_LANES=0`` turns the lanes off to measure again). While numba compiles,
+``numpy_path``'s twins of the sweeps run (one lane); with another BLAS the per-step sweep below
+runs.
 Work arrays come from a per-thread pool (``buffers.py``) that hands out an array again once
 nothing holds it, so a training loop stops faulting fresh pages in on every call.
 
-The LSTM sweeps its batch in lanes (``threads.py``): with numba's threads and at least 8 rows a
+Without the fused sweeps, with ``CHAINGRAD_LSTM_LANES=1``, the LSTM sweeps its batch in lanes
+(``threads.py``) step by step from Python: with numba's threads and at least 8 rows a
 lane, each lane runs every step over its own rows on its own thread with NumPy's BLAS held to
 one thread, projecting its inputs and forming its input gradient step by step; the lanes meet
 only before the weight gradients, whose gate rows they then share. Within a lane (and in the
@@ -217,6 +237,17 @@ def _lane_weight_grads(da, x, h_prev, count):
     return gw_ih, gw_hh, gb
 
 
+def _fused_lanes(cell, batch: int) -> list[slice]:
+    """The lanes of a fused sweep: threads.sweep_lanes with numba's kernels; one lane on the
+    NumPy path (its sweep calls back into Python every step and would hold the GIL)."""
+    return threads.sweep_lanes(batch) if cell is fast else [slice(0, batch)]
+
+
+def _block(rows: int, k: int, n: int) -> int:
+    """The rows of each BLAS call a fused sweep makes for a (rows, k) @ (k, n) product."""
+    return max(_row_blocks(rows, k, n)[0].stop, 1)
+
+
 def _check_backward(fn, saved, cls, gates, g_out, states, x, w_ih, w_hh):
     """Check backward's arguments and the forward's record against each other.
 
@@ -314,6 +345,30 @@ def rnn_backward(
     return gx, dh, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
 
 
+def _lstm_outputs(h_ext, c, saved):
+    """out = h_ext[1:T + 1] and c_n (a copy of c[T]) in h_ext[T + 1]: adjacent in memory."""
+    steps = c.shape[0] - 1
+    h_ext[steps + 1] = c[steps]
+    return h_ext[1 : steps + 1], h_ext[steps + 1], saved
+
+
+def packed_outputs(out: np.ndarray, c_n: np.ndarray) -> np.ndarray:
+    """out (T, B, H) and c_n (B, H) as one (T + 1, B, H) array, c_n last: a view where c_n
+    directly follows out in memory (as lstm_forward returns them), else a copy."""
+    steps = out.shape[0]
+    if (
+        out.flags.c_contiguous
+        and c_n.flags.c_contiguous
+        and c_n.dtype == out.dtype
+        and c_n.shape == out.shape[1:]
+        and c_n.ctypes.data == out.ctypes.data + out.nbytes
+    ):  # one array's memory, checked: a view over both (it keeps out, and so the buffer, alive)
+        return np.lib.stride_tricks.as_strided(
+            out, (steps + 1, *out.shape[1:]), out.strides, writeable=True
+        )
+    return np.concatenate([out, c_n[None]])
+
+
 def lstm_forward(
     x: np.ndarray,
     h0: np.ndarray | None,
@@ -323,7 +378,9 @@ def lstm_forward(
     b_ih: np.ndarray | None,
     b_hh: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, LSTMSaved]:
-    """LSTM over x (T, B, I) with gates [i, f, g, o]: (out (T, B, H), c_n (B, H), saved)."""
+    """LSTM over x (T, B, I) with gates [i, f, g, o]: (out (T, B, H), c_n (B, H), saved).
+
+    c_n directly follows out in one buffer, so ``packed_outputs`` joins them without a copy."""
     fn = "lstm_forward"
     steps, batch, _, hidden = check_layer(fn, 4, x, w_ih, w_hh, b_ih, b_hh)
     expect_shape(fn, "h0", h0, (batch, hidden))
@@ -332,7 +389,10 @@ def lstm_forward(
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = (
         canonical(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     )
-    rows = threads.lanes(batch)
+    cell = _cell_kernels()  # chosen once per call: one set for every step
+    gemm = threads.gemm_address(dtype)
+    rows = _fused_lanes(cell, batch) if gemm else threads.lanes(batch)
+    w_ih_t = w_ih  # read only by lanes (below); any C-contiguous matrix keeps one signature
     if len(rows) == 1:  # x_t W_ihᵀ for all steps as one GEMM; the step kernel adds the rest
         gates = _input_projection(x, w_ih, None, None)
     else:  # each lane projects its own rows step by step (small, unthreaded GEMMs)
@@ -342,13 +402,29 @@ def lstm_forward(
     bias = np.zeros(4 * hidden, dtype=dtype) if bias is None else bias
     scale = _gate_scale(dtype, hidden, (0.5, 0.5, 1.0, 0.5))
     w_hh_t = np.ascontiguousarray(w_hh.T)  # a transposed view made each step's GEMM 1.5× slower
-    h = buffers.empty((steps + 1, batch, hidden), dtype)
+    # one row more than h needs: c_n goes there, right after out (see lstm_forward's docstring)
+    h_ext = buffers.empty((steps + 2, batch, hidden), dtype)
+    h = h_ext[: steps + 1]
     c = buffers.empty((steps + 1, batch, hidden), dtype)
     tanh_c = buffers.empty((steps, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
     c[0] = 0.0 if c0 is None else c0
+    if gemm:  # every step in one numba call per lane, BLAS called from inside it
+        project = len(rows) > 1
+
+        def fused(r: slice) -> None:
+            count, n_in = r.stop - r.start, x.shape[2]
+            cell.lstm_forward_sweep(
+                gemm, x, w_ih_t, gates, bias, scale, w_hh_t, h, c, tanh_c, project,
+                _block(count, n_in, 4 * hidden), _block(count, hidden, 4 * hidden),
+                r.start, r.stop,
+            )  # fmt: skip
+
+        with threads.blas_single_threaded() if project else nullcontext():
+            threads.run_lanes(fused, rows)
+        saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
+        return _lstm_outputs(h_ext, c, saved)
     mm = buffers.empty((batch, 4 * hidden), dtype)
-    cell = _cell_kernels()  # chosen once per call: one set for every step
 
     def sweep(r: slice) -> None:  # every step over the batch rows r
         blocks = _row_blocks(r.stop - r.start, hidden, 4 * hidden)
@@ -365,7 +441,7 @@ def lstm_forward(
     with threads.blas_single_threaded() if len(rows) > 1 else nullcontext():
         threads.run_lanes(sweep, rows)
     saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
-    return h[1:], c[-1].copy(), saved
+    return _lstm_outputs(h_ext, c, saved)
 
 
 def lstm_backward(
@@ -391,6 +467,28 @@ def lstm_backward(
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, 4 * hidden), dtype)
     cell = _cell_kernels()  # chosen once per call: one set for every step
+    gemm = threads.gemm_address(dtype)
+    if gemm:  # every step in one numba call per lane, BLAS called from inside it
+        rows = _fused_lanes(cell, batch)
+        project = len(rows) > 1  # lanes form the input gradient step by step
+        gx = buffers.empty(x.shape, dtype) if project else x  # x: not written
+
+        def fused(r: slice) -> None:
+            count, n_in = r.stop - r.start, x.shape[2]
+            cell.lstm_backward_sweep(
+                gemm, g_out, dh, dc, saved.gates, saved.c, saved.tanh_c, w_hh, da, w_ih, gx,
+                project, _block(count, 4 * hidden, n_in), _block(count, 4 * hidden, hidden),
+                r.start, r.stop,
+            )  # fmt: skip
+
+        if not project:
+            fused(rows[0])
+            gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
+            return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
+        with threads.blas_single_threaded():
+            threads.run_lanes(fused, rows)
+            gw_ih, gw_hh, gb_ih = _lane_weight_grads(da, x, saved.h[:-1], len(rows))
+        return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_ih.copy())
     rows = threads.lanes(batch)
     if len(rows) > 1:
         gx = buffers.empty(x.shape, dtype)

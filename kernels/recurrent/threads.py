@@ -10,8 +10,10 @@ NumPy's BLAS is told to use one thread for the duration (``blas_single_threaded`
 the ``openblas_set_num_threads`` of the OpenBLAS that NumPy bundles; where that library or
 symbol is not found (another BLAS), there are no lanes and the sweep runs as one. The number
 of lanes follows numba's thread count (``NUMBA_NUM_THREADS``), never more than the batch
-allows at ``MIN_LANE_ROWS`` rows a lane. Lanes are off unless ``CHAINGRAD_LSTM_LANES=1``
-(``ENABLED``): they measured slower in wall time on two threads (see ``ENABLED``).
+allows at ``MIN_LANE_ROWS`` rows a lane. The fused LSTM sweeps (one nogil numba call per lane,
+BLAS called from inside, ``gemm_address``) always run in lanes (``sweep_lanes``); the per-step
+lanes of the other path are off unless ``CHAINGRAD_LSTM_LANES=1`` (``ENABLED``): with a Python
+call per step on each thread they measured slower in wall time on two threads.
 """
 
 from __future__ import annotations
@@ -60,6 +62,41 @@ def _find_blas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
     return None
 
 
+def _find_gemm() -> dict[np.dtype, int]:
+    """Addresses of cblas_sgemm and cblas_dgemm with 64-bit integers in NumPy's OpenBLAS."""
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for lib in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*"))):
+        try:
+            dll = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        for prefix in ("scipy_cblas_", "cblas_"):
+            found = {}
+            for dtype, letter in ((np.dtype(np.float32), "s"), (np.dtype(np.float64), "d")):
+                fn = getattr(dll, f"{prefix}{letter}gemm64_", None)
+                if fn is not None:
+                    found[dtype] = ctypes.cast(fn, ctypes.c_void_p).value or 0
+            if len(found) == 2 and all(found.values()):
+                return found
+    return {}
+
+
+_gemm: dict[np.dtype, int] | None = None
+
+
+def gemm_address(dtype: np.dtype) -> int:
+    """The address of NumPy's OpenBLAS ``cblas_?gemm`` (ILP64) for ``dtype``, 0 where there is
+    none (another BLAS, or a 32-bit-integer OpenBLAS) and under ``NUMBA_DISABLE_JIT`` (the
+    sweeps call BLAS through an intrinsic, which only compiled code can): the fused sweeps then
+    do not run."""
+    global _gemm
+    if numba.config.DISABLE_JIT:
+        return 0
+    if _gemm is None:
+        _gemm = _find_gemm()
+    return _gemm.get(np.dtype(dtype), 0)
+
+
 def _blas_control() -> tuple[Callable[[int], None], Callable[[], int]] | None:
     global _blas
     if _blas is _UNSET:
@@ -71,6 +108,24 @@ def lanes(batch: int) -> list[slice]:
     """The batch rows each lane sweeps: one lane (all rows) unless threads and rows allow more."""
     count = min(numba.get_num_threads(), batch // MIN_LANE_ROWS)
     if not ENABLED or count < 2 or _blas_control() is None:
+        return [slice(0, batch)]
+    size = -(-batch // count)
+    return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]
+
+
+# Lanes of the fused LSTM sweeps (``fast.lstm_forward_sweep``): one numba call per lane and
+# sequence, holding no GIL, so lanes never wait on each other or on Python between steps. On by
+# default; CHAINGRAD_LSTM_FUSED_LANES=0 runs the fused sweeps in one lane (to measure again: in
+# a whole training step an OpenBLAS worker left spinning by a threaded GEMM elsewhere, e.g. the
+# head's, shares the second core with the second lane; see the LSTM op's docstring).
+FUSED_LANES = os.environ.get("CHAINGRAD_LSTM_FUSED_LANES", "1") != "0"
+
+
+def sweep_lanes(batch: int) -> list[slice]:
+    """The batch rows of each lane of a fused sweep: as many lanes as numba has threads and the
+    batch has ``MIN_LANE_ROWS`` rows for, one lane (all rows) otherwise."""
+    count = min(numba.get_num_threads(), batch // MIN_LANE_ROWS)
+    if not FUSED_LANES or count < 2:
         return [slice(0, batch)]
     size = -(-batch // count)
     return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]

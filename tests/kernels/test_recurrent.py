@@ -460,3 +460,74 @@ def test_lanes_are_off_by_default(monkeypatch):
     """Without CHAINGRAD_LSTM_LANES=1 an LSTM sweeps all its rows as one lane."""
     monkeypatch.setattr(threads, "ENABLED", False)
     assert threads.lanes(64) == [slice(0, 64)]
+
+
+# ---- fused sweeps: every LSTM step in one numba call that calls BLAS itself (issue 16) ----
+
+
+@pytest.fixture(params=["fused-1thread", "fused-2threads", "per_step"])
+def sweep_path(request, monkeypatch):
+    """Run a test on the fused sweep (BLAS called from numba) in one lane and in lanes of rows
+    on two threads, and on the per-step sweep."""
+    numba = pytest.importorskip("numba")
+    lanes = {"fused-1thread": 1, "fused-2threads": 2, "per_step": 1}[request.param]
+    if request.param != "per_step" and not threads.gemm_address(np.float32):
+        pytest.skip("NumPy's BLAS has no ILP64 cblas_?gemm: the fused sweep never runs")
+    if lanes > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("numba has fewer threads")
+    if request.param == "per_step":
+        monkeypatch.setattr(threads, "_gemm", {})
+    before = numba.get_num_threads()
+    numba.set_num_threads(lanes)
+    yield lanes
+    numba.set_num_threads(before)
+
+
+# at H 128 a step product (k·n = 128·512) stays one call up to 15 rows and is cut into blocks of
+# at most 12 rows beyond: B 15 just fits, B 16 just misses (8 + 8), B 17 and 33 leave a short
+# last block (12 + 5, 12 + 12 + 9); H 3 keeps every product whole; T 1 and B 1 are the edges.
+# On two threads B 15 and 7 stay one lane (8 rows a lane at least), B 16 just makes two
+# (8 + 8), B 17 and 33 split unevenly (9 + 8, 17 + 16: blocks 12 + 5 and 12 + 4 at H 128).
+SWEEP_SHAPES = [(3, 16, 5, 128), (2, 15, 3, 128), (2, 17, 3, 128), (2, 33, 4, 128), (7, 7, 2, 3),
+                (4, 40, 31, 9), (1, 1, 1, 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", SWEEP_SHAPES, ids=lambda s: "T{}-B{}-I{}-H{}".format(*s))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_lstm_sweeps_match_reference(shape, dtype, sweep_path):
+    if sweep_path == 2 and threads.FUSED_LANES:
+        assert len(threads.sweep_lanes(shape[1])) == (2 if shape[1] >= 16 else 1)
+    case = make_case("lstm", shape, dtype, seed=shape[1])
+    got = run("lstm", case)
+    wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
+    tol = (1e-4, 1e-5) if dtype == np.float32 else (1e-10, 1e-12)
+    assert_results_close(got, run("lstm", wide, reference=True), *tol, np.dtype(dtype))
+
+
+def test_the_fused_sweeps_run_where_blas_allows(monkeypatch):
+    from chaingrad.kernels import runtime
+    from chaingrad.kernels.recurrent import fast
+
+    if not threads.gemm_address(np.float64) or not runtime.use_numba("recurrent"):
+        pytest.skip("no ILP64 cblas_?gemm in NumPy's BLAS, or numba not in use")
+    calls = []
+    for name in ("lstm_forward_sweep", "lstm_backward_sweep"):
+        kernel = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
+    run("lstm", make_case("lstm", (2, 3, 2, 4)))
+    assert calls == ["lstm_forward_sweep", "lstm_backward_sweep"]
+
+
+def test_lstm_out_and_c_n_are_adjacent_and_packed_without_a_copy():
+    case = make_case("lstm", (4, 3, 2, 5), np.float32)
+    out, c_n, saved = k.lstm_forward(
+        case["x"], case["h0"], case["c0"], case["w_ih"], case["w_hh"], None, None
+    )
+    packed = k.packed_outputs(out, c_n)
+    assert packed.shape == (5, 3, 5) and np.shares_memory(packed, out)
+    np.testing.assert_array_equal(packed[:4], out)
+    np.testing.assert_array_equal(packed[4], saved.c[-1])
+    # arrays that are not adjacent are joined by a copy
+    apart = k.packed_outputs(out.copy(), c_n.copy())
+    assert not np.shares_memory(apart, out)
+    np.testing.assert_array_equal(apart, packed)

@@ -61,3 +61,13 @@ def test_the_functions_match_the_pytorch_layers(kind):
     fn = {"RNN": F.rnn, "LSTM": F.lstm, "GRU": F.gru}[kind]
     out, _ = fn(nn.Parameter(x), None, *weights)
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_outputs_are_views_of_one_buffer():
+    x, h0, w = _arguments("lstm", 3, 2, 2, 4, seed=5)
+    c0 = leaf(h0.shape, 98, 0.5)
+    out, (h_n, c_n) = F.lstm(x, (h0, c0), *w)
+    # out and c_n are slices of one node over the kernel's buffer: no packing copy
+    o, c = out.numpy(), c_n.numpy()
+    assert c.ctypes.data == o.ctypes.data + o.nbytes
+    np.testing.assert_array_equal(h_n.numpy(), o[-1])
