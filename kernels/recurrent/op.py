@@ -237,6 +237,20 @@ def _lane_weight_grads(da, x, h_prev, count):
     return gw_ih, gw_hh, gb
 
 
+# The fused sweeps measured faster than the per-step path up to H = 256 (W_hh 1 MiB in float32)
+# and slower from H = 512 (4 MiB: 1.2-1.9x at batches 1-32, interleaved in one process; a
+# one-row product through cblas_?gemm misses NumPy's threaded gemv, lanes each stream W_hh);
+# H = 384 (2.3 MiB) was mixed. Larger weights take the per-step path.
+FUSED_MAX_WEIGHT_BYTES = 2 << 20
+
+
+def _fused_gemm(dtype: np.dtype, w_hh: np.ndarray) -> int:
+    """cblas_?gemm's address for a fused sweep, or 0: no such BLAS, or W_hh too large to pay."""
+    if w_hh.size * np.dtype(dtype).itemsize > FUSED_MAX_WEIGHT_BYTES:
+        return 0
+    return threads.gemm_address(dtype)
+
+
 def _fused_lanes(cell, batch: int) -> list[slice]:
     """The lanes of a fused sweep: threads.sweep_lanes with numba's kernels; one lane on the
     NumPy path (its sweep calls back into Python every step and would hold the GIL)."""
@@ -390,7 +404,7 @@ def lstm_forward(
         canonical(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     )
     cell = _cell_kernels()  # chosen once per call: one set for every step
-    gemm = threads.gemm_address(dtype)
+    gemm = _fused_gemm(dtype, w_hh)
     rows = _fused_lanes(cell, batch) if gemm else threads.lanes(batch)
     w_ih_t = w_ih  # read only by lanes (below); any C-contiguous matrix keeps one signature
     if len(rows) == 1:  # x_t W_ihᵀ for all steps as one GEMM; the step kernel adds the rest
@@ -467,7 +481,7 @@ def lstm_backward(
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, 4 * hidden), dtype)
     cell = _cell_kernels()  # chosen once per call: one set for every step
-    gemm = threads.gemm_address(dtype)
+    gemm = _fused_gemm(dtype, w_hh)
     if gemm:  # every step in one numba call per lane, BLAS called from inside it
         rows = _fused_lanes(cell, batch)
         project = len(rows) > 1  # lanes form the input gradient step by step

@@ -531,3 +531,13 @@ def test_lstm_out_and_c_n_are_adjacent_and_packed_without_a_copy():
     apart = k.packed_outputs(out.copy(), c_n.copy())
     assert not np.shares_memory(apart, out)
     np.testing.assert_array_equal(apart, packed)
+
+
+def test_large_recurrent_weights_take_the_per_step_path():
+    """The fused sweeps measured slower once W_hh outgrew ~2 MiB (H = 512 in float32)."""
+    small = np.zeros((4 * 256, 256), np.float32)  # 1 MiB
+    large = np.zeros((4 * 512, 512), np.float32)  # 4 MiB
+    f32 = np.dtype(np.float32)
+    assert recurrent_op._fused_gemm(f32, small) == threads.gemm_address(f32)
+    assert recurrent_op._fused_gemm(f32, large) == 0
+    assert recurrent_op._fused_gemm(np.dtype(np.float64), np.zeros((4 * 384, 384))) == 0
