@@ -62,9 +62,9 @@ BACKGROUND_GROUPS = ("conv", "pool", "recurrent")  # the groups with a NumPy pat
 
 # Cold-cache compile time of each group's float32 kernels, measured on the 2-core development
 # machine under load (conv 36 s, pooling 8 s, recurrences 5 s); float64 compiles as much again.
-# Issue 16, CPU seconds of everything the background warm-up compiles (kernels/warm.py): conv
-# 22 (backward 13, forward 8.5), pool 13 (seven signatures; a CNN's first run uses three or
-# four of them), recurrent 2.5. The inline notice quotes the first figures, in wall seconds.
+# Issue 16, CPU seconds of everything the background warm-up compiles (kernels/warm.py), quiet
+# machine: conv 21, pool 11 (seven signatures; a CNN's first run uses three or four of them),
+# recurrent 3 (the fused LSTM sweeps). The inline notice quotes the first figures, in wall s.
 COMPILE_SECONDS = {"conv": 30, "pool": 8, "recurrent": 5, "special": 1}
 
 _group_of: dict[Callable, str] = {}  # py_func -> its group, for the compile notice
