@@ -43,14 +43,19 @@ _UNSET = object()
 _blas: object = _UNSET
 
 
-def _find_blas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
-    """(set, get) of the thread count of the OpenBLAS bundled with NumPy, or None."""
+def _numpy_openblas() -> Iterator[ctypes.CDLL]:
+    """The OpenBLAS libraries bundled with NumPy's wheel (already loaded by NumPy), if any."""
     root = os.path.dirname(os.path.dirname(np.__file__))
     for lib in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*"))):
         try:
-            dll = ctypes.CDLL(lib)
+            yield ctypes.CDLL(lib)
         except OSError:
             continue
+
+
+def _find_blas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
+    """(set, get) of the thread count of the OpenBLAS bundled with NumPy, or None."""
+    for dll in _numpy_openblas():
         for prefix in ("scipy_openblas", "openblas"):
             for suffix in ("64_", ""):
                 setter = getattr(dll, f"{prefix}_set_num_threads{suffix}", None)
@@ -64,12 +69,7 @@ def _find_blas() -> tuple[Callable[[int], None], Callable[[], int]] | None:
 
 def _find_gemm() -> dict[np.dtype, int]:
     """Addresses of cblas_sgemm and cblas_dgemm with 64-bit integers in NumPy's OpenBLAS."""
-    root = os.path.dirname(os.path.dirname(np.__file__))
-    for lib in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*"))):
-        try:
-            dll = ctypes.CDLL(lib)
-        except OSError:
-            continue
+    for dll in _numpy_openblas():
         for prefix in ("scipy_cblas_", "cblas_"):
             found = {}
             for dtype, letter in ((np.dtype(np.float32), "s"), (np.dtype(np.float64), "d")):
