@@ -6,11 +6,12 @@ BLAS GEMM ``h @ W_hhᵀ`` (with W_hhᵀ made contiguous once) and numba kernels 
 work (``fast.py``): for the LSTM one fused kernel adds the bias, applies every gate's
 nonlinearity and updates c and h. Backward sweeps the steps in reverse with one GEMM
 ``da @ W_hh`` per step, then forms the input and weight gradients as one GEMM each over all steps.
-Where NumPy's BLAS is an ILP64 OpenBLAS (NumPy 2's wheels), the LSTM runs all its steps in one
-numba call each way (``fast.lstm_forward_sweep``, ``fast.lstm_backward_sweep``) that calls
-``cblas_?gemm`` itself (``threads.gemm_address``) and adds each step's product straight into
-the gate block: no Python, slicing or kernel dispatch per step. Single-thread CPU time,
-interleaved in one process against the per-step sweep: T 64, B 16, 32 → 128 (the char-LSTM's
+Where NumPy's BLAS is an ILP64 OpenBLAS (NumPy 2's wheels) and W_hh is at most 2 MiB
+(``FUSED_MAX_WEIGHT_BYTES``: larger ones measured faster per step), the LSTM runs all its
+steps in one numba call each way (``fast.lstm_forward_sweep``, ``fast.lstm_backward_sweep``)
+that calls ``cblas_?gemm`` itself (``threads.gemm_address``) and adds each step's product
+straight into the gate block: no Python, slicing or kernel dispatch per step. Single-thread CPU
+time, interleaved in one process against the per-step sweep: T 64, B 16, 32 → 128 (the char-LSTM's
 layer) 0.86× (8.9 → 7.7 ms); T 50, B 32, 64 → 128 0.97×. The fused sweeps run in lanes of
 batch rows (``threads.sweep_lanes``) whenever numba has two threads and the batch 16 rows: the
 lanes hold no GIL and never meet per step, so they scale where the per-step lanes below (a
@@ -246,7 +247,7 @@ FUSED_MAX_WEIGHT_BYTES = 2 << 20
 
 def _fused_gemm(dtype: np.dtype, w_hh: np.ndarray) -> int:
     """cblas_?gemm's address for a fused sweep, or 0: no such BLAS, or W_hh too large to pay."""
-    if w_hh.size * np.dtype(dtype).itemsize > FUSED_MAX_WEIGHT_BYTES:
+    if w_hh.nbytes > FUSED_MAX_WEIGHT_BYTES:  # w_hh is already in dtype (canonical)
         return 0
     return threads.gemm_address(dtype)
 
