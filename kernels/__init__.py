@@ -17,7 +17,11 @@ Shared:
 - ``checks.py``: argument checks and the canonical array layout.
 - ``runtime.py``: how kernels compile and run: numba's cache where one is writable (else
   uncached, said once), a one-line notice while a cold cache compiles (quiet it with
-  ``CHAINGRAD_QUIET_COMPILE=1``), one parallel kernel at a time under numba's ``workqueue`` layer.
+  ``CHAINGRAD_QUIET_COMPILE=1``), one parallel kernel at a time under numba's ``workqueue`` layer;
+  whether chaingrad's own threads are busy (``threads_busy``: a parallel kernel ran just now).
+- ``blas.py``: NumPy's OpenBLAS: its thread count, its ``cblas_?gemm`` for the fused LSTM
+  sweeps, and ``matmul``, which keeps small products to one BLAS thread while the kernels run
+  in parallel (an idle OpenBLAS worker spins ~0.1 s and would take a kernel's core).
 
 The public functions are those the three folders export: each validates
 its arguments (shapes against each other, index ranges, dtypes, saved records) and makes

@@ -194,19 +194,45 @@ def threads_for(work: int) -> int:
     return 1 if work < GRAIN else threads
 
 
+# How long after chaingrad's own threads last ran in parallel (a parallel kernel, recurrent
+# lanes) they count as busy: a training loop runs them every step, milliseconds apart.
+BUSY_SECONDS = 0.25
+_busy_until = 0.0
+
+
+def note_parallel() -> None:
+    """Record that chaingrad's own threads are running in parallel now (see ``threads_busy``)."""
+    global _busy_until
+    _busy_until = time.monotonic() + BUSY_SECONDS
+
+
+def threads_busy() -> bool:
+    """Whether chaingrad's own threads ran in parallel within the last ``BUSY_SECONDS``."""
+    return time.monotonic() < _busy_until
+
+
 def run_parallel(fn: Callable, *args: Any, threads: int | None = None) -> Any:
     """fn(*args) for a parallel=True kernel on ``threads`` threads (None: numba's count).
 
     One call at a time unless the threading layer is TBB or OpenMP (workqueue aborts on two).
     """
-    global _layer_safe
-    if threads is not None and threads < numba.get_num_threads():
-        before = numba.get_num_threads()
+    before = numba.get_num_threads()
+    if threads is not None and threads < before:
+        if threads > 1:
+            note_parallel()
         _set_threads(threads)  # thread-local in numba: other threads' kernels are unaffected
         try:
-            return run_parallel(fn, *args)
+            return _run(fn, *args)
         finally:
             _set_threads(before)
+    if before > 1:
+        note_parallel()
+    return _run(fn, *args)
+
+
+def _run(fn: Callable, *args: Any) -> Any:
+    """fn(*args), serialised while the threading layer may be workqueue."""
+    global _layer_safe
     if _layer_safe:
         return fn(*args)
     with _parallel_lock:  # the layer is workqueue, or not started yet (this call may start it)

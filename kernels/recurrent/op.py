@@ -9,7 +9,7 @@ nonlinearity and updates c and h. Backward sweeps the steps in reverse with one 
 Where NumPy's BLAS is an ILP64 OpenBLAS (NumPy 2's wheels) and W_hh is at most 2 MiB
 (``FUSED_MAX_WEIGHT_BYTES``: larger ones measured faster per step), the LSTM runs all its
 steps in one numba call each way (``fast.lstm_forward_sweep``, ``fast.lstm_backward_sweep``)
-that calls ``cblas_?gemm`` itself (``threads.gemm_address``) and adds each step's product
+that calls ``cblas_?gemm`` itself (``kernels.blas.gemm_address``) and adds each step's product
 straight into the gate block: no Python, slicing or kernel dispatch per step. Single-thread CPU
 time, interleaved in one process against the per-step sweep: T 64, B 16, 32 → 128 (the char-LSTM's
 layer) 0.86× (8.9 → 7.7 ms); T 50, B 32, 64 → 128 0.97×. The fused sweeps run in lanes of
@@ -22,8 +22,10 @@ machine, fastest and 10th percentile of 30: T 50, B 32, 64 → 128 lanes 6.0 / 6
 8.5 / 9.4, PyTorch 6.9 / 7.3; T 64, B 16, 32 → 128 lanes 4.4 / 6.7, one lane 5.5 / 9.7,
 PyTorch 4.4 / 16.9. In the whole char-LSTM training step the lanes won the median (15.7 against
 21.9 ms, loaded machine) but not the fastest runs (9.6 against 8.7 ms): there a threaded GEMM
-elsewhere in the step (the head's) leaves an OpenBLAS worker spinning on the second lane's core
-(``CHAINGRAD_LSTM_FUSED_LANES=0`` turns the lanes off to measure again). While numba compiles,
+elsewhere in the step (the head's) left an OpenBLAS worker spinning on the second lane's core.
+Since the lanes mark chaingrad's threads busy and small products then keep to one BLAS thread
+(``kernels.blas.matmul``), the step measured 6.84-7.13 ms against 10.2-12.3 ms without that
+rule (``CHAINGRAD_LSTM_FUSED_LANES=0`` turns the lanes off to measure again). While numba compiles,
 ``numpy_path``'s twins of the sweeps run (one lane); with another BLAS the per-step sweep below
 runs.
 Work arrays come from a per-thread pool (``buffers.py``) that hands out an array again once
@@ -81,6 +83,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from chaingrad.kernels import blas
 from chaingrad.kernels.recurrent import buffers, fast, numpy_path, threads
 from chaingrad.kernels.recurrent.checks import (
     canonical,
@@ -249,7 +252,7 @@ def _fused_gemm(dtype: np.dtype, w_hh: np.ndarray) -> int:
     """cblas_?gemm's address for a fused sweep, or 0: no such BLAS, or W_hh too large to pay."""
     if w_hh.nbytes > FUSED_MAX_WEIGHT_BYTES:  # w_hh is already in dtype (canonical)
         return 0
-    return threads.gemm_address(dtype)
+    return blas.gemm_address(dtype)
 
 
 def _fused_lanes(cell, batch: int) -> list[slice]:
@@ -435,7 +438,7 @@ def lstm_forward(
                 r.start, r.stop,
             )  # fmt: skip
 
-        with threads.blas_single_threaded() if project else nullcontext():
+        with blas.single_threaded() if project else nullcontext():
             threads.run_lanes(fused, rows)
         saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
         return _lstm_outputs(h_ext, c, saved)
@@ -453,7 +456,7 @@ def lstm_forward(
                 mm_r, gates[t, r], bias, scale, c[t, r], c[t + 1, r], tanh_c[t, r], h[t + 1, r]
             )
 
-    with threads.blas_single_threaded() if len(rows) > 1 else nullcontext():
+    with blas.single_threaded() if len(rows) > 1 else nullcontext():
         threads.run_lanes(sweep, rows)
     saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
     return _lstm_outputs(h_ext, c, saved)
@@ -500,7 +503,7 @@ def lstm_backward(
             fused(rows[0])
             gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
             return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
-        with threads.blas_single_threaded():
+        with blas.single_threaded():
             threads.run_lanes(fused, rows)
             gw_ih, gw_hh, gb_ih = _lane_weight_grads(da, x, saved.h[:-1], len(rows))
         return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_ih.copy())
@@ -525,7 +528,7 @@ def lstm_backward(
         sweep(rows[0])
         gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
     else:
-        with threads.blas_single_threaded():
+        with blas.single_threaded():
             threads.run_lanes(sweep, rows)
             gw_ih, gw_hh, gb_ih = _lane_weight_grads(da, x, saved.h[:-1], len(rows))
         gb_hh = gb_ih.copy()

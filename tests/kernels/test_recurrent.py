@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
+from chaingrad.kernels import blas
 from chaingrad.kernels import recurrent as k
 from chaingrad.kernels.recurrent import op as recurrent_op
 from chaingrad.kernels.recurrent import reference as ref
@@ -381,7 +382,7 @@ def test_lstm_lanes_and_blocks_match_reference(shape, dtype, lanes, lanes_on):
     before = numba.get_num_threads()
     numba.set_num_threads(lanes)
     try:
-        expected = 1 if threads._blas_control() is None else min(lanes, shape[1] // 8)
+        expected = 1 if blas.blas_control() is None else min(lanes, shape[1] // 8)
         assert len(threads.lanes(shape[1])) == max(1, expected)
         case = make_case("lstm", shape, dtype, seed=shape[1])
         got = run("lstm", case)
@@ -410,15 +411,15 @@ def test_row_blocks_cover_the_rows_and_fit_the_small_path(rows, k, n):
 
 def test_lanes_split_the_batch_and_blas_threads_are_restored(lanes_on):
     numba = pytest.importorskip("numba")
-    if threads._blas_control() is None:
+    if blas.blas_control() is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS whose thread count can be set")
-    _, getter = threads._blas_control()
+    _, getter = blas.blas_control()
     before = getter()
-    with threads.blas_single_threaded():
+    with blas.single_threaded():
         assert getter() == 1
     assert getter() == before
     # overlapping blocks (two threads running LSTMs): the last to close restores the count
-    outer, inner = threads.blas_single_threaded(), threads.blas_single_threaded()
+    outer, inner = blas.single_threaded(), blas.single_threaded()
     outer.__enter__()
     inner.__enter__()
     outer.__exit__(None, None, None)
@@ -446,7 +447,7 @@ def test_lstms_on_two_threads_at_once_agree_with_one_at_a_time(lanes_on):
 
     cases = [make_case("lstm", (6, 24, 5, 128), np.float32, seed=s) for s in (1, 2)]
     want = [run("lstm", c) for c in cases]
-    control = threads._blas_control()
+    control = blas.blas_control()
     before = None if control is None else control[1]()
     with ThreadPoolExecutor(2) as pool:
         got = list(pool.map(lambda c: run("lstm", c), cases * 3))
@@ -471,12 +472,12 @@ def sweep_path(request, monkeypatch):
     on two threads, and on the per-step sweep."""
     numba = pytest.importorskip("numba")
     lanes = {"fused-1thread": 1, "fused-2threads": 2, "per_step": 1}[request.param]
-    if request.param != "per_step" and not threads.gemm_address(np.float32):
+    if request.param != "per_step" and not blas.gemm_address(np.float32):
         pytest.skip("NumPy's BLAS has no ILP64 cblas_?gemm: the fused sweep never runs")
     if lanes > numba.config.NUMBA_NUM_THREADS:
         pytest.skip("numba has fewer threads")
     if request.param == "per_step":
-        monkeypatch.setattr(threads, "_gemm", {})
+        monkeypatch.setattr(blas, "_gemm", {})
     before = numba.get_num_threads()
     numba.set_num_threads(lanes)
     yield lanes
@@ -508,7 +509,7 @@ def test_the_fused_sweeps_run_where_blas_allows(monkeypatch):
     from chaingrad.kernels import runtime
     from chaingrad.kernels.recurrent import fast
 
-    if not threads.gemm_address(np.float64) or not runtime.use_numba("recurrent"):
+    if not blas.gemm_address(np.float64) or not runtime.use_numba("recurrent"):
         pytest.skip("no ILP64 cblas_?gemm in NumPy's BLAS, or numba not in use")
     calls = []
     for name in ("lstm_forward_sweep", "lstm_backward_sweep"):
@@ -538,6 +539,6 @@ def test_large_recurrent_weights_take_the_per_step_path():
     small = np.zeros((4 * 256, 256), np.float32)  # 1 MiB
     large = np.zeros((4 * 512, 512), np.float32)  # 4 MiB
     f32 = np.dtype(np.float32)
-    assert recurrent_op._fused_gemm(f32, small) == threads.gemm_address(f32)
+    assert recurrent_op._fused_gemm(f32, small) == blas.gemm_address(f32)
     assert recurrent_op._fused_gemm(f32, large) == 0
     assert recurrent_op._fused_gemm(np.dtype(np.float64), np.zeros((4 * 384, 384))) == 0
