@@ -9,9 +9,10 @@ products that gain little (``SMALL_PRODUCT``) on one BLAS thread while chaingrad
 are busy (``runtime.threads_busy``: a parallel kernel or lanes ran within the last
 ``runtime.BUSY_SECONDS``); a model of products only (an MLP) keeps OpenBLAS's threads.
 
-Measured on the 2-core development machine (settled, interleaved blocks in one process): the
-char-LSTM step (LSTM lanes, a 1024×128×65 head) 8.45 -> 6.78 ms with its products on one BLAS
-thread, the MLP step (784-128-10, batch 128, no kernels) 0.75 -> 0.98 ms, hence the rule.
+Measured on the 2-core development machine (settled, interleaved blocks in one process, two
+runs): the char-LSTM step (LSTM lanes, a 1024×128×65 head) 10.2 / 12.3 ms without this rule,
+6.8 / 7.1 ms with it (PyTorch 7.2 / 7.6). Every product on one BLAS thread instead would cost
+the MLP step (784-128-10, batch 128, no kernels) 0.75 -> 0.98 ms: hence "while the kernels run".
 
 Where NumPy's BLAS is not OpenBLAS (conda's MKL, Accelerate), none of this applies: the thread
 count cannot be set, ``matmul`` is ``np.matmul`` and ``gemm_address`` is 0.
