@@ -12,7 +12,7 @@ from chaingrad.kernels.checks import (
     canonical,
     float_dtype,
 )
-from chaingrad.kernels.conv import numpy_path
+from chaingrad.kernels.conv import numpy_path, winograd
 from chaingrad.kernels.conv.checks import check_conv1d, check_conv2d, need_flags
 from chaingrad.kernels.conv.fast import (
     LANES,
@@ -88,6 +88,8 @@ def _forward(
         return numpy_path.conv2d_forward(x, w, b, (sh, sw), (ph, pw))
     b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
     threads = threads_for(n * o * ho * wo * x.shape[1] * kh * kw)  # multiply-adds
+    if winograd.applies((sh, sw), kh, kw, x.shape[1], o, ho, wo):
+        return winograd.conv2d_forward(x, canonical(w, dtype), b, (ph, pw), threads)
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
@@ -137,6 +139,9 @@ def _backward(
         return numpy_path.conv2d_backward(gy, x, w, (sh, sw), (ph, pw), *flags)
     # multiply-adds of the input and the weight gradient
     threads = threads_for(n * o * ho * wo * c * kh * kw * (int(need_input) + int(need_weight)))
+    if winograd.applies((sh, sw), kh, kw, c, o, ho, wo):
+        flags = (need_input, need_weight, need_bias)
+        return winograd.conv2d_backward(gy, x, w, (ph, pw), *flags, threads)
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )

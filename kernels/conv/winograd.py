@@ -36,6 +36,7 @@ M, R = 2, 5  # F(m×m, r×r): outputs per tile side, filter size
 ALPHA = M + R - 1  # input tile side
 POINTS = (0, 1, -1, 2, -2)  # the finite interpolation points; the last one is ∞
 CHUNK_TILES = 128  # tiles per chunk of images (see _chunk)
+MIN_CHANNEL_PAIRS = 1  # C * O from which the path pays (see applies)
 
 
 def _poly_times_root(coeffs: list[Fraction], a: Fraction) -> list[Fraction]:
@@ -89,119 +90,162 @@ def _float64(rows: list[list[Fraction]]) -> np.ndarray:
 AT, G, BT = (_float64(mat) for mat in cook_toom(M, R, POINTS))
 
 
-def applies(stride: tuple[int, int], kh: int, kw: int, n_in: int, n_out: int) -> bool:
-    """Whether a conv2d takes this path: stride 1, a 5×5 kernel (see ``op.py`` for the A/B)."""
-    return stride == (1, 1) and kh == R and kw == R and n_in * n_out >= 64
+def applies(
+    stride: tuple[int, int], kh: int, kw: int, n_in: int, n_out: int, ho: int, wo: int
+) -> bool:
+    """Whether a conv2d takes this path: stride 1, a 5×5 kernel, enough channels."""
+    return stride == (1, 1) and kh == R and kw == R and n_in * n_out >= MIN_CHANNEL_PAIRS
+
+
+@kernel("conv", fastmath=FMA)
+def mix4(out: np.ndarray, add: bool, r0: np.ndarray, r1: np.ndarray, r2: np.ndarray,
+         r3: np.ndarray, c0: float, c1: float, c2: float, c3: float) -> None:  # fmt: skip
+    """out (+)= c0 r0 + c1 r1 + c2 r2 + c3 r3: four terms per pass, out loaded and stored once."""
+    if add:
+        for e in range(out.shape[0]):
+            out[e] = out[e] + c0 * r0[e] + c1 * r1[e] + c2 * r2[e] + c3 * r3[e]
+    else:
+        for e in range(out.shape[0]):
+            out[e] = c0 * r0[e] + c1 * r1[e] + c2 * r2[e] + c3 * r3[e]
+
+
+@kernel("conv")
+def _column_offsets(left: int, w: int, s: int, cols: int, n_k: int) -> np.ndarray:
+    """Where image column left + v starts in a channels-last row split by phase, v < w."""
+    at = np.empty(w, np.int64)
+    for v in range(w):
+        col = left + v
+        at[v] = ((col % s) * cols + col // s) * n_k
+    return at
 
 
 @kernel("conv", nogil=True, fastmath=FMA)  # lanes run it on several threads
-def tiles_in(src: np.ndarray, left: np.ndarray, nty: int, ntx: int, out: np.ndarray) -> None:
-    """out[a*p + b, t, k] = sum_ij left[a, i] img[n, s*ty + i, s*tx + j, k] left[b, j].
+def tiles_in(
+    x: np.ndarray, top: int, left: int, nz: np.ndarray, coef: np.ndarray, q: int, s: int,
+    nty: int, ntx: int, out: np.ndarray,
+) -> None:  # fmt: skip
+    """out[a*p + b, t, k] = sum_ij mat[a, i] xpad[n, k, s*ty + i, s*tx + j] mat[b, j].
 
-    ``src`` (N, rows, s, cols/s, K) is the channels-last image ``img`` with its columns split
-    by phase (column s*u + f at [f, u]); ``left`` (p, q); tile t = (n * nty + ty) * ntx + tx
-    is the q×q window at (s*ty, s*tx). A row of tiles is transformed down its columns in one
-    pass over whole image rows, then along its rows: window column j of every tile in the row
-    is phase j % s from j // s on, so each (a, b, j) is one contiguous run over (tx, k).
-    Zero entries of ``left`` are skipped.
+    x (N, K, H, W); xpad is x placed at (top, left) on zeros; ``mat`` (p, q) comes as its
+    nonzeros, row a's being coef[a, g] at column nz[a, g] (``_nonzeros``), and its
+    column count q; tile
+    t = (n * nty + ty) * ntx + tx is the q×q window at (s*ty, s*tx). Each image is first
+    copied channels-last into ``img``, its columns split by phase (column s*u + f at [f, u]),
+    so that a row of tiles is transformed down its columns in passes over whole image rows,
+    then along its rows: window column j of every tile in the row is phase j % s from
+    j // s on, one contiguous run over (tx, k) per (a, b, j).
     """
-    n_img, rows, s, cols, n_k = src.shape
-    p, q = left.shape
+    n_img, n_k, h, w = x.shape
+    p = nz.shape[0]
+    rows, cols = s * (nty - 1) + q, (s * (ntx - 1) + q + s - 1) // s  # cols per phase
+    width = s * cols * n_k
     run = ntx * n_k  # one row of tiles in ``out``
     flat = out.reshape(p * p, out.shape[1] * n_k)
+    img = np.empty((rows, width), dtype=out.dtype)
+    half = np.empty((p, width), dtype=out.dtype)  # mat @ window, down the columns
+    at = _column_offsets(left, min(w, s * cols - left), s, cols, n_k)
     for n in range(n_img):
-        img = src[n].reshape(rows, s * cols * n_k)
-        half = np.empty((p, s * cols * n_k), dtype=src.dtype)  # left @ window, down columns
+        img[:] = 0
+        for k in range(n_k):
+            for u in range(min(h, rows - top)):
+                line, dst = x[n, k, u], img[top + u, k:]
+                for v in range(at.shape[0]):
+                    dst[at[v]] = line[v]
         for ty in range(nty):
             for a in range(p):
-                h = half[a]
-                h[:] = 0
-                for i in range(q):
-                    c = left[a, i]
-                    if c != 0:
-                        row = img[s * ty + i]
-                        for e in range(h.shape[0]):
-                            h[e] += c * row[e]
+                for g in range(0, nz.shape[1], 4):
+                    r = nz[a, g : g + 4] + s * ty
+                    c = coef[a, g : g + 4]
+                    mix4(
+                        half[a],
+                        g > 0,
+                        img[r[0]],
+                        img[r[1]],
+                        img[r[2]],
+                        img[r[3]],
+                        c[0],
+                        c[1],
+                        c[2],
+                        c[3],
+                    )
             t0 = (n * nty + ty) * run
             for a in range(p):
                 for b in range(p):
                     o = flat[a * p + b, t0 : t0 + run]
-                    o[:] = 0
-                    for j in range(q):
-                        c = left[b, j]
-                        if c != 0:
-                            start = ((j % s) * cols + j // s) * n_k
-                            h = half[a, start : start + run]
-                            for e in range(run):
-                                o[e] += c * h[e]
+                    for g in range(0, nz.shape[1], 4):
+                        j = nz[b, g : g + 4]
+                        c = coef[b, g : g + 4]
+                        st = ((j % s) * cols + j // s) * n_k
+                        ha = half[a]
+                        mix4(o, g > 0, ha[st[0] : st[0] + run], ha[st[1] : st[1] + run],
+                             ha[st[2] : st[2] + run], ha[st[3] : st[3] + run], c[0], c[1], c[2], c[3])  # fmt: skip
 
 
 @kernel("conv", nogil=True, fastmath=FMA)  # lanes run it on several threads
-def tiles_out(src: np.ndarray, right: np.ndarray, nty: int, ntx: int, dst: np.ndarray) -> None:
-    """img[n, s*ty + i, s*tx + j, k] += sum_ab right[i, a] src[a*p + b, t, k] right[j, b].
+def tiles_out(
+    src: np.ndarray, nz: np.ndarray, coef: np.ndarray, p: int, s: int, nty: int, ntx: int,
+    top: int, left: int, bias: np.ndarray, y: np.ndarray,
+) -> None:  # fmt: skip
+    """y[n, k] = bias[k] + the window at (top, left) of img[n, k], where the tiles add up:
+    img[n, k, s*ty + i, s*tx + j] += sum_ab mat[i, a] src[a*p + b, t, k] mat[j, b].
 
-    The adjoint of ``tiles_in`` with left = rightᵀ: src (p², T, K), right (q, p), ``dst``
-    (N, rows, s, cols/s, K) the channels-last image ``img`` split by column phase, as there;
-    overlapping tiles add up. Along the rows first (one contiguous run over (tx, k) per
-    (a, j, b)), then down the columns in passes over whole image rows.
+    The adjoint of ``tiles_in`` (with mat there = matᵀ here, then cropped): src (p², T, K),
+    mat (q, p) as its row nonzeros (nz, coef) and p, y (N, K, H, W). ``img`` is one image,
+    channels-last and split by column phase as there; overlapping tiles add up. Along the
+    rows first (one contiguous run over (tx, k) per (a, j)), then down the columns in passes
+    over whole image rows.
     """
-    n_img, rows, s, cols, n_k = dst.shape
-    q, p = right.shape
+    n_img, n_k, h, w = y.shape
+    q = nz.shape[0]
+    rows, cols = s * (nty - 1) + q, (s * (ntx - 1) + q + s - 1) // s
+    width = s * cols * n_k
     run = ntx * n_k
     flat = src.reshape(p * p, src.shape[1] * n_k)
+    img = np.empty((rows, width), dtype=y.dtype)
+    half = np.empty((p, width), dtype=y.dtype)  # tile @ matᵀ, along the rows
+    at = _column_offsets(left, w, s, cols, n_k)
     for n in range(n_img):
-        img = dst[n].reshape(rows, s * cols * n_k)
-        half = np.empty((p, s * cols * n_k), dtype=dst.dtype)  # tile @ rightᵀ, along rows
+        img[:] = 0
         for ty in range(nty):
             half[:] = 0
             t0 = (n * nty + ty) * run
             for a in range(p):
                 for j in range(q):
-                    start = ((j % s) * cols + j // s) * n_k
-                    h = half[a, start : start + run]
-                    for b in range(p):
-                        c = right[j, b]
-                        if c != 0:
-                            m = flat[a * p + b, t0 : t0 + run]
-                            for e in range(run):
-                                h[e] += c * m[e]
+                    st = ((j % s) * cols + j // s) * n_k
+                    hseg = half[a, st : st + run]
+                    for g in range(0, nz.shape[1], 4):
+                        b = nz[j, g : g + 4] + a * p
+                        c = coef[j, g : g + 4]
+                        mix4(hseg, True, flat[b[0], t0 : t0 + run], flat[b[1], t0 : t0 + run],
+                             flat[b[2], t0 : t0 + run], flat[b[3], t0 : t0 + run], c[0], c[1], c[2], c[3])  # fmt: skip
             for i in range(q):
-                row = img[s * ty + i]
-                for a in range(p):
-                    c = right[i, a]
-                    if c != 0:
-                        h = half[a]
-                        for e in range(row.shape[0]):
-                            row[e] += c * h[e]
+                for g in range(0, nz.shape[1], 4):
+                    a = nz[i, g : g + 4]
+                    c = coef[i, g : g + 4]
+                    mix4(img[s * ty + i], True, half[a[0]], half[a[1]], half[a[2]], half[a[3]],
+                         c[0], c[1], c[2], c[3])  # fmt: skip
+        for k in range(n_k):
+            for u in range(h):
+                line, srow, bk = y[n, k, u], img[top + u, k:], bias[k]
+                for v in range(w):
+                    line[v] = srow[at[v]] + bk
+
+
+def _nonzeros(mat: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(nz, coef): each row's nonzero columns and values, padded with zeros to a multiple of 4
+    (a padded slot repeats column 0 with weight 0), for the kernels' four-term passes."""
+    width = -(-max(int(np.count_nonzero(row)) for row in mat) // 4) * 4
+    nz = np.zeros((mat.shape[0], width), np.int64)
+    coef = np.zeros((mat.shape[0], width), dtype)
+    for r, row in enumerate(mat):
+        cols = np.flatnonzero(row)
+        nz[r, : len(cols)], coef[r, : len(cols)] = cols, row[cols]
+    return nz, coef
 
 
 def _tiles(ho: int, wo: int) -> tuple[int, int]:
     """Tile rows and columns covering an ho × wo output (the last ones may be partial)."""
     return -(-ho // M), -(-wo // M)
-
-
-def _split(x: np.ndarray, rows: int, cols: int, top: int, left: int) -> np.ndarray:
-    """x (N, C, H, W) placed at (top, left) in a zeroed channels-last (N, rows, cols, C) image,
-    stored split by column phase as the tile kernels read it: (N, rows, M, cols / M, C)."""
-    n, c, h, w = x.shape
-    out = np.zeros((n, rows, M, cols // M, c), dtype=x.dtype)
-    for f in range(M):  # image column M*u + f holds x column M*u + f - left
-        first = (f - left) % M
-        count = len(range(first, w, M))
-        u0 = (left + first) // M
-        out[:, top : top + h, f, u0 : u0 + count] = x[:, :, :, first::M].transpose(0, 2, 3, 1)
-    return out
-
-
-def _merge(img: np.ndarray, top: int, left: int, out: np.ndarray) -> None:
-    """out (N, C, H, W) = the window at (top, left) of ``_split``'s layout (the inverse)."""
-    w = out.shape[3]
-    for f in range(M):
-        first = (f - left) % M
-        count = len(range(first, w, M))
-        u0 = (left + first) // M
-        part = img[:, top : top + out.shape[2], f, u0 : u0 + count]
-        out[:, :, :, first::M] = part.transpose(0, 3, 1, 2)
 
 
 def _weights(w: np.ndarray) -> np.ndarray:
@@ -210,9 +254,10 @@ def _weights(w: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(u.reshape(ALPHA * ALPHA, w.shape[1], w.shape[0]), dtype=w.dtype)
 
 
-def _matrices(dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(Bᵀ, Aᵀ, A, B) in ``dtype``, C-contiguous: the tile kernels' left/right matrices."""
-    return tuple(np.ascontiguousarray(m, dtype=dtype) for m in (BT, AT, AT.T, BT.T))
+def _matrices(dtype: np.dtype) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
+    """Bᵀ, Aᵀ, A and B for the tile kernels: (nz, coef, columns) of each, coef in ``dtype``."""
+    mats = {"BT": BT, "AT": AT, "A": AT.T, "B": BT.T}
+    return {k: (*_nonzeros(m, dtype), m.shape[1]) for k, m in mats.items()}
 
 
 def _chunk(n: int, tiles: int) -> int:
@@ -233,23 +278,28 @@ def _lanes(n: int, threads: int) -> list[slice]:
 
 def _run(fn, n: int, threads: int) -> None:
     """fn(images) for each lane, on ``threads`` threads, each lane's BLAS single-threaded."""
-    with blas_single_threaded():
-        run_lanes(fn, _lanes(n, threads))
+    run_lanes(fn, _lanes(n, threads))
 
 
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: tuple[int, int], threads: int
 ) -> np.ndarray:
     """y = conv2d(x, w) + b, stride 1, for canonical x (N, C, H, W), w (O, C, 5, 5), b (O,)."""
+    with blas_single_threaded():  # the lanes are the threads; no BLAS workers left spinning
+        return _forward(x, w, b, padding, threads)
+
+
+def _forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: tuple[int, int], threads: int
+) -> np.ndarray:
     n, c, h, wd = x.shape
     o = w.shape[0]
     ph, pw = padding
     ho, wo = h + 2 * ph - R + 1, wd + 2 * pw - R + 1
     nty, ntx = _tiles(ho, wo)
-    bt, at, _, _ = _matrices(x.dtype)
+    mats = _matrices(x.dtype)
     u = _weights(w)
-    xp = _split(x, M * nty + R - 1, M * ntx + R - 1, ph, pw)
-    yt = np.zeros((n, M * nty, M, ntx, o), dtype=x.dtype)
+    y = np.empty((n, o, ho, wo), dtype=x.dtype)
     step = _chunk(n, nty * ntx)
 
     def lane(images: slice) -> None:
@@ -258,14 +308,11 @@ def conv2d_forward(
         for n0 in range(images.start, images.stop, step):  # V and M stay in cache
             n1 = min(n0 + step, images.stop)
             v, mm = _view(v_buf, (n1 - n0) * nty * ntx, c), _view(m_buf, (n1 - n0) * nty * ntx, o)
-            tiles_in(xp[n0:n1], bt, nty, ntx, v)  # V = Bᵀ d B, zero padding included
+            tiles_in(x[n0:n1], ph, pw, *mats["BT"], M, nty, ntx, v)  # V = Bᵀ d B, with padding
             np.matmul(v, u, out=mm)  # M[ξν] = V[ξν] @ U[ξν]: (T × C) @ (C × O)
-            tiles_out(mm, at, nty, ntx, yt[n0:n1])  # Y = Aᵀ M A
+            tiles_out(mm, *mats["AT"], M, nty, ntx, 0, 0, b, y[n0:n1])  # Y = Aᵀ M A, + b
 
     _run(lane, n, threads)
-    y = np.empty((n, o, ho, wo), dtype=x.dtype)
-    _merge(yt, 0, 0, y)  # cropped to ho × wo
-    y += b[:, None, None]
     return y
 
 
@@ -280,20 +327,33 @@ def conv2d_backward(
     threads: int,
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """(gx, gw, gb) of a stride-1 5×5 conv2d: the forward's steps transposed, in reverse."""
+    with blas_single_threaded():  # the lanes are the threads; no BLAS workers left spinning
+        return _backward(gy, x, w, padding, need_input, need_weight, need_bias, threads)
+
+
+def _backward(
+    gy: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    padding: tuple[int, int],
+    need_input: bool,
+    need_weight: bool,
+    need_bias: bool,
+    threads: int,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     n, c = x.shape[:2]
     o, ho, wo = gy.shape[1:]
     ph, pw = padding
     nty, ntx = _tiles(ho, wo)
-    bt, _, a, b = _matrices(x.dtype)
+    mats = _matrices(x.dtype)
     gx = gw = None
     gb = gy.sum(axis=(0, 2, 3)) if need_bias else None
     if not (need_input or need_weight):
         return gx, gw, gb
     step = _chunk(n, nty * ntx)
-    gys = _split(gy, M * nty, M * ntx, 0, 0)
-    xp = _split(x, M * nty + R - 1, M * ntx + R - 1, ph, pw) if need_weight else None
     ut = _weights(w).transpose(0, 2, 1).copy() if need_input else None
-    gxp = np.zeros((n, M * nty + R - 1, M, (M * ntx + R - 1) // M, c), dtype=x.dtype)
+    gx = np.empty(x.shape, dtype=x.dtype) if need_input else None
+    zero = np.zeros(c, dtype=x.dtype)
     lanes = _lanes(n, threads)
     du_parts = np.zeros((len(lanes), ALPHA * ALPHA, c, o), dtype=x.dtype)
 
@@ -308,20 +368,16 @@ def conv2d_backward(
             k = (n1 - n0) * nty * ntx
             dm, v = _view(dm_buf, k, o), _view(v_buf, k, c)
             # dM = A dY Aᵀ per output tile: the adjoint of Y = Aᵀ M A (gy is 0 past ho, wo)
-            tiles_in(gys[n0:n1], a, nty, ntx, dm)
+            tiles_in(gy[n0:n1], 0, 0, *mats["A"], M, nty, ntx, dm)
             if need_weight:  # dU[ξν] = V[ξν]ᵀ @ dM[ξν], summed over the chunks
-                tiles_in(xp[n0:n1], bt, nty, ntx, v)
+                tiles_in(x[n0:n1], ph, pw, *mats["BT"], M, nty, ntx, v)
                 du += np.matmul(v.transpose(0, 2, 1), dm, out=part)
             if need_input:  # dV[ξν] = dM[ξν] @ U[ξν]ᵀ, then B dV Bᵀ added back over the tiles
                 np.matmul(dm, ut, out=v)
-                tiles_out(v, b, nty, ntx, gxp[n0:n1])
+                tiles_out(v, *mats["B"], M, nty, ntx, ph, pw, zero, gx[n0:n1])  # crops the pad
 
-    with blas_single_threaded():
-        run_lanes(lane, lanes)
+    run_lanes(lane, lanes)
     if need_weight:  # dg = Gᵀ dU G
         du64 = du_parts.sum(axis=0, dtype=np.float64).reshape(ALPHA, ALPHA, c, o)
         gw = np.einsum("ai,abco,bj->ocij", G, du64, G, optimize=True).astype(x.dtype)
-    if need_input:
-        gx = np.empty(x.shape, dtype=x.dtype)
-        _merge(gxp, ph, pw, gx)  # the padding's gradient is dropped
     return gx, gw, gb
