@@ -88,7 +88,7 @@ def _forward(
         return numpy_path.conv2d_forward(x, w, b, (sh, sw), (ph, pw))
     b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
     threads = threads_for(n * o * ho * wo * x.shape[1] * kh * kw)  # multiply-adds
-    if winograd.applies((sh, sw), kh, kw, x.shape[1], o, ho, wo):
+    if winograd.applies((sh, sw), kh, kw, x.shape[1], o, n * ho * wo):
         return winograd.conv2d_forward(x, canonical(w, dtype), b, (ph, pw), threads)
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
@@ -139,7 +139,7 @@ def _backward(
         return numpy_path.conv2d_backward(gy, x, w, (sh, sw), (ph, pw), *flags)
     # multiply-adds of the input and the weight gradient
     threads = threads_for(n * o * ho * wo * c * kh * kw * (int(need_input) + int(need_weight)))
-    if winograd.applies((sh, sw), kh, kw, c, o, ho, wo):
+    if winograd.applies((sh, sw), kh, kw, c, o, n * ho * wo):
         flags = (need_input, need_weight, need_bias)
         return winograd.conv2d_backward(gy, x, w, (ph, pw), *flags, threads)
     pitch, vp, stack = _layout(

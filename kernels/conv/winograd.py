@@ -24,6 +24,7 @@ run over the channels, contiguous. ``op.py`` takes this path where ``applies`` s
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 import numpy as np
@@ -36,7 +37,13 @@ M, R = 2, 5  # F(m×m, r×r): outputs per tile side, filter size
 ALPHA = M + R - 1  # input tile side
 POINTS = (0, 1, -1, 2, -2)  # the finite interpolation points; the last one is ∞
 CHUNK_TILES = 128  # tiles per chunk of images (see _chunk)
-MIN_CHANNEL_PAIRS = 1  # C * O from which the path pays (see applies)
+# Where it pays (single-thread CPU, against the tap loops, in one process): 32 -> 64 channels
+# on 14x14 at batch 64 0.59x, 7x7 0.78x, 28x28 0.54x; 32 -> 32 at batch 32 0.74-0.84x; 64 -> 64
+# on 7x7 0.79x; but 16 -> 16 on 14x14 1.4x, 8 -> 16 on 28x28 2.2x, 3 -> 32 2.6x (few channels:
+# the transforms outweigh the products), and at 80M multiply-adds (32 -> 64 on 14x14 at batch
+# 8, 32 -> 32 at batch 16) 1.0-1.6x (fixed costs).
+MIN_CHANNELS = 32
+MIN_WORK = 100_000_000
 
 
 def _poly_times_root(coeffs: list[Fraction], a: Fraction) -> list[Fraction]:
@@ -90,17 +97,20 @@ def _float64(rows: list[list[Fraction]]) -> np.ndarray:
 AT, G, BT = (_float64(mat) for mat in cook_toom(M, R, POINTS))
 
 
-def applies(
-    stride: tuple[int, int], kh: int, kw: int, n_in: int, n_out: int, ho: int, wo: int
-) -> bool:
-    """Whether a conv2d takes this path: stride 1, a 5×5 kernel, enough channels."""
-    return stride == (1, 1) and kh == R and kw == R and n_in * n_out >= MIN_CHANNEL_PAIRS
+def applies(stride: tuple[int, int], kh: int, kw: int, n_in: int, n_out: int, pixels: int) -> bool:
+    """Whether a conv2d takes this path: stride 1, a 5×5 kernel, at least MIN_CHANNELS input
+    and output channels and MIN_WORK direct multiply-adds (``pixels``: N × Ho × Wo)."""
+    if stride != (1, 1) or kh != R or kw != R or min(n_in, n_out) < MIN_CHANNELS:
+        return False
+    return pixels * n_in * n_out * R * R >= MIN_WORK
 
 
 @kernel("conv", fastmath=FMA)
-def mix4(out: np.ndarray, add: bool, r0: np.ndarray, r1: np.ndarray, r2: np.ndarray,
-         r3: np.ndarray, c0: float, c1: float, c2: float, c3: float) -> None:  # fmt: skip
-    """out (+)= c0 r0 + c1 r1 + c2 r2 + c3 r3: four terms per pass, out loaded and stored once."""
+def mix4(out: np.ndarray, add: bool, src: np.ndarray, at: np.ndarray, c: np.ndarray) -> None:
+    """out (+)= sum_(m < 4) c[m] src[at[m] : at[m] + len(out)]: out loaded and stored once."""
+    r0, r1 = src[at[0] : at[0] + out.shape[0]], src[at[1] : at[1] + out.shape[0]]
+    r2, r3 = src[at[2] : at[2] + out.shape[0]], src[at[3] : at[3] + out.shape[0]]
+    c0, c1, c2, c3 = c[0], c[1], c[2], c[3]
     if add:
         for e in range(out.shape[0]):
             out[e] = out[e] + c0 * r0[e] + c1 * r1[e] + c2 * r2[e] + c3 * r3[e]
@@ -127,8 +137,7 @@ def tiles_in(
     """out[a*p + b, t, k] = sum_ij mat[a, i] xpad[n, k, s*ty + i, s*tx + j] mat[b, j].
 
     x (N, K, H, W); xpad is x placed at (top, left) on zeros; ``mat`` (p, q) comes as its
-    nonzeros, row a's being coef[a, g] at column nz[a, g] (``_nonzeros``), and its
-    column count q; tile
+    nonzeros, row a's being coef[a, g] at column nz[a, g] (``_nonzeros``); tile
     t = (n * nty + ty) * ntx + tx is the q×q window at (s*ty, s*tx). Each image is first
     copied channels-last into ``img``, its columns split by phase (column s*u + f at [f, u]),
     so that a row of tiles is transformed down its columns in passes over whole image rows,
@@ -141,44 +150,29 @@ def tiles_in(
     width = s * cols * n_k
     run = ntx * n_k  # one row of tiles in ``out``
     flat = out.reshape(p * p, out.shape[1] * n_k)
-    img = np.empty((rows, width), dtype=out.dtype)
-    half = np.empty((p, width), dtype=out.dtype)  # mat @ window, down the columns
-    at = _column_offsets(left, min(w, s * cols - left), s, cols, n_k)
+    img = np.empty(rows * width, dtype=out.dtype)
+    half = np.empty(p * width, dtype=out.dtype)  # mat @ window, down the columns
+    col_at = _column_offsets(left, min(w, s * cols - left), s, cols, n_k)
+    row_at = nz * width  # where row nz[a, g] of a window starts in img (+ its first row's)
+    col_of = ((nz % s) * cols + nz // s) * n_k  # where window column nz[b, g] starts in half
     for n in range(n_img):
         img[:] = 0
         for k in range(n_k):
             for u in range(min(h, rows - top)):
-                line, dst = x[n, k, u], img[top + u, k:]
-                for v in range(at.shape[0]):
-                    dst[at[v]] = line[v]
+                line, dst = x[n, k, u], img[(top + u) * width + k :]
+                for v in range(col_at.shape[0]):
+                    dst[col_at[v]] = line[v]
         for ty in range(nty):
             for a in range(p):
                 for g in range(0, nz.shape[1], 4):
-                    r = nz[a, g : g + 4] + s * ty
-                    c = coef[a, g : g + 4]
-                    mix4(
-                        half[a],
-                        g > 0,
-                        img[r[0]],
-                        img[r[1]],
-                        img[r[2]],
-                        img[r[3]],
-                        c[0],
-                        c[1],
-                        c[2],
-                        c[3],
-                    )
+                    at = row_at[a, g : g + 4] + s * ty * width
+                    mix4(half[a * width : (a + 1) * width], g > 0, img, at, coef[a, g : g + 4])
             t0 = (n * nty + ty) * run
             for a in range(p):
                 for b in range(p):
                     o = flat[a * p + b, t0 : t0 + run]
                     for g in range(0, nz.shape[1], 4):
-                        j = nz[b, g : g + 4]
-                        c = coef[b, g : g + 4]
-                        st = ((j % s) * cols + j // s) * n_k
-                        ha = half[a]
-                        mix4(o, g > 0, ha[st[0] : st[0] + run], ha[st[1] : st[1] + run],
-                             ha[st[2] : st[2] + run], ha[st[3] : st[3] + run], c[0], c[1], c[2], c[3])  # fmt: skip
+                        mix4(o, g > 0, half, col_of[b, g : g + 4] + a * width, coef[b, g : g + 4])
 
 
 @kernel("conv", nogil=True, fastmath=FMA)  # lanes run it on several threads
@@ -200,10 +194,12 @@ def tiles_out(
     rows, cols = s * (nty - 1) + q, (s * (ntx - 1) + q + s - 1) // s
     width = s * cols * n_k
     run = ntx * n_k
-    flat = src.reshape(p * p, src.shape[1] * n_k)
-    img = np.empty((rows, width), dtype=y.dtype)
-    half = np.empty((p, width), dtype=y.dtype)  # tile @ matᵀ, along the rows
-    at = _column_offsets(left, w, s, cols, n_k)
+    n_tiles = src.shape[1]
+    flat = src.reshape(p * p * n_tiles * n_k)
+    img = np.empty(rows * width, dtype=y.dtype)
+    half = np.empty(p * width, dtype=y.dtype)  # tile @ matᵀ, along the rows
+    col_at = _column_offsets(left, w, s, cols, n_k)
+    plane_at = nz * (n_tiles * n_k)  # where plane b = nz[j, g] starts in src (+ a * p planes)
     for n in range(n_img):
         img[:] = 0
         for ty in range(nty):
@@ -211,24 +207,19 @@ def tiles_out(
             t0 = (n * nty + ty) * run
             for a in range(p):
                 for j in range(q):
-                    st = ((j % s) * cols + j // s) * n_k
-                    hseg = half[a, st : st + run]
+                    start = a * width + ((j % s) * cols + j // s) * n_k
                     for g in range(0, nz.shape[1], 4):
-                        b = nz[j, g : g + 4] + a * p
-                        c = coef[j, g : g + 4]
-                        mix4(hseg, True, flat[b[0], t0 : t0 + run], flat[b[1], t0 : t0 + run],
-                             flat[b[2], t0 : t0 + run], flat[b[3], t0 : t0 + run], c[0], c[1], c[2], c[3])  # fmt: skip
+                        at = plane_at[j, g : g + 4] + a * p * n_tiles * n_k + t0
+                        mix4(half[start : start + run], True, flat, at, coef[j, g : g + 4])
             for i in range(q):
+                row = img[(s * ty + i) * width : (s * ty + i + 1) * width]
                 for g in range(0, nz.shape[1], 4):
-                    a = nz[i, g : g + 4]
-                    c = coef[i, g : g + 4]
-                    mix4(img[s * ty + i], True, half[a[0]], half[a[1]], half[a[2]], half[a[3]],
-                         c[0], c[1], c[2], c[3])  # fmt: skip
+                    mix4(row, True, half, nz[i, g : g + 4] * width, coef[i, g : g + 4])
         for k in range(n_k):
             for u in range(h):
-                line, srow, bk = y[n, k, u], img[top + u, k:], bias[k]
+                line, srow, bk = y[n, k, u], img[(top + u) * width + k :], bias[k]
                 for v in range(w):
-                    line[v] = srow[at[v]] + bk
+                    line[v] = srow[col_at[v]] + bk
 
 
 def _nonzeros(mat: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -249,11 +240,22 @@ def _tiles(ho: int, wo: int) -> tuple[int, int]:
 
 
 def _weights(w: np.ndarray) -> np.ndarray:
-    """U[ξν, c, o] = (G w[o, c] Gᵀ)[ξ, ν], computed in float64, in w's dtype."""
-    u = np.einsum("ai,ocij,bj->abco", G, w.astype(np.float64), G, optimize=True)
-    return np.ascontiguousarray(u.reshape(ALPHA * ALPHA, w.shape[1], w.shape[0]), dtype=w.dtype)
+    """U[ξν, c, o] = (G w[o, c] Gᵀ)[ξ, ν], computed in float64, in w's dtype: two products."""
+    o, c = w.shape[:2]
+    gw = (G @ w.astype(np.float64).transpose(2, 0, 1, 3).reshape(R, -1)).reshape(ALPHA, o, c, R)
+    u = (gw.reshape(-1, R) @ G.T).reshape(ALPHA, o, c, ALPHA)  # [ξ, o, c, ν]
+    return np.ascontiguousarray(u.transpose(0, 3, 2, 1).reshape(ALPHA * ALPHA, c, o), w.dtype)
 
 
+def _weights_grad(du: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """dg[o, c] = Gᵀ dU[:, :, c, o] G for dU (α², C, O) in float64 (the adjoint of _weights)."""
+    c, o = du.shape[1:]
+    gd = (G.T @ du.reshape(ALPHA, -1)).reshape(R, ALPHA, c, o)  # [i, ν, c, o]
+    gg = gd.transpose(0, 2, 3, 1).reshape(-1, ALPHA) @ G  # [(i, c, o), j]
+    return np.ascontiguousarray(gg.reshape(R, c, o, R).transpose(2, 1, 0, 3), dtype)
+
+
+@functools.cache
 def _matrices(dtype: np.dtype) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
     """Bᵀ, Aᵀ, A and B for the tile kernels: (nz, coef, columns) of each, coef in ``dtype``."""
     mats = {"BT": BT, "AT": AT, "A": AT.T, "B": BT.T}
@@ -297,7 +299,7 @@ def _forward(
     ph, pw = padding
     ho, wo = h + 2 * ph - R + 1, wd + 2 * pw - R + 1
     nty, ntx = _tiles(ho, wo)
-    mats = _matrices(x.dtype)
+    mats = _matrices(np.dtype(x.dtype))
     u = _weights(w)
     y = np.empty((n, o, ho, wo), dtype=x.dtype)
     step = _chunk(n, nty * ntx)
@@ -345,7 +347,7 @@ def _backward(
     o, ho, wo = gy.shape[1:]
     ph, pw = padding
     nty, ntx = _tiles(ho, wo)
-    mats = _matrices(x.dtype)
+    mats = _matrices(np.dtype(x.dtype))
     gx = gw = None
     gb = gy.sum(axis=(0, 2, 3)) if need_bias else None
     if not (need_input or need_weight):
@@ -378,6 +380,5 @@ def _backward(
 
     run_lanes(lane, lanes)
     if need_weight:  # dg = Gᵀ dU G
-        du64 = du_parts.sum(axis=0, dtype=np.float64).reshape(ALPHA, ALPHA, c, o)
-        gw = np.einsum("ai,abco,bj->ocij", G, du64, G, optimize=True).astype(x.dtype)
+        gw = _weights_grad(du_parts.sum(axis=0, dtype=np.float64), x.dtype)
     return gx, gw, gb
