@@ -1,4 +1,5 @@
-"""Stride-1 5×5 convolutions by Winograd's minimal filtering F(2×2, 5×5) (Lavin & Gray 2015).
+"""Stride-1 5×5 convolutions by Winograd's minimal filtering F(2×2, 5×5) (Lavin & Gray 2015,
+"Fast Algorithms for Convolutional Neural Networks").
 
 A 1-D correlation of m = 2 outputs with an r = 5 tap filter g over α = m + r - 1 = 6 inputs d is
 ``y = Aᵀ [(G g) ⊙ (Bᵀ d)]``: 6 multiplies where the direct sum takes 10. In 2-D, per 6×6 input
@@ -12,14 +13,22 @@ G g Gᵀ. That is 36 multiplies per 2×2 outputs and channel pair against the di
 fewer), and they run in BLAS (NumPy's stacked ``matmul``). The backward pass is the adjoint of
 each step: dM = A dY Aᵀ per output tile, the weight gradient dU[ξ,ν] = V[ξ,ν]ᵀ @ dM[ξ,ν] then
 dg = Gᵀ dU G, the input gradient dV[ξ,ν] = dM[ξ,ν] @ U[ξ,ν]ᵀ then B dV Bᵀ added back over the
-(overlapping) tiles and the padding dropped.
+(overlapping) tiles and the padding dropped. V is recomputed from x in the backward.
 
-The matrices come from Cook–Toom / Lagrange interpolation at the points 0, ±1, ±2 and ∞, derived
-in exact rational arithmetic by ``cook_toom`` (the construction of wincnn, github.com/andravin/
-wincnn, with the fractions in G), then rounded once to float64. The tile transforms are two
-numba kernels, ``tiles_in`` (gather tiles of a channels-last image, transform each from both
-sides) and ``tiles_out`` (transform back and add into a channels-last image); their inner loops
-run over the channels, contiguous. ``op.py`` takes this path where ``applies`` says so.
+The matrices come from Cook–Toom / Lagrange interpolation at the points 0, ±1, 2, -1/2 and ∞
+(``POINTS``: more accurate in float32 than the usual ±2), derived in exact rational arithmetic
+by ``cook_toom`` (wincnn's construction, github.com/andravin/wincnn, fractions in G), then
+rounded once to float64; G g Gᵀ is computed in float64. The tile transforms are two numba
+kernels: ``tiles_in`` (tiles of an NCHW image, transformed from both sides, out as α² planes of
+(tiles × channels)) and ``tiles_out`` (its adjoint: transform back, add the overlapping tiles,
+crop, out as NCHW), their inner loops over (tiles of a row × channels), contiguous. The images
+are processed in chunks of about ``CHUNK_TILES`` tiles, so a chunk's V and M stay in cache and
+OpenBLAS uses its unthreaded small-matrix path; the threads are lanes of images (Python threads,
+the kernels release the GIL, BLAS set to one thread for the call: no hand-over between numba's
+and OpenBLAS's thread pools).
+
+``op.py`` takes this path where ``applies`` says so: stride 1, 5×5, at least ``MIN_CHANNELS``
+input and output channels and ``MIN_WORK`` direct multiply-adds (the A/B is by those constants).
 """
 
 from __future__ import annotations
@@ -35,7 +44,12 @@ from chaingrad.kernels.runtime import kernel
 
 M, R = 2, 5  # F(m×m, r×r): outputs per tile side, filter size
 ALPHA = M + R - 1  # input tile side
-POINTS = (0, 1, -1, 2, -2)  # the finite interpolation points; the last one is ∞
+# The finite interpolation points (the last one is ∞). 0, ±1, ±2 gave float32 errors (max over
+# the output / max |float64 reference|, the benchmark's shape) of 2.9e-6 (y), 3.7e-6 (gx) and
+# 7.1e-6 (gw) against the tap loops' 1.1e-6, 1.8e-6, 1.5e-7; swapping -2 for its reciprocal
+# -1/2 (a point and its reciprocal balance the matrices' magnitudes) brought them to 1.4e-6,
+# 1.6e-6, 2.1e-6, for ~10% more CPU (two rows of Bᵀ have five nonzeros instead of three).
+POINTS = (0, 1, -1, 2, Fraction(-1, 2))
 CHUNK_TILES = 128  # tiles per chunk of images (see _chunk)
 # Where it pays (single-thread CPU, against the tap loops, in one process): 32 -> 64 channels
 # on 14x14 at batch 64 0.59x, 7x7 0.78x, 28x28 0.54x; 32 -> 32 at batch 32 0.74-0.84x; 64 -> 64
@@ -56,7 +70,7 @@ def _poly_times_root(coeffs: list[Fraction], a: Fraction) -> list[Fraction]:
 
 
 def cook_toom(
-    m: int, r: int, points: tuple[int, ...]
+    m: int, r: int, points: tuple[int | Fraction, ...]
 ) -> tuple[list[list[Fraction]], list[list[Fraction]], list[list[Fraction]]]:
     """(Aᵀ, G, Bᵀ) of F(m, r), exact, for the m + r - 2 finite ``points`` and ∞.
 
@@ -357,14 +371,15 @@ def _backward(
     gx = np.empty(x.shape, dtype=x.dtype) if need_input else None
     zero = np.zeros(c, dtype=x.dtype)
     lanes = _lanes(n, threads)
-    du_parts = np.zeros((len(lanes), ALPHA * ALPHA, c, o), dtype=x.dtype)
+    # dU summed over the chunks in float64: in float32 that sum was most of gw's rounding error
+    du_parts = np.zeros((len(lanes), ALPHA * ALPHA, c, o), dtype=np.float64)
 
     def lane(images: slice) -> None:
         width = step * nty * ntx
         dm_buf = np.empty(ALPHA * ALPHA * width * o, dtype=x.dtype)
         v_buf = np.empty(ALPHA * ALPHA * width * c, dtype=x.dtype)  # V, then dV
         du = du_parts[lanes.index(images)]
-        part = np.empty_like(du)
+        part = np.empty(du.shape, dtype=x.dtype)
         for n0 in range(images.start, images.stop, step):
             n1 = min(n0 + step, images.stop)
             k = (n1 - n0) * nty * ntx
@@ -380,5 +395,5 @@ def _backward(
 
     run_lanes(lane, lanes)
     if need_weight:  # dg = Gᵀ dU G
-        gw = _weights_grad(du_parts.sum(axis=0, dtype=np.float64), x.dtype)
+        gw = _weights_grad(du_parts.sum(axis=0), x.dtype)
     return gx, gw, gb
