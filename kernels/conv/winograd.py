@@ -48,7 +48,7 @@ ALPHA = M + R - 1  # input tile side
 # the output / max |float64 reference|, the benchmark's shape) of 2.9e-6 (y), 3.7e-6 (gx) and
 # 7.1e-6 (gw) against the tap loops' 1.1e-6, 1.8e-6, 1.5e-7; swapping -2 for its reciprocal
 # -1/2 (a point and its reciprocal balance the matrices' magnitudes) brought them to 1.4e-6,
-# 1.6e-6, 2.1e-6, for ~10% more CPU (two rows of Bᵀ have five nonzeros instead of three).
+# 1.6e-6, 2.8e-6, for ~10% more CPU (two rows of Bᵀ have five nonzeros instead of three).
 POINTS = (0, 1, -1, 2, Fraction(-1, 2))
 CHUNK_TILES = 128  # tiles per chunk of images (see _chunk)
 # Where it pays (single-thread CPU, against the tap loops, in one process): 32 -> 64 channels
@@ -371,15 +371,14 @@ def _backward(
     gx = np.empty(x.shape, dtype=x.dtype) if need_input else None
     zero = np.zeros(c, dtype=x.dtype)
     lanes = _lanes(n, threads)
-    # dU summed over the chunks in float64: in float32 that sum was most of gw's rounding error
-    du_parts = np.zeros((len(lanes), ALPHA * ALPHA, c, o), dtype=np.float64)
+    du_parts = np.zeros((len(lanes), ALPHA * ALPHA, c, o), dtype=x.dtype)
 
     def lane(images: slice) -> None:
         width = step * nty * ntx
         dm_buf = np.empty(ALPHA * ALPHA * width * o, dtype=x.dtype)
         v_buf = np.empty(ALPHA * ALPHA * width * c, dtype=x.dtype)  # V, then dV
         du = du_parts[lanes.index(images)]
-        part = np.empty(du.shape, dtype=x.dtype)
+        part = np.empty_like(du)
         for n0 in range(images.start, images.stop, step):
             n1 = min(n0 + step, images.stop)
             k = (n1 - n0) * nty * ntx
@@ -395,5 +394,5 @@ def _backward(
 
     run_lanes(lane, lanes)
     if need_weight:  # dg = Gᵀ dU G
-        gw = _weights_grad(du_parts.sum(axis=0), x.dtype)
+        gw = _weights_grad(du_parts.sum(axis=0, dtype=np.float64), x.dtype)
     return gx, gw, gb
