@@ -27,8 +27,8 @@ OpenBLAS uses its unthreaded small-matrix path; the threads are lanes of images 
 the kernels release the GIL, BLAS set to one thread for the call: no hand-over between numba's
 and OpenBLAS's thread pools).
 
-``op.py`` takes this path where ``applies`` says so: stride 1, 5×5, at least ``MIN_CHANNELS``
-input and output channels and ``MIN_WORK`` direct multiply-adds (the A/B is by those constants).
+``op.py`` takes this path where ``applies`` says so: stride 1, 5×5, C·O / (C + O) at least
+``MIN_BALANCE`` and ``MIN_WORK`` direct multiply-adds (the A/B is by those constants).
 """
 
 from __future__ import annotations
@@ -51,12 +51,15 @@ ALPHA = M + R - 1  # input tile side
 # 1.6e-6, 2.8e-6, for ~10% more CPU (two rows of Bᵀ have five nonzeros instead of three).
 POINTS = (0, 1, -1, 2, Fraction(-1, 2))
 CHUNK_TILES = 128  # tiles per chunk of images (see _chunk)
-# Where it pays (single-thread CPU, against the tap loops, in one process): 32 -> 64 channels
-# on 14x14 at batch 64 0.59x, 7x7 0.78x, 28x28 0.54x; 32 -> 32 at batch 32 0.74-0.84x; 64 -> 64
-# on 7x7 0.79x; but 16 -> 16 on 14x14 1.4x, 8 -> 16 on 28x28 2.2x, 3 -> 32 2.6x (few channels:
-# the transforms outweigh the products), and at 80M multiply-adds (32 -> 64 on 14x14 at batch
-# 8, 32 -> 32 at batch 16) 1.0-1.6x (fixed costs).
-MIN_CHANNELS = 32
+# Where it pays (A/B against the tap loops in one process, single-thread CPU, fwd + bwd): the
+# products grow with C·O per tile, the transforms with C + O, so the rule asks for C·O / (C + O)
+# >= MIN_BALANCE, and for MIN_WORK direct multiply-adds (fixed costs). Taken: 32 -> 64 on 14x14
+# at batch 64 0.59x, on 7x7 0.87x; 64 -> 64 on 7x7 0.83x, on 14x14 at batch 16 0.78x; 32 -> 32
+# at batch 32 0.93x; 16 -> 64 (balance 12.8) 0.83x. Left to the tap loops (measured forced):
+# 16 -> 32 (10.7) on 28x28 1.02x, on 14x14 1.30x; 16 -> 16 1.79x; 8 -> 8 3.4x; 80M
+# multiply-adds: 32 -> 32 at batch 16 1.14x, 32 -> 64 at batch 8 1.38x (but 32 -> 64 on 7x7 at
+# batch 32 0.78x: the threshold is conservative).
+MIN_BALANCE = 12
 MIN_WORK = 100_000_000
 
 
@@ -112,11 +115,12 @@ AT, G, BT = (_float64(mat) for mat in cook_toom(M, R, POINTS))
 
 
 def applies(stride: tuple[int, int], kh: int, kw: int, n_in: int, n_out: int, pixels: int) -> bool:
-    """Whether a conv2d takes this path: stride 1, a 5×5 kernel, at least MIN_CHANNELS input
-    and output channels and MIN_WORK direct multiply-adds (``pixels``: N × Ho × Wo)."""
-    if stride != (1, 1) or kh != R or kw != R or min(n_in, n_out) < MIN_CHANNELS:
+    """Whether a conv2d takes this path: stride 1, a 5×5 kernel, n_in·n_out / (n_in + n_out) at
+    least MIN_BALANCE and MIN_WORK direct multiply-adds (``pixels``: N × Ho × Wo)."""
+    if stride != (1, 1) or kh != R or kw != R:
         return False
-    return pixels * n_in * n_out * R * R >= MIN_WORK
+    balanced = n_in * n_out >= MIN_BALANCE * (n_in + n_out)
+    return balanced and pixels * n_in * n_out * R * R >= MIN_WORK
 
 
 @kernel("conv", fastmath=FMA)
