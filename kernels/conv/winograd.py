@@ -154,6 +154,22 @@ def combine6(
         o5[e] = m50 * v0 + m51 * v1 + m52 * v2 + m53 * v3 + m54 * v4 + m55 * v5
 
 
+@kernel("conv", fastmath=FMA)
+def combine2(
+    dst: np.ndarray, d_at: np.ndarray, src: np.ndarray, s_at: np.ndarray, m: np.ndarray, n: int
+) -> None:
+    """``combine6`` for the first two rows of m only (Aᵀ: two outputs of six, no junk rows)."""
+    x0, x1, x2 = src[s_at[0] : s_at[0] + n], src[s_at[1] : s_at[1] + n], src[s_at[2] : s_at[2] + n]
+    x3, x4, x5 = src[s_at[3] : s_at[3] + n], src[s_at[4] : s_at[4] + n], src[s_at[5] : s_at[5] + n]
+    o0, o1 = dst[d_at[0] : d_at[0] + n], dst[d_at[1] : d_at[1] + n]
+    m00, m01, m02, m03, m04, m05 = m[0, 0], m[0, 1], m[0, 2], m[0, 3], m[0, 4], m[0, 5]
+    m10, m11, m12, m13, m14, m15 = m[1, 0], m[1, 1], m[1, 2], m[1, 3], m[1, 4], m[1, 5]
+    for e in range(n):
+        v0, v1, v2, v3, v4, v5 = x0[e], x1[e], x2[e], x3[e], x4[e], x5[e]
+        o0[e] = m00 * v0 + m01 * v1 + m02 * v2 + m03 * v3 + m04 * v4 + m05 * v5
+        o1[e] = m10 * v0 + m11 * v1 + m12 * v2 + m13 * v3 + m14 * v4 + m15 * v5
+
+
 @kernel("conv")
 def _column_offsets(left: int, w: int, s: int, cols: int, n_k: int) -> np.ndarray:
     """Where image column left + v starts in a channels-last row split by phase, v < w."""
@@ -236,9 +252,16 @@ def tiles_out(
         for ty in range(nty):
             t0 = (n * nty + ty) * run
             for b in range(6):
-                combine6(down, (six * 6 + b) * run, flat, six * 6 * plane + b * plane + t0, m, run)
+                d_at, s_at = (six * 6 + b) * run, six * 6 * plane + b * plane + t0
+                if q == 2:  # Aᵀ: two rows out
+                    combine2(down, d_at, flat, s_at, m, run)
+                else:
+                    combine6(down, d_at, flat, s_at, m, run)
             for i in range(q):
-                combine6(along, six * run, down, (i * 6 + six) * run, m, run)
+                if q == 2:
+                    combine2(along, six * run, down, (i * 6 + six) * run, m, run)
+                else:
+                    combine6(along, six * run, down, (i * 6 + six) * run, m, run)
                 row = img[(s * ty + i) * width : (s * ty + i + 1) * width]
                 for j in range(q):
                     seg = row[((j % s) * cols + j // s) * n_k :]
