@@ -28,7 +28,8 @@ the kernels release the GIL, BLAS set to one thread for the call: no hand-over b
 and OpenBLAS's thread pools).
 
 ``op.py`` takes this path where ``applies`` says so: stride 1, 5×5, C·O / (C + O) at least
-``MIN_BALANCE`` and ``MIN_WORK`` direct multiply-adds (the A/B is by those constants).
+``MIN_BALANCE``, ``MIN_PIXELS`` outputs and ``MIN_WORK`` direct multiply-adds (the A/B is by
+those constants). The tile kernels are written for α = 6 (six rows in, six or two out).
 """
 
 from __future__ import annotations
@@ -48,19 +49,22 @@ ALPHA = M + R - 1  # input tile side
 # the output / max |float64 reference|, the benchmark's shape) of 2.9e-6 (y), 3.7e-6 (gx) and
 # 7.1e-6 (gw) against the tap loops' 1.1e-6, 1.8e-6, 1.5e-7; swapping -2 for its reciprocal
 # -1/2 (a point and its reciprocal balance the matrices' magnitudes) brought them to 1.4e-6,
-# 1.6e-6, 2.8e-6, for ~10% more CPU (two rows of Bᵀ have five nonzeros instead of three).
+# 1.6e-6, 2.8e-6 (the dense one-pass transforms cost the same for either).
 POINTS = (0, 1, -1, 2, Fraction(-1, 2))
 CHUNK_TILES = 128  # tiles per chunk of images (see _chunk)
-# Where it pays (A/B against the tap loops in one process, single-thread CPU, fwd + bwd): the
-# products grow with C·O per tile, the transforms with C + O, so the rule asks for C·O / (C + O)
-# >= MIN_BALANCE, and for MIN_WORK direct multiply-adds (fixed costs). Taken: 32 -> 64 on 14x14
-# at batch 64 0.59x, on 7x7 0.87x; 64 -> 64 on 7x7 0.83x, on 14x14 at batch 16 0.78x; 32 -> 32
-# at batch 32 0.93x; 16 -> 64 (balance 12.8) 0.83x. Left to the tap loops (measured forced):
-# 16 -> 32 (10.7) on 28x28 1.02x, on 14x14 1.30x; 16 -> 16 1.79x; 8 -> 8 3.4x; 80M
-# multiply-adds: 32 -> 32 at batch 16 1.14x, 32 -> 64 at batch 8 1.38x (but 32 -> 64 on 7x7 at
-# batch 32 0.78x: the threshold is conservative).
-MIN_BALANCE = 12
-MIN_WORK = 100_000_000
+# Where it pays (A/B against the tap loops in one process, single-thread CPU, fwd + bwd, forced
+# onto this path): the products grow with C·O per tile and the transforms with C + O, so the
+# rule asks for C·O / (C + O) >= MIN_BALANCE; the weight transforms and the calls cost the same
+# for any batch, so it asks for MIN_PIXELS outputs (N·Ho·Wo) and MIN_WORK direct multiply-adds.
+# Taken: 32 -> 64 on 14x14 at batch 64 (the benchmark's conv2d-5x5) 0.47-0.52x; 16 -> 32 0.68x
+# (14x14) and 0.71x (28x28); 32 -> 16 0.73x; 16 -> 16 (balance 8) 0.89x at batch 64, 0.93x at
+# batch 40 (50M multiply-adds); 12 -> 24 0.87x; 32 -> 32 on 28x28 at batch 8 0.83x. Left to the
+# tap loops: 8 -> 32 (balance 6.4) 1.01x; 16 -> 16 on 28x28 at batch 8 (40M) 1.26x; 32 -> 64 on
+# 14x14 at batch 8 (1568 outputs) 1.04x; 64 -> 64 at batch 4 on 14x14 1.98x, at batch 2 on 28x28
+# 1.38x. Conservative: 32 -> 64 on 7x7 at batch 16-32 (784-1568 outputs) measured 0.51-0.82x.
+MIN_BALANCE = 8
+MIN_PIXELS = 2048
+MIN_WORK = 50_000_000
 
 
 def _poly_times_root(coeffs: list[Fraction], a: Fraction) -> list[Fraction]:
@@ -108,6 +112,7 @@ def cook_toom(
 
 
 def _float64(rows: list[list[Fraction]]) -> np.ndarray:
+    """Exact fractions rounded once to float64."""
     return np.array([[float(v) for v in row] for row in rows], dtype=np.float64)
 
 
@@ -116,11 +121,12 @@ AT, G, BT = (_float64(mat) for mat in cook_toom(M, R, POINTS))
 
 def applies(stride: tuple[int, int], kh: int, kw: int, n_in: int, n_out: int, pixels: int) -> bool:
     """Whether a conv2d takes this path: stride 1, a 5×5 kernel, n_in·n_out / (n_in + n_out) at
-    least MIN_BALANCE and MIN_WORK direct multiply-adds (``pixels``: N × Ho × Wo)."""
+    least MIN_BALANCE, ``pixels`` (N × Ho × Wo) at least MIN_PIXELS and MIN_WORK direct
+    multiply-adds (the crossovers measured above)."""
     if stride != (1, 1) or kh != R or kw != R:
         return False
     balanced = n_in * n_out >= MIN_BALANCE * (n_in + n_out)
-    return balanced and pixels * n_in * n_out * R * R >= MIN_WORK
+    return balanced and pixels >= MIN_PIXELS and pixels * n_in * n_out * R * R >= MIN_WORK
 
 
 @kernel("conv", fastmath=FMA)

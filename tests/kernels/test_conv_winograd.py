@@ -130,6 +130,7 @@ def always_winograd(monkeypatch):
     """The op takes the Winograd path for every shape that qualifies (no size threshold) and
     records the calls it made to it."""
     monkeypatch.setattr(winograd, "MIN_BALANCE", 0)
+    monkeypatch.setattr(winograd, "MIN_PIXELS", 0)
     monkeypatch.setattr(winograd, "MIN_WORK", 0)
     calls = []
     for name in ("conv2d_forward", "conv2d_backward"):
@@ -171,17 +172,17 @@ def test_op_dispatch(always_winograd, x_shape, w_shape, stride, padding, takes, 
 
 
 def test_rule():
-    """Stride 1 and 5 × 5 only, with enough channels and work (the measured crossovers)."""
+    """Stride 1 and 5 × 5 only, with enough channels, outputs and work (measured crossovers)."""
     big = 64 * 14 * 14  # the benchmark's conv2d-5x5: 64 images, 14 × 14 outputs, 32 -> 64
     assert winograd.applies((1, 1), 5, 5, 32, 64, big)
     assert not winograd.applies((2, 2), 5, 5, 32, 64, big)
     assert not winograd.applies((1, 2), 5, 5, 32, 64, big)
     assert not winograd.applies((1, 1), 5, 3, 32, 64, big)
     assert not winograd.applies((1, 1), 3, 3, 32, 64, big)
-    assert winograd.applies((1, 1), 5, 5, 16, 64, big)  # 16 * 64 / 80 = 12.8
-    assert not winograd.applies((1, 1), 5, 5, 16, 32, 4 * big)  # 16 * 32 / 48 < 12
-    assert not winograd.applies((1, 1), 5, 5, 64, 12, 4 * big)  # few output channels
-    assert not winograd.applies((1, 1), 5, 5, 32, 64, 8 * 14 * 14)  # little work
+    assert winograd.applies((1, 1), 5, 5, 16, 16, big)  # 16 * 16 / 32 = 8
+    assert not winograd.applies((1, 1), 5, 5, 8, 32, 4 * big)  # 8 * 32 / 40 < 8
+    assert not winograd.applies((1, 1), 5, 5, 64, 64, 4 * 14 * 14)  # few outputs
+    assert not winograd.applies((1, 1), 5, 5, 16, 16, 8 * 28 * 28)  # 40M multiply-adds
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
