@@ -332,14 +332,14 @@ def _view(buf: np.ndarray, tiles: int, width: int) -> np.ndarray:
 
 
 def _lanes(n: int, threads: int) -> list[slice]:
-    """The images of each lane: ``threads`` contiguous runs of (almost) equal length."""
+    """The images of each lane: ``threads`` contiguous runs of (almost) equal length.
+
+    Each lane runs its chunks (transform, products, transform back) on its own thread with
+    ``run_lanes``: the tile kernels release the GIL and BLAS runs single-threaded inside the
+    call, so numba's and OpenBLAS's thread pools never hand over to each other.
+    """
     count = max(1, min(threads, n))
     return [slice(i * n // count, (i + 1) * n // count) for i in range(count)]
-
-
-def _run(fn, n: int, threads: int) -> None:
-    """fn(images) for each lane, on ``threads`` threads, each lane's BLAS single-threaded."""
-    run_lanes(fn, _lanes(n, threads))
 
 
 def conv2d_forward(
@@ -373,7 +373,7 @@ def _forward(
             np.matmul(v, u, out=mm)  # M[ξν] = V[ξν] @ U[ξν]: (T × C) @ (C × O)
             tiles_out(mm, *mats["AT"], M, nty, ntx, 0, 0, b, y[n0:n1])  # Y = Aᵀ M A, + b
 
-    _run(lane, n, threads)
+    run_lanes(lane, _lanes(n, threads))  # the lanes run on threads of their own
     return y
 
 
