@@ -30,6 +30,7 @@ def _rand(rng: np.random.Generator, *shape: int) -> np.ndarray:
 def warm_conv() -> None:
     """conv2d and conv1d forward and backward: stride 1 and 2, padding, every need_* flag."""
     from chaingrad.kernels import conv
+    from chaingrad.kernels.conv import winograd
 
     rng = np.random.default_rng(0)
     x, w, b = _rand(rng, 2, 3, 6, 6), _rand(rng, 4, 3, 3, 3), _rand(rng, 4)
@@ -43,6 +44,11 @@ def warm_conv() -> None:
     for stride, padding in [(1, 1), (2, 0)]:
         y1 = conv.conv1d_forward(x1, w1, b, stride, padding)
         conv.conv1d_backward(y1, x1, w1, stride, padding, True, True, True)
+    # 5x5 stride 1 with many channels goes to Winograd (winograd.applies): its tile kernels,
+    # called directly, as the op's size rule skips tiny inputs
+    x5, w5 = _rand(rng, 2, 3, 7, 7), _rand(rng, 4, 3, 5, 5)
+    y5 = winograd.conv2d_forward(x5, w5, b, (2, 2), 1)
+    winograd.conv2d_backward(y5, x5, w5, (2, 2), True, True, True, 1)
 
 
 def warm_pool() -> None:

@@ -1,6 +1,14 @@
 """Convolution (cross-correlation, like PyTorch): conv2d over NCHW and conv1d over NCL.
 
 Forward, input gradient, weight and bias gradients, stride and zero padding, float32/float64.
+The oracle is ``reference.py``. With numba, stride-1 5×5 convolutions with enough channels
+(C·O / (C + O) >= 8), outputs (N·Ho·Wo >= 2048) and work (50M multiply-adds) go to Winograd
+F(2×2, 5×5) (``winograd.py``), the rest to the tap loops (``fast.py``). Why: the tap loops are
+FMA-bound (~100 GFLOP/s a thread) and 25 taps are many multiplies; Winograd does 2.8× fewer, in
+BLAS, plus transforms. A/B in one process, single-thread CPU, fwd + bwd: 32 -> 64 channels on
+14×14 at batch 64 (the benchmark's conv2d-5x5) 0.47-0.52×, 16 -> 32 0.68×, 16 -> 16 0.89×; with
+fewer channels (8 -> 32: 1.01×) or small batches (64 -> 64 at batch 4: 1.98×; fixed costs) it
+lost: those stay on the tap loops (winograd.py lists the measurements).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from chaingrad.kernels.checks import (
     canonical,
     float_dtype,
 )
-from chaingrad.kernels.conv import numpy_path
+from chaingrad.kernels.conv import numpy_path, winograd
 from chaingrad.kernels.conv.checks import check_conv1d, check_conv2d, need_flags
 from chaingrad.kernels.conv.fast import (
     LANES,
@@ -88,6 +96,8 @@ def _forward(
         return numpy_path.conv2d_forward(x, w, b, (sh, sw), (ph, pw))
     b = np.zeros(o, dtype) if b is None else canonical(b, dtype)
     threads = threads_for(n * o * ho * wo * x.shape[1] * kh * kw)  # multiply-adds
+    if winograd.applies((sh, sw), kh, kw, x.shape[1], o, n * ho * wo):
+        return winograd.conv2d_forward(x, canonical(w, dtype), b, (ph, pw), threads)
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
@@ -137,6 +147,9 @@ def _backward(
         return numpy_path.conv2d_backward(gy, x, w, (sh, sw), (ph, pw), *flags)
     # multiply-adds of the input and the weight gradient
     threads = threads_for(n * o * ho * wo * c * kh * kw * (int(need_input) + int(need_weight)))
+    if winograd.applies((sh, sw), kh, kw, c, o, n * ho * wo):
+        flags = (need_input, need_weight, need_bias)
+        return winograd.conv2d_backward(gy, x, w, (ph, pw), *flags, threads)
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
