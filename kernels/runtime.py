@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numba
@@ -239,6 +240,37 @@ def _run(fn: Callable, *args: Any) -> Any:
         result = fn(*args)
         _layer_safe = threading_layer() in ("tbb", "omp")
     return result
+
+
+_lane_lock = threading.Lock()
+_lane_pool: ThreadPoolExecutor | None = None
+_lane_pool_size = 0
+
+
+def run_lanes(fn: Callable[[slice], None], rows: list[slice]) -> None:
+    """fn(rows) for every lane: the first on this thread, the others on pool threads.
+
+    Lanes are Python threads running nogil numba kernels (recurrent sweeps, Winograd tiles)
+    over their own rows; while they run, chaingrad's threads count as busy (``note_parallel``).
+    """
+    global _lane_pool, _lane_pool_size
+    if len(rows) == 1:
+        fn(rows[0])
+        return
+    note_parallel()  # products nearby keep off the cores the lanes run on (kernels.blas)
+    with _lane_lock:
+        if _lane_pool is None or _lane_pool_size < len(rows) - 1:
+            # more lanes than before: a larger pool replaces it (the old one's idle workers
+            # exit once it is collected; shutting it down could race a caller still using it)
+            _lane_pool = ThreadPoolExecutor(len(rows) - 1, thread_name_prefix="chaingrad-lane")
+            _lane_pool_size = len(rows) - 1
+        pool = _lane_pool
+    futures = [pool.submit(fn, r) for r in rows[1:]]
+    try:
+        fn(rows[0])
+    finally:
+        for f in futures:
+            f.result()  # re-raises a lane's error here
 
 
 def _public_set_threads(n: int) -> None:

@@ -39,9 +39,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from chaingrad.kernels.blas import single_threaded
 from chaingrad.kernels.conv.taps import FMA
-from chaingrad.kernels.recurrent.threads import blas_single_threaded, run_lanes
-from chaingrad.kernels.runtime import kernel
+from chaingrad.kernels.runtime import kernel, run_lanes
 
 M, R = 2, 5  # F(m×m, r×r): outputs per tile side, filter size
 ALPHA = M + R - 1  # input tile side
@@ -347,7 +347,7 @@ def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: tuple[int, int], threads: int
 ) -> np.ndarray:
     """y = conv2d(x, w) + b, stride 1, for canonical x (N, C, H, W), w (O, C, 5, 5), b (O,)."""
-    with blas_single_threaded():  # the lanes are the threads; no BLAS workers left spinning
+    with single_threaded():  # the lanes are the threads; no BLAS workers left spinning
         return _forward(x, w, b, padding, threads)
 
 
@@ -389,7 +389,7 @@ def conv2d_backward(
     threads: int,
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """(gx, gw, gb) of a stride-1 5×5 conv2d: the forward's steps transposed, in reverse."""
-    with blas_single_threaded():  # the lanes are the threads; no BLAS workers left spinning
+    with single_threaded():  # the lanes are the threads; no BLAS workers left spinning
         return _backward(gy, x, w, padding, need_input, need_weight, need_bias, threads)
 
 

@@ -92,7 +92,7 @@ from chaingrad.kernels.recurrent.checks import (
     expect_shape,
     float_dtype,
 )
-from chaingrad.kernels.runtime import use_numba
+from chaingrad.kernels.runtime import run_lanes, use_numba
 
 
 class RNNSaved(NamedTuple):
@@ -237,7 +237,7 @@ def _lane_weight_grads(da, x, h_prev, count):
         np.matmul(block, h2, out=gw_hh[cols])
         np.matmul(ones, da2[:, cols], out=gb[cols])
 
-    threads.run_lanes(part, [slice(i, min(i + size, gates)) for i in range(0, gates, size)])
+    run_lanes(part, [slice(i, min(i + size, gates)) for i in range(0, gates, size)])
     return gw_ih, gw_hh, gb
 
 
@@ -439,7 +439,7 @@ def lstm_forward(
             )  # fmt: skip
 
         with blas.single_threaded() if project else nullcontext():
-            threads.run_lanes(fused, rows)
+            run_lanes(fused, rows)
         saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
         return _lstm_outputs(h_ext, c, saved)
     mm = buffers.empty((batch, 4 * hidden), dtype)
@@ -457,7 +457,7 @@ def lstm_forward(
             )
 
     with blas.single_threaded() if len(rows) > 1 else nullcontext():
-        threads.run_lanes(sweep, rows)
+        run_lanes(sweep, rows)
     saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
     return _lstm_outputs(h_ext, c, saved)
 
@@ -504,7 +504,7 @@ def lstm_backward(
             gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
             return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
         with blas.single_threaded():
-            threads.run_lanes(fused, rows)
+            run_lanes(fused, rows)
             gw_ih, gw_hh, gb_ih = _lane_weight_grads(da, x, saved.h[:-1], len(rows))
         return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_ih.copy())
     rows = threads.lanes(batch)
@@ -529,7 +529,7 @@ def lstm_backward(
         gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
     else:
         with blas.single_threaded():
-            threads.run_lanes(sweep, rows)
+            run_lanes(sweep, rows)
             gw_ih, gw_hh, gb_ih = _lane_weight_grads(da, x, saved.h[:-1], len(rows))
         gb_hh = gb_ih.copy()
     return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)

@@ -1,4 +1,6 @@
-"""Lanes: the batch rows of a recurrence split over threads, each lane with single-threaded BLAS.
+"""Lanes: the batch rows of a recurrence split over threads, each with single-threaded BLAS.
+
+The lanes run through ``kernels.runtime.run_lanes``.
 
 The rows of a batch never interact in a recurrence, so each lane sweeps all T steps over its
 own rows with no synchronisation per step; only the weight gradients, which sum over every
@@ -21,14 +23,10 @@ nearby keep to one BLAS thread (``kernels.blas.matmul``).
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
 from chaingrad.kernels.blas import blas_control
-from chaingrad.kernels.runtime import note_parallel
 
 MIN_LANE_ROWS = 8  # a lane of fewer rows spends more on its calls than it saves
 # Off by default: on the 2-core development machine (2 threads, wall time, lanes on/off
@@ -36,10 +34,6 @@ MIN_LANE_ROWS = 8  # a lane of fewer rows spends more on its calls than it saves
 # without, the LSTM T50 B32 64->128 fwd+bwd 15.3 against 14.6 ms, although lanes won in
 # single-thread CPU time (0.89-0.92x). CHAINGRAD_LSTM_LANES=1 turns them on to measure again.
 ENABLED = os.environ.get("CHAINGRAD_LSTM_LANES", "") == "1"
-
-_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
 
 
 def lanes(batch: int) -> list[slice]:
@@ -68,25 +62,3 @@ def sweep_lanes(batch: int) -> list[slice]:
         return [slice(0, batch)]
     size = -(-batch // count)
     return [slice(i, min(i + size, batch)) for i in range(0, batch, size)]
-
-
-def run_lanes(fn: Callable[[slice], None], rows: list[slice]) -> None:
-    """fn(rows) for every lane: the first on this thread, the others on pool threads."""
-    global _pool, _pool_size
-    if len(rows) == 1:
-        fn(rows[0])
-        return
-    note_parallel()  # products nearby keep off the cores the lanes run on (kernels.blas)
-    with _lock:
-        if _pool is None or _pool_size < len(rows) - 1:
-            # more lanes than before: a larger pool replaces it (the old one's idle workers
-            # exit once it is collected; shutting it down could race a caller still using it)
-            _pool = ThreadPoolExecutor(len(rows) - 1, thread_name_prefix="chaingrad-lane")
-            _pool_size = len(rows) - 1
-        pool = _pool
-    futures = [pool.submit(fn, r) for r in rows[1:]]
-    try:
-        fn(rows[0])
-    finally:
-        for f in futures:
-            f.result()  # re-raises a lane's error here

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from chaingrad.kernels import blas, runtime
-from chaingrad.kernels.recurrent import threads
 
 SHAPES = [
     ((3, 4), (4, 5)),
@@ -81,12 +80,12 @@ def test_parallel_kernels_and_lanes_mark_the_threads_busy(monkeypatch):
         pytest.skip("numba has one thread: nothing runs in parallel")
     monkeypatch.setattr(runtime, "_busy_until", 0.0)
     runtime.run_parallel(lambda: None, threads=1)  # one thread: not parallel
-    threads.run_lanes(lambda rows: None, [slice(0, 8)])  # one lane: not parallel
+    runtime.run_lanes(lambda rows: None, [slice(0, 8)])  # one lane: not parallel
     assert not runtime.threads_busy()
     runtime.run_parallel(lambda: None, threads=2)
     assert runtime.threads_busy()
     monkeypatch.setattr(runtime, "_busy_until", 0.0)
-    threads.run_lanes(lambda rows: None, [slice(0, 8), slice(8, 16)])
+    runtime.run_lanes(lambda rows: None, [slice(0, 8), slice(8, 16)])
     assert runtime.threads_busy()
 
 

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from chaingrad.kernels import blas
+from chaingrad.kernels import blas, runtime
 from chaingrad.kernels import recurrent as k
 from chaingrad.kernels.recurrent import op as recurrent_op
 from chaingrad.kernels.recurrent import reference as ref
@@ -439,7 +439,7 @@ def test_a_lane_error_reaches_the_caller():
             raise ValueError("lane failed")
 
     with pytest.raises(ValueError, match="lane failed"):
-        threads.run_lanes(fail, [slice(0, 8), slice(8, 16)])
+        runtime.run_lanes(fail, [slice(0, 8), slice(8, 16)])
 
 
 def test_lstms_on_two_threads_at_once_agree_with_one_at_a_time(lanes_on):
@@ -506,7 +506,6 @@ def test_lstm_sweeps_match_reference(shape, dtype, sweep_path):
 
 
 def test_the_fused_sweeps_run_where_blas_allows(monkeypatch):
-    from chaingrad.kernels import runtime
     from chaingrad.kernels.recurrent import fast
 
     if not blas.gemm_address(np.float64) or not runtime.use_numba("recurrent"):
