@@ -35,7 +35,9 @@ those constants). The tile kernels are written for α = 6 (six rows in, six or t
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -343,17 +345,23 @@ def _lanes(n: int, threads: int) -> list[slice]:
     return [slice(i * n // count, (i + 1) * n // count) for i in range(count)]
 
 
+def _one_blas_thread(fn: Callable) -> Callable:
+    """fn with NumPy's BLAS on one thread for the call: the lanes are the threads, and no
+    OpenBLAS workers are left spinning on their cores."""
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        with single_threaded():
+            return fn(*args)
+
+    return call
+
+
+@_one_blas_thread
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: tuple[int, int], threads: int
 ) -> np.ndarray:
     """y = conv2d(x, w) + b, stride 1, for canonical x (N, C, H, W), w (O, C, 5, 5), b (O,)."""
-    with single_threaded():  # the lanes are the threads; no BLAS workers left spinning
-        return _forward(x, w, b, padding, threads)
-
-
-def _forward(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: tuple[int, int], threads: int
-) -> np.ndarray:
     n, c, h, wd = x.shape
     o = w.shape[0]
     ph, pw = padding
@@ -378,6 +386,7 @@ def _forward(
     return y
 
 
+@_one_blas_thread
 def conv2d_backward(
     gy: np.ndarray,
     x: np.ndarray,
@@ -389,20 +398,6 @@ def conv2d_backward(
     threads: int,
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """(gx, gw, gb) of a stride-1 5×5 conv2d: the forward's steps transposed, in reverse."""
-    with single_threaded():  # the lanes are the threads; no BLAS workers left spinning
-        return _backward(gy, x, w, padding, need_input, need_weight, need_bias, threads)
-
-
-def _backward(
-    gy: np.ndarray,
-    x: np.ndarray,
-    w: np.ndarray,
-    padding: tuple[int, int],
-    need_input: bool,
-    need_weight: bool,
-    need_bias: bool,
-    threads: int,
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     n, c = x.shape[:2]
     o, ho, wo = gy.shape[1:]
     ph, pw = padding
