@@ -35,9 +35,7 @@ those constants). The tile kernels are written for α = 6 (six rows in, six or t
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
@@ -345,19 +343,8 @@ def _lanes(n: int, threads: int) -> list[slice]:
     return [slice(i * n // count, (i + 1) * n // count) for i in range(count)]
 
 
-def _one_blas_thread(fn: Callable) -> Callable:
-    """fn with NumPy's BLAS on one thread for the call: the lanes are the threads, and no
-    OpenBLAS workers are left spinning on their cores."""
-
-    @functools.wraps(fn)
-    def call(*args: Any) -> Any:
-        with single_threaded():
-            return fn(*args)
-
-    return call
-
-
-@_one_blas_thread
+# BLAS on one thread for the call: the lanes are the threads, no OpenBLAS workers left spinning
+@single_threaded()
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: tuple[int, int], threads: int
 ) -> np.ndarray:
@@ -386,7 +373,7 @@ def conv2d_forward(
     return y
 
 
-@_one_blas_thread
+@single_threaded()  # as conv2d_forward
 def conv2d_backward(
     gy: np.ndarray,
     x: np.ndarray,
