@@ -44,6 +44,12 @@ def warm_conv() -> None:
     for stride, padding in [(1, 1), (2, 0)]:
         y1 = conv.conv1d_forward(x1, w1, b, stride, padding)
         conv.conv1d_backward(y1, x1, w1, stride, padding, True, True, True)
+    # small images with 32+ output channels and 64+ taps go to the direct kernels
+    # (direct.applies): 16 -> 32 channels on 4x4, no padding
+    xd, wd = _rand(rng, 2, 16, 4, 4), _rand(rng, 32, 16, 3, 3)
+    yd = conv.conv2d_forward(xd, wd, None, 1, 0)
+    for need in flags:
+        conv.conv2d_backward(yd, xd, wd, 1, 0, *need)
     # 5x5 stride 1 with many channels goes to Winograd (winograd.applies): its tile kernels,
     # called directly, as the op's size rule skips tiny inputs
     x5, w5 = _rand(rng, 2, 3, 7, 7), _rand(rng, 4, 3, 5, 5)

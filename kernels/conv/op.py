@@ -20,7 +20,7 @@ from chaingrad.kernels.checks import (
     canonical,
     float_dtype,
 )
-from chaingrad.kernels.conv import numpy_path, winograd
+from chaingrad.kernels.conv import direct, numpy_path, winograd
 from chaingrad.kernels.conv.checks import check_conv1d, check_conv2d, need_flags
 from chaingrad.kernels.conv.fast import (
     LANES,
@@ -101,6 +101,9 @@ def _forward(
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
+    if direct.applies(x.shape[1], o, (kh, kw), (sh, sw), (ho, wo), (vp, pitch)):  # small images
+        w = canonical(w, dtype)
+        return direct.conv2d_forward(x, w, b, (sh, sw), (ph, pw), (ho, wo), threads)
     stack = _balanced(n, stack, threads)
     # few stacks: also split each stack's output channels (in blocks of 8) over the threads
     n_stacks = -(-n // stack)
@@ -153,6 +156,9 @@ def _backward(
     pitch, vp, stack = _layout(
         n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
+    if direct.applies(c, o, (kh, kw), (sh, sw), (ho, wo), (vp, pitch)):  # as the forward
+        flags = (need_input, need_weight, need_bias)
+        return direct.conv2d_backward(gy, x, w, (sh, sw), (ph, pw), *flags, threads)
     stack = _balanced(n, stack, threads)
     lead, pb = 0, wo
     if sh == 1 and sw == 1:  # input grad: correlate the padded gy with the flipped kernel

@@ -6,7 +6,11 @@ where input channel c, kernel row i and kernel column j start. The forward pass 
 gradient are this sum (``tap_rows8``, ``tap_row1``); the weight gradient is its adjoint, a dot
 product of each output row with each shifted slice (``tap_dot4x4``).
 
-Both loops keep the contiguous axis q innermost and fuse several taps and output rows per
+``gather_rows8`` is ``tap_rows8`` turned around for small images (``direct.py``): the source
+rows are the rows of a 2-D array (weights, or the upstream gradient per pixel) and the scalars
+are gathered by index, ``a[rb[r] + sb[s]]`` (a pixel's window, read where it lies).
+
+The loops keep the contiguous axis q innermost and fuse several taps and output rows per
 pass, so every load of ``src`` feeds several FMAs and the accumulators stay in L1: 8 rows × 4
 taps measured fastest here (32 FMAs per 12 loads). Their callers are in ``fast.py``.
 """
@@ -189,3 +193,63 @@ def tap_dot4x4(
     out[o0 + 3, t0 + 1] += c31
     out[o0 + 3, t0 + 2] += c32
     out[o0 + 3, t0 + 3] += c33
+
+
+@kernel("conv", fastmath=FMA)
+def gather_rows8(
+    a: np.ndarray,
+    rb: np.ndarray,
+    sb: np.ndarray,
+    n_s: int,
+    rows: np.ndarray,
+    n_q: int,
+    acc: np.ndarray,
+) -> None:
+    """acc[r, q] += sum_{s < n_s} a[rb[r] + sb[s]] * rows[s, q] for r < 8 and q < n_q.
+
+    The same 8 × 4 register block as ``tap_rows8``; the source rows are a 2-D array's rows
+    (not shifted slices of one buffer) and the scalars are gathered by index. On the direct
+    forward of a (64, 32, 6, 6) input (q: 64 output channels) this ran in 0.48 ms where
+    gathering the windows first and calling ``tap_rows8`` took 0.77 (0.16 of it the gather) and
+    slices of a flat source 0.87: with so short a q loop, each pass's set-up counts.
+    """
+    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+    a4, a5, a6, a7 = acc[4], acc[5], acc[6], acc[7]
+    b0, b1, b2, b3 = rb[0], rb[1], rb[2], rb[3]
+    b4, b5, b6, b7 = rb[4], rb[5], rb[6], rb[7]
+    s4 = n_s - n_s % 4
+    for s in range(0, s4, 4):  # four source rows per pass: 4 row loads feed 32 FMAs
+        v0, v1, v2, v3 = rows[s], rows[s + 1], rows[s + 2], rows[s + 3]
+        f0, f1, f2, f3 = sb[s], sb[s + 1], sb[s + 2], sb[s + 3]
+        u00, u01, u02, u03 = a[b0 + f0], a[b0 + f1], a[b0 + f2], a[b0 + f3]
+        u10, u11, u12, u13 = a[b1 + f0], a[b1 + f1], a[b1 + f2], a[b1 + f3]
+        u20, u21, u22, u23 = a[b2 + f0], a[b2 + f1], a[b2 + f2], a[b2 + f3]
+        u30, u31, u32, u33 = a[b3 + f0], a[b3 + f1], a[b3 + f2], a[b3 + f3]
+        u40, u41, u42, u43 = a[b4 + f0], a[b4 + f1], a[b4 + f2], a[b4 + f3]
+        u50, u51, u52, u53 = a[b5 + f0], a[b5 + f1], a[b5 + f2], a[b5 + f3]
+        u60, u61, u62, u63 = a[b6 + f0], a[b6 + f1], a[b6 + f2], a[b6 + f3]
+        u70, u71, u72, u73 = a[b7 + f0], a[b7 + f1], a[b7 + f2], a[b7 + f3]
+        for q in range(n_q):
+            x0, x1, x2, x3 = v0[q], v1[q], v2[q], v3[q]
+            a0[q] = a0[q] + u00 * x0 + u01 * x1 + u02 * x2 + u03 * x3
+            a1[q] = a1[q] + u10 * x0 + u11 * x1 + u12 * x2 + u13 * x3
+            a2[q] = a2[q] + u20 * x0 + u21 * x1 + u22 * x2 + u23 * x3
+            a3[q] = a3[q] + u30 * x0 + u31 * x1 + u32 * x2 + u33 * x3
+            a4[q] = a4[q] + u40 * x0 + u41 * x1 + u42 * x2 + u43 * x3
+            a5[q] = a5[q] + u50 * x0 + u51 * x1 + u52 * x2 + u53 * x3
+            a6[q] = a6[q] + u60 * x0 + u61 * x1 + u62 * x2 + u63 * x3
+            a7[q] = a7[q] + u70 * x0 + u71 * x1 + u72 * x2 + u73 * x3
+    for s in range(s4, n_s):  # the last n_s % 4 rows, one at a time
+        v0, f0 = rows[s], sb[s]
+        u0, u1, u2, u3 = a[b0 + f0], a[b1 + f0], a[b2 + f0], a[b3 + f0]
+        u4, u5, u6, u7 = a[b4 + f0], a[b5 + f0], a[b6 + f0], a[b7 + f0]
+        for q in range(n_q):
+            x0 = v0[q]
+            a0[q] += u0 * x0
+            a1[q] += u1 * x0
+            a2[q] += u2 * x0
+            a3[q] += u3 * x0
+            a4[q] += u4 * x0
+            a5[q] += u5 * x0
+            a6[q] += u6 * x0
+            a7[q] += u7 * x0
