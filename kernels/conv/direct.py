@@ -67,90 +67,99 @@ def block_rows(p0: int, m: int, corner: np.ndarray, rb: np.ndarray) -> None:
         rb[r] = corner[p0 + min(r, m - 1)]
 
 
+@kernel("conv")
+def forward_blocks(
+    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, wt: np.ndarray, b: np.ndarray,
+    blk0: int, blk1: int, y3: np.ndarray,
+) -> None:  # fmt: skip
+    """Output pixels blk0*8 .. blk1*8 - 1 (flat over the batch) of y3 (N, O, Ho*Wo)."""
+    n_taps, n_out = wt.shape
+    n_pix = corner.shape[0]
+    plane = y3.shape[2]
+    rb = np.empty(ROWS, np.int64)
+    acc = np.empty((ROWS, n_out), wt.dtype)
+    for blk in range(blk0, blk1):
+        p0 = blk * ROWS
+        m = min(ROWS, n_pix - p0)
+        block_rows(p0, m, corner, rb)  # eight pixels' windows: x[corner + offs[t]]
+        acc[:] = 0
+        gather_rows8(xf, rb, offs, n_taps, wt, n_out, acc)
+        for r in range(m):
+            k, rem = divmod(p0 + r, plane)
+            for o in range(n_out):
+                y3[k, o, rem] = acc[r, o] + b[o]
+
+
 @kernel("conv", parallel=True)
 def direct_forward_kernel(
-    xp: np.ndarray, wt: np.ndarray, b: np.ndarray, kh: int, kw: int, sh: int, sw: int,
-    splits: int, y: np.ndarray,
+    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, wt: np.ndarray, b: np.ndarray,
+    splits: int, y3: np.ndarray,
 ) -> None:  # fmt: skip
-    """y[n, o] = b[o] + sum_t window(n, oh, ow)[t] * wt[t, o] for xp already zero-padded."""
-    n_img, n_ch, h, w = xp.shape
-    n_taps, n_out = wt.shape
-    ho, wo = y.shape[2], y.shape[3]
-    n_pix = n_img * ho * wo
-    xf = xp.reshape(xp.size)
-    offs = window_offsets(n_ch, h, w, kh, kw)
-    corner = window_corners(n_ch, h, w, sh, sw, ho, wo, 0, n_pix)
-    y3 = y.reshape(n_img, n_out, ho * wo)
-    n_blocks = -(-n_pix // ROWS)
+    """y3[n, o, p] = b[o] + sum_t xf[corner[p'] + offs[t]] * wt[t, o] (p' = n * Ho*Wo + p),
+    the output pixels split ``splits`` ways."""
+    n_blocks = -(-corner.shape[0] // ROWS)
+    # each task's work in a plain kernel: numba compiles a parallel loop's body slowly
     for part in prange(splits):
-        rb = np.empty(ROWS, np.int64)
-        acc = np.empty((ROWS, n_out), xp.dtype)
-        for blk in range(part * n_blocks // splits, (part + 1) * n_blocks // splits):
-            p0 = blk * ROWS
-            m = min(ROWS, n_pix - p0)
-            block_rows(p0, m, corner, rb)  # eight pixels' windows: x[corner + offs[t]]
-            acc[:] = 0
-            gather_rows8(xf, rb, offs, n_taps, wt, n_out, acc)
-            for r in range(m):
-                k, rem = divmod(p0 + r, ho * wo)
-                for o in range(n_out):
-                    y3[k, o, rem] = acc[r, o] + b[o]
+        lo, hi = part * n_blocks // splits, (part + 1) * n_blocks // splits
+        forward_blocks(xf, offs, corner, wt, b, lo, hi, y3)
+
+
+@kernel("conv")
+def input_grad_image(
+    g: np.ndarray, chans: np.ndarray, wm: np.ndarray, offs: np.ndarray, corner: np.ndarray,
+    plane: np.ndarray,
+) -> None:  # fmt: skip
+    """plane = one image's input gradient (flat, padded) for its gy (flat, O × Ho·Wo): per
+    eight output pixels, their windows' gradient gy[:, p] @ W added back where they were read."""
+    n_out, n_taps = wm.shape
+    n_pix = corner.shape[0]
+    plane[:] = 0
+    rb = np.empty(ROWS, np.int64)
+    acc = np.empty((ROWS, n_taps), wm.dtype)
+    for p0 in range(0, n_pix, ROWS):
+        m = min(ROWS, n_pix - p0)
+        for r in range(ROWS):  # gy[o, p] = g[p + chans[o]]
+            rb[r] = p0 + min(r, m - 1)
+        acc[:] = 0
+        gather_rows8(g, rb, chans, n_out, wm, n_taps, acc)  # d window = gy[:, p] @ W
+        for r in range(m):
+            base, a = corner[p0 + r], acc[r]
+            for t in range(n_taps):
+                plane[base + offs[t]] += a[t]
 
 
 @kernel("conv", parallel=True)
 def direct_input_grad_kernel(
-    gy: np.ndarray, wm: np.ndarray, kh: int, kw: int, sh: int, sw: int, gxp: np.ndarray
+    g2: np.ndarray, chans: np.ndarray, wm: np.ndarray, offs: np.ndarray, corner: np.ndarray,
+    planes: np.ndarray,
 ) -> None:  # fmt: skip
-    """gxp = the forward's adjoint on the padded input: each window's gradient gy @ W added
-    back onto the pixels it was read from. Images are split over the threads."""
-    n_img, n_out, ho, wo = gy.shape
-    n_ch, h, w = gxp.shape[1], gxp.shape[2], gxp.shape[3]
-    n_taps = wm.shape[1]
-    n_pix = ho * wo
-    gf = gy.reshape(gy.size)
-    offs = window_offsets(n_ch, h, w, kh, kw)
-    corner = window_corners(n_ch, h, w, sh, sw, ho, wo, 0, n_pix)  # within one image
-    chans = np.arange(n_out) * n_pix  # gy[k, o, p] = gf[k * O * P + p + chans[o]]
-    pixels = np.arange(n_pix)
-    n_blocks = -(-n_pix // ROWS)
-    for k in prange(n_img):
-        plane = gxp[k].reshape(n_ch * h * w)
-        plane[:] = 0
-        rb = np.empty(ROWS, np.int64)
-        acc = np.empty((ROWS, n_taps), gy.dtype)
-        for blk in range(n_blocks):
-            p0 = blk * ROWS
-            m = min(ROWS, n_pix - p0)
-            block_rows(p0, m, pixels, rb)
-            rb += k * n_out * n_pix
-            acc[:] = 0
-            gather_rows8(gf, rb, chans, n_out, wm, n_taps, acc)  # d window = gy[p, :] @ W
-            for r in range(m):  # the window's gradient back onto its pixels
-                base, a = corner[p0 + r], acc[r]
-                for t in range(n_taps):
-                    plane[base + offs[t]] += a[t]
+    """planes[k] = image k's input gradient for its gy g2[k]; images over the threads."""
+    for k in prange(g2.shape[0]):
+        input_grad_image(g2[k], chans, wm, offs, corner, planes[k])
+
+
+@kernel("conv")
+def weight_grad_block(
+    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, gyt: np.ndarray, t0: int,
+    gwt: np.ndarray,
+) -> None:  # fmt: skip
+    """Rows t0 .. t0 + 7 of gwt: sum_p window(p)[t] * gyt[p, o], the sum over every pixel."""
+    m = min(ROWS, gwt.shape[0] - t0)
+    rb = np.empty(ROWS, np.int64)
+    block_rows(t0, m, offs, rb)  # eight taps; the sum runs over the pixels' corners
+    acc = np.zeros((ROWS, gyt.shape[1]), gyt.dtype)
+    gather_rows8(xf, rb, corner, corner.shape[0], gyt, gyt.shape[1], acc)
+    for r in range(m):
+        gwt[t0 + r] = acc[r]
 
 
 @kernel("conv", parallel=True)
 def direct_weight_grad_kernel(
-    xp: np.ndarray, gyt: np.ndarray, kh: int, kw: int, sh: int, sw: int, ho: int, wo: int,
-    gwt: np.ndarray,
+    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, gyt: np.ndarray, gwt: np.ndarray
 ) -> None:  # fmt: skip
-    """gwt[t, o] = sum_p window(p)[t] * gyt[p, o]; blocks of eight taps over the threads."""
-    n_ch, h, w = xp.shape[1], xp.shape[2], xp.shape[3]
-    n_pix, n_out = gyt.shape
-    n_taps = gwt.shape[0]
-    xf = xp.reshape(xp.size)
-    offs = window_offsets(n_ch, h, w, kh, kw)
-    corner = window_corners(n_ch, h, w, sh, sw, ho, wo, 0, n_pix)
-    for blk in prange(-(-n_taps // ROWS)):
-        t0 = blk * ROWS
-        m = min(ROWS, n_taps - t0)
-        rb = np.empty(ROWS, np.int64)
-        block_rows(t0, m, offs, rb)  # eight taps; the sum runs over the pixels' corners
-        acc = np.zeros((ROWS, n_out), xp.dtype)
-        gather_rows8(xf, rb, corner, n_pix, gyt, n_out, acc)
-        gwt[t0 : t0 + m] = acc[:m]
+    """gwt[t, o] = sum_p xf[corner[p] + offs[t]] * gyt[p, o]; blocks of 8 taps over the threads."""
+    for blk in prange(-(-gwt.shape[0] // ROWS)):
+        weight_grad_block(xf, offs, corner, gyt, blk * ROWS, gwt)
 
 
 def _padded(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
@@ -164,18 +173,32 @@ def _padded(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
     return xp
 
 
+def _windows(
+    xp_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
+    out_hw: tuple[int, int], images: int,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(offs, corner): each tap's place in a window, and each output pixel's window corner in
+    the first ``images`` images of a padded input of shape ``xp_shape``."""
+    _, c, h, w = xp_shape
+    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_hw
+    offs = window_offsets(c, h, w, kh, kw)
+    return offs, window_corners(c, h, w, sh, sw, ho, wo, 0, images * ho * wo)
+
+
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: tuple[int, int],
     padding: tuple[int, int], out_hw: tuple[int, int], threads: int,
 ) -> np.ndarray:  # fmt: skip
     """y = conv2d(x, w) + b for canonical x (N, C, H, W), w (O, C, kh, kw), b (O,)."""
-    n, o, (kh, kw) = x.shape[0], w.shape[0], w.shape[2:]
+    n, o = x.shape[0], w.shape[0]
+    xp = _padded(x, padding)
+    offs, corner = _windows(xp.shape, w.shape[2:], stride, out_hw, n)
     wt = np.ascontiguousarray(w.reshape(o, -1).T)  # (taps, O): the forward's source rows
     y = np.empty((n, o, *out_hw), dtype=x.dtype)
+    y3 = y.reshape(n, o, -1)
     run_parallel(
-        direct_forward_kernel, _padded(x, padding), wt, b, kh, kw, *stride, threads, y,
-        threads=threads,
-    )  # fmt: skip
+        direct_forward_kernel, xp.reshape(-1), offs, corner, wt, b, threads, y3, threads=threads
+    )
     return y
 
 
@@ -186,26 +209,29 @@ def conv2d_backward(
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:  # fmt: skip
     """(gx, gw, gb) of conv2d for the upstream gy (N, O, Ho, Wo); None where not needed."""
     n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
+    o = w.shape[0]
     ho, wo = gy.shape[2:]
-    (ph, pw) = padding
+    ph, pw = padding
     gx = gw = None
     gb = gy.sum(axis=(0, 2, 3)) if need_bias else None
     if need_input:
         gxp = np.empty((n, c, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
+        offs, corner = _windows(gxp.shape, w.shape[2:], stride, (ho, wo), 1)  # one image's
+        chans = np.arange(o) * (ho * wo)  # where channel o of an image's gy starts
         run_parallel(
-            direct_input_grad_kernel, gy, w.reshape(o, -1), kh, kw, *stride, gxp,
-            threads=threads,
+            direct_input_grad_kernel, gy.reshape(n, -1), chans, w.reshape(o, -1), offs, corner,
+            gxp.reshape(n, -1), threads=threads,
         )  # fmt: skip
         gx = gxp if not (ph or pw) else np.ascontiguousarray(gxp[:, :, ph : ph + h, pw : pw + wd])
     if need_weight:
+        xp = _padded(x, padding)
+        offs, corner = _windows(xp.shape, w.shape[2:], stride, (ho, wo), n)
         # gy per pixel, channels along the row: the weight gradient's source rows
         gyt = np.ascontiguousarray(gy.reshape(n, o, ho * wo).transpose(0, 2, 1)).reshape(-1, o)
-        gwt = np.empty((c * kh * kw, o), dtype=x.dtype)
+        gwt = np.empty((offs.shape[0], o), dtype=x.dtype)
         run_parallel(
-            direct_weight_grad_kernel, _padded(x, padding), gyt, kh, kw, *stride, ho, wo, gwt,
-            threads=threads,
-        )  # fmt: skip
+            direct_weight_grad_kernel, xp.reshape(-1), offs, corner, gyt, gwt, threads=threads
+        )
         gw = np.ascontiguousarray(gwt.T).reshape(w.shape)
     return gx, gw, gb
 
