@@ -123,6 +123,9 @@ def conv2d_backward(
         # and measured 2-70x slower on a small CNN's shapes)
         cols = columns(x, kh, kw, stride, padding, gy.shape[2:])
         gw = np.matmul(g, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+        # freed before the input gradient allocates as much again: kept alive, the two
+        # products and col2im took 1.9 ms instead of 0.7 at x (32, 16, 8, 8), w (32, 16, 3, 3)
+        del cols
     if need_input:
         # d cols = Wᵀ @ gy; each column entry goes back to the input element it was read from
         gcols = np.matmul(w.reshape(o, -1).T, g)  # (K, O) @ (N, O, P) -> (N, K, P)
