@@ -2,15 +2,15 @@
 kernels in the background.
 
 Pooling looks at every kh × kw window of the padded plane. Window cell (i, j) of every output
-is one strided slice of the plane (``_cells``). A max-pool without padding and with at most
-``CELL_SCAN_MAX`` cells scans its cells in row-major order as the kernels do, all windows at
-once: a cell replaces the running maximum where it is strictly greater (``np.where`` selects, a
+is one strided slice of the plane (``_cells``). A max-pool with at most ``CELL_SCAN_MAX``
+cells (padded with -inf) scans its cells in row-major order as the kernels do, all windows at
+once: a cell takes over the window where it is strictly greater than every cell before it (a
 few elementwise passes over the output instead of a copy of every window). Other max-pools take
-the windows of ``sliding_window_view`` copied to rows, one ``max`` and one ``argmax`` each. An
-average is the sum of the kh·kw cells of the zero-padded input divided by kh·kw, and its backward
-adds gy / (kh·kw) back onto the same slices. A max-pool backward sends each output's gradient
-to one input element: where windows do not overlap (stride >= kernel, no padding) each input
-receives at most one, written cell by cell; elsewhere ``np.bincount`` adds them up.
+the windows of ``sliding_window_view`` copied to rows, one ``argmax`` each. An average is the
+sum of the kh·kw cells of the zero-padded input divided by kh·kw, and its backward adds
+gy / (kh·kw) back onto the same slices. A max-pool backward sends each output's gradient to one
+input element: where windows do not overlap (stride >= kernel, no padding) each input receives
+at most one, scattered to it; elsewhere ``np.bincount`` adds them up.
 
 Same results and conventions as the numba kernels in ``fast.py``: the argmax is the offset of
 the maximum within its padded window, (ih - oh·sh + ph)·kw + (iw - ow·sw + pw), or the flat index
@@ -38,8 +38,8 @@ def _cells(
     ]
 
 
-# Max-pools without padding whose windows have at most this many cells scan the cells; larger
-# windows copy them to rows for argmax (a pass per cell stops paying as the cells multiply).
+# Max-pools whose windows have at most this many cells scan the cells; larger windows copy
+# them to rows for argmax (a pass per cell stops paying as the cells multiply).
 CELL_SCAN_MAX = 16
 
 
@@ -52,8 +52,8 @@ def _has_negative_zero(x: np.ndarray) -> bool:
 def _scan_cells(
     x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], y: np.ndarray
 ) -> np.ndarray:
-    """y = each unpadded window's maximum; returns its window offset, scanning all windows' cells
-    at once in row-major order as the kernels do."""
+    """y = each window's maximum; returns its offset in the window, scanning all windows' cells
+    at once in row-major order as the kernels do (x already padded)."""
     cells = _cells(kernel, stride, y.shape[2:])
     # np.maximum (6x faster than np.where's select) returns the scan's maximum bit for bit,
     # except that it may keep a later NaN or a later zero of the other sign: x holding either
@@ -89,16 +89,17 @@ def max_pool2d_forward(
 ) -> None:
     """y = each window's maximum; arg = its window offset (``offsets``) or flat plane index."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, c, _, w = x.shape
+    n, c, h, w = x.shape
     ho, wo = y.shape[2:]
     top = np.arange(ho)[:, None] * sh - ph  # each window's first row and column in the plane
     left = np.arange(wo)[None, :] * sw - pw
-    if not (ph or pw) and kh * kw <= CELL_SCAN_MAX:
-        where = _scan_cells(x, kernel, stride, y)
+    xp = x
+    if ph or pw:  # -inf padding is never the maximum (a window of all -inf is fixed below)
+        xp = np.full((n, c, h + 2 * ph, w + 2 * pw), -np.inf, x.dtype)
+        xp[:, :, ph : ph + h, pw : pw + w] = x
+    if kh * kw <= CELL_SCAN_MAX:
+        where = _scan_cells(xp, kernel, stride, y)
     else:
-        xp = x
-        if ph or pw:  # -inf padding is never the maximum (a window of all -inf is fixed below)
-            xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
         windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
         flat = windows.reshape(n, c, ho, wo, kh * kw)  # a copy: each window's elements in a row
         where = flat.argmax(axis=-1)  # row-major order: ties go to the first maximum
@@ -107,11 +108,11 @@ def max_pool2d_forward(
             nan = np.isnan(flat)
             last = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
             where = np.where(nan.any(axis=-1), last, where)
-        if (ph or pw) and np.isneginf(y).any():
-            # every element inside is -inf: the kernels keep the first one inside the plane, not
-            # the -inf padding that argmax found first
-            first = np.maximum(-top, 0) * kw + np.maximum(-left, 0)
-            where = np.where(np.isneginf(y), first, where)
+    if (ph or pw) and np.isneginf(y).any():
+        # every element inside is -inf: the kernels keep the first one inside the plane, not
+        # the -inf padding that the scan or argmax found first
+        first = np.maximum(-top, 0) * kw + np.maximum(-left, 0)
+        where = np.where(np.isneginf(y), first, where)
     if offsets:
         arg[...] = where
     else:

@@ -1,5 +1,5 @@
-"""The max-pool NumPy path's fast cases (the cell scan of unpadded windows, the scatter backward
-of windows that do not overlap) against the loop-by-loop reference, on shapes that take them
+"""The max-pool NumPy path's fast cases (the cell scan of small windows, the scatter backward of
+windows that do not overlap) against the loop-by-loop reference, on shapes that take them
 and shapes that just miss them."""
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ CASES = [
     ((2, 2, 8, 8), (4, 4), (4, 4), (0, 0), True, True),  # 16 cells: the largest scanned window
     ((2, 2, 7, 8), (3, 3), (1, 1), (0, 0), True, False),  # overlapping: bincount backward
     ((2, 2, 7, 8), (2, 2), (2, 1), (0, 0), True, False),  # overlapping along one axis only
-    ((2, 2, 8, 8), (2, 2), (2, 2), (1, 1), False, False),  # padded: the general path
-    ((2, 2, 8, 9), (2, 2), (2, 2), (0, 1), False, False),
+    ((2, 2, 8, 8), (2, 2), (2, 2), (1, 1), True, False),  # padded: scanned, bincount backward
+    ((2, 2, 8, 9), (2, 2), (2, 2), (0, 1), True, False),
+    ((2, 3, 7, 6), (3, 3), (2, 2), (1, 1), True, False),
     ((2, 2, 10, 10), (5, 5), (5, 5), (0, 0), False, True),  # 25 cells: argmax, then scatter
+    ((2, 2, 9, 8), (5, 4), (2, 3), (2, 1), False, False),  # 20 cells, padded: the general path
     ((1, 1, 1, 1), (1, 1), (1, 1), (0, 0), True, True),
 ]
 IDS = [f"x{x}-k{k}-s{s}-p{p}" for x, k, s, p, *_ in CASES]
