@@ -19,6 +19,8 @@ oracle; the tests hold both to it.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -41,19 +43,28 @@ def _span(i: int, s: int, p: int, n_in: int, n_out: int) -> tuple[slice, slice] 
     return slice(lo, hi), slice(lo * s + i - p, (hi - 1) * s + i - p + 1, s)
 
 
-def _taps(
-    kh: int, kw: int, stride: tuple[int, int], padding: tuple[int, int],
-    in_hw: tuple[int, int], out_hw: tuple[int, int],
-) -> list[tuple[int, int, slice, slice, slice, slice]]:  # fmt: skip
+@functools.lru_cache(maxsize=256)  # a network calls with a handful of shapes, many times
+def _tap_slices(
+    kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, h: int, w: int, ho: int, wo: int
+) -> tuple[tuple[int, int, slice, slice, slice, slice], ...]:
     """(i, j, out rows, out cols, in rows, in cols) of every tap that reads inside the input."""
-    rows = [_span(i, stride[0], padding[0], in_hw[0], out_hw[0]) for i in range(kh)]
-    cols = [_span(j, stride[1], padding[1], in_hw[1], out_hw[1]) for j in range(kw)]
-    return [
+    rows = [_span(i, sh, ph, h, ho) for i in range(kh)]
+    cols = [_span(j, sw, pw, w, wo) for j in range(kw)]
+    return tuple(
         (i, j, r[0], c[0], r[1], c[1])
         for i, r in enumerate(rows)
         for j, c in enumerate(cols)
         if r is not None and c is not None
-    ]
+    )
+
+
+def _taps(
+    kh: int, kw: int, stride: tuple[int, int], padding: tuple[int, int],
+    in_hw: tuple[int, int], out_hw: tuple[int, int],
+) -> tuple[tuple[int, int, slice, slice, slice, slice], ...]:  # fmt: skip
+    """``_tap_slices`` of a convolution's geometry (as plain ints: the cache's key)."""
+    (sh, sw), (ph, pw), (h, w), (ho, wo) = stride, padding, in_hw, out_hw
+    return _tap_slices(*map(int, (kh, kw, sh, sw, ph, pw, h, w, ho, wo)))
 
 
 def columns(
