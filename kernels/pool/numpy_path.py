@@ -1,12 +1,16 @@
 """Max and average pooling in vectorised NumPy: what the ops run while numba compiles the fast
 kernels in the background.
 
-Pooling looks at every kh × kw window of the padded plane. ``sliding_window_view`` gives the
-windows as a strided view; a window's maximum and its position are one ``max`` and one
-``argmax`` over the window's flattened kh·kw elements. An average is the sum of the kh·kw
-shifted, strided slices of the zero-padded input (one slice per window cell), divided by kh·kw,
-and its backward adds gy / (kh·kw) back onto the same slices. A max-pool backward sends each
-output's gradient to one input element: ``np.bincount`` adds them where windows overlap.
+Pooling looks at every kh × kw window of the padded plane. Window cell (i, j) of every output
+is one strided slice of the plane (``_cells``). A max-pool with at most ``CELL_SCAN_MAX``
+cells (padded with -inf) scans its cells in row-major order as the kernels do, all windows at
+once: a cell takes over the window where it is strictly greater than every cell before it (a
+few elementwise passes over the output instead of a copy of every window). Other max-pools take
+the windows of ``sliding_window_view`` copied to rows, one ``argmax`` each. An average is the
+sum of the kh·kw cells of the zero-padded input divided by kh·kw, and its backward adds
+gy / (kh·kw) back onto the same slices. A max-pool backward sends each output's gradient to one
+input element: where windows do not overlap (stride >= kernel, no padding) each input receives
+at most one, scattered to it; elsewhere ``np.bincount`` adds them up.
 
 Same results and conventions as the numba kernels in ``fast.py``: the argmax is the offset of
 the maximum within its padded window, (ih - oh·sh + ph)·kw + (iw - ow·sw + pw), or the flat index
@@ -34,6 +38,46 @@ def _cells(
     ]
 
 
+# Max-pools whose windows have at most this many cells scan the cells; larger windows copy
+# them to rows for argmax (a pass per cell stops paying as the cells multiply).
+CELL_SCAN_MAX = 16
+
+
+def _has_negative_zero(x: np.ndarray) -> bool:
+    """Whether x holds a -0.0 (its bit pattern: the sign bit alone)."""
+    bits = x.view(np.int32 if x.dtype == np.float32 else np.int64)
+    return bool((bits == np.iinfo(bits.dtype).min).any())
+
+
+def _scan_cells(
+    x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], y: np.ndarray
+) -> np.ndarray:
+    """y = each window's maximum; returns its offset in the window, scanning all windows' cells
+    at once in row-major order as the kernels do (x already padded)."""
+    cells = _cells(kernel, stride, y.shape[2:])
+    # np.maximum (6x faster than np.where's select) returns the scan's maximum bit for bit,
+    # except that it may keep a later NaN or a later zero of the other sign: x holding either
+    # takes the select
+    select = bool(np.isnan(x).any()) or _has_negative_zero(x)
+    rows, cols = cells[0]
+    best = x[:, :, rows, cols]
+    where = np.zeros(y.shape, np.uint8)
+    for k, (rows, cols) in enumerate(cells[1:], 1):
+        cell = np.ascontiguousarray(x[:, :, rows, cols])  # read twice: one strided pass
+        more = cell > best  # strictly greater: on a tie the earlier cell stays
+        best = np.where(more, cell, best) if select else np.maximum(best, cell)
+        # the window's offset is the last k whose cell was greater than all before it: the
+        # largest such k, as k grows
+        np.maximum(where, more * np.uint8(k), out=where)
+    if select:  # a NaN is never greater, yet wins: the last NaN of its window
+        for k, (rows, cols) in enumerate(cells):
+            nan = np.isnan(x[:, :, rows, cols])
+            best = np.where(nan, x[:, :, rows, cols], best)
+            where = np.where(nan, np.uint8(k), where)
+    y[...] = best
+    return where
+
+
 def max_pool2d_forward(
     x: np.ndarray,
     kernel: tuple[int, int],
@@ -45,24 +89,28 @@ def max_pool2d_forward(
 ) -> None:
     """y = each window's maximum; arg = its window offset (``offsets``) or flat plane index."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, c, _, w = x.shape
+    n, c, h, w = x.shape
     ho, wo = y.shape[2:]
-    xp = x
-    if ph or pw:  # -inf padding is never the maximum (a window of all -inf is fixed below)
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    flat = windows.reshape(n, c, ho, wo, kh * kw)  # the one copy: each window's elements in a row
-    where = flat.argmax(axis=-1)  # row-major order: ties go to the first maximum
-    y[...] = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
-    if np.isnan(y).any():  # the kernels' scan keeps the last NaN of a window; argmax the first
-        nan = np.isnan(flat)
-        last = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
-        where = np.where(nan.any(axis=-1), last, where)
     top = np.arange(ho)[:, None] * sh - ph  # each window's first row and column in the plane
     left = np.arange(wo)[None, :] * sw - pw
+    xp = x
+    if ph or pw:  # -inf padding is never the maximum (a window of all -inf is fixed below)
+        xp = np.full((n, c, h + 2 * ph, w + 2 * pw), -np.inf, x.dtype)
+        xp[:, :, ph : ph + h, pw : pw + w] = x
+    if kh * kw <= CELL_SCAN_MAX:
+        where = _scan_cells(xp, kernel, stride, y)
+    else:
+        windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+        flat = windows.reshape(n, c, ho, wo, kh * kw)  # a copy: each window's elements in a row
+        where = flat.argmax(axis=-1)  # row-major order: ties go to the first maximum
+        y[...] = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
+        if np.isnan(y).any():  # the kernels' scan keeps the last NaN of a window; argmax the first
+            nan = np.isnan(flat)
+            last = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
+            where = np.where(nan.any(axis=-1), last, where)
     if (ph or pw) and np.isneginf(y).any():
         # every element inside is -inf: the kernels keep the first one inside the plane, not
-        # the -inf padding that argmax found first
+        # the -inf padding that the scan or argmax found first
         first = np.maximum(-top, 0) * kw + np.maximum(-left, 0)
         where = np.where(np.isneginf(y), first, where)
     if offsets:
@@ -89,9 +137,20 @@ def max_pool2d_backward_offsets(
     gx: np.ndarray,
 ) -> int:
     """The backward of window offsets; returns how many point outside the plane (skipped)."""
-    (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     ho, wo = gy.shape[2:]
     h, w = gx.shape[2:]
+    if not (ph or pw) and sh >= kh and sw >= kw:
+        # windows that neither overlap nor reach into padding: each input element receives at
+        # most one gradient, so a plain scatter replaces bincount's sum
+        n, c = gx.shape[:2]
+        cell = np.arange(kh * kw)
+        step = (cell // kw) * w + cell % kw  # offset k's distance from its window's corner
+        corner = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)  # each plane's start in gx
+        corner = corner + (np.arange(ho)[:, None] * sh * w + np.arange(wo) * sw)
+        gx[...] = 0  # what no window covers, and the window cells that were not the maximum
+        gx.reshape(-1)[(corner + step[arg]).ravel()] = gy.ravel()
+        return 0
     off = arg.astype(np.int64)
     ih = np.arange(ho)[:, None] * sh - ph + off // kw  # the window's corner plus the offset
     iw = np.arange(wo)[None, :] * sw - pw + off % kw
