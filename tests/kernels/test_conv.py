@@ -67,6 +67,20 @@ CONV1D_CASES = [
 ]
 
 
+def spy_on_paths(monkeypatch, module):
+    """Record the calls the op makes to a path module's conv2d_forward / conv2d_backward."""
+    calls = []
+    for name in ("conv2d_forward", "conv2d_backward"):
+        real = getattr(module, name)
+
+        def spy(*args, _real=real, _name=name):
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(module, name, spy)
+    return calls
+
+
 def assert_close(actual, expected, dtype):
     """float64: tight; float32: rtol 1e-4 with an absolute floor at the output's scale."""
     assert actual.dtype == dtype

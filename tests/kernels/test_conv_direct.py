@@ -9,7 +9,7 @@ from chaingrad.kernels.conv.reference import (
     conv2d_forward_reference,
 )
 
-from .test_conv import assert_close, random_conv
+from .test_conv import assert_close, random_conv, spy_on_paths
 
 # (x shape, w shape, stride, padding): pixel counts and tap counts that are not multiples of 8
 # or 4 (short last blocks), 1×1 images and kernels, strides 1-3 and unequal, padding 0-3 and
@@ -70,16 +70,7 @@ def test_need_flags(dtype):
 @pytest.fixture
 def direct_calls(monkeypatch):
     """Records the op's calls to the direct path."""
-    calls = []
-    for name in ("conv2d_forward", "conv2d_backward"):
-        real = getattr(direct, name)
-
-        def spy(*args, _real=real, _name=name):
-            calls.append(_name)
-            return _real(*args)
-
-        monkeypatch.setattr(direct, name, spy)
-    return calls
+    return spy_on_paths(monkeypatch, direct)
 
 
 # through the public op, unforced: shapes that take the path and shapes that just miss it

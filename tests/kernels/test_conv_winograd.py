@@ -11,7 +11,7 @@ from chaingrad.kernels.conv.reference import (
     conv2d_forward_reference,
 )
 
-from .test_conv import assert_close, random_conv
+from .test_conv import assert_close, random_conv, spy_on_paths
 
 
 def correlate(g: list, d: list, m: int) -> list:
@@ -132,16 +132,7 @@ def always_winograd(monkeypatch):
     monkeypatch.setattr(winograd, "MIN_BALANCE", 0)
     monkeypatch.setattr(winograd, "MIN_PIXELS", 0)
     monkeypatch.setattr(winograd, "MIN_WORK", 0)
-    calls = []
-    for name in ("conv2d_forward", "conv2d_backward"):
-        real = getattr(winograd, name)
-
-        def spy(*args, _real=real, _name=name):
-            calls.append(_name)
-            return _real(*args)
-
-        monkeypatch.setattr(winograd, name, spy)
-    return calls
+    return spy_on_paths(monkeypatch, winograd)
 
 
 # through the public op: shapes that take the path, and shapes that just miss it
