@@ -143,27 +143,36 @@ def direct_input_grad_kernel(
 
 
 @kernel("conv")
-def weight_grad_block(
-    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, gyt: np.ndarray, t0: int,
-    gwt: np.ndarray,
+def weight_grad_blocks(
+    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, gyt: np.ndarray, blk0: int,
+    blk1: int, gwt: np.ndarray,
 ) -> None:  # fmt: skip
-    """Rows t0 .. t0 + 7 of gwt: sum_p window(p)[t] * gyt[p, o], the sum over every pixel."""
-    m = min(ROWS, gwt.shape[0] - t0)
+    """Rows blk0*8 .. blk1*8 - 1 of gwt: sum_p window(p)[t] * gyt[p, o] over every pixel."""
+    n_taps, n_out = gwt.shape
     rb = np.empty(ROWS, INDEX)
-    block_rows(t0, m, offs, rb)  # eight taps; the sum runs over the pixels' corners
-    acc = np.zeros((ROWS, gyt.shape[1]), gyt.dtype)
-    gather_rows8(xf, rb, corner, corner.shape[0], gyt, gyt.shape[1], acc)
-    for r in range(m):
-        gwt[t0 + r] = acc[r]
+    acc = np.empty((ROWS, n_out), gwt.dtype)
+    for blk in range(blk0, blk1):
+        t0 = blk * ROWS
+        m = min(ROWS, n_taps - t0)
+        block_rows(t0, m, offs, rb)  # eight taps; the sum runs over the pixels' corners
+        acc[:] = 0
+        gather_rows8(xf, rb, corner, corner.shape[0], gyt, n_out, acc)
+        for r in range(m):
+            for o in range(n_out):
+                gwt[t0 + r, o] = acc[r, o]
 
 
 @kernel("conv", parallel=True)
 def direct_weight_grad_kernel(
-    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, gyt: np.ndarray, gwt: np.ndarray
+    xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, gyt: np.ndarray, splits: int,
+    gwt: np.ndarray,
 ) -> None:  # fmt: skip
-    """gwt[t, o] = sum_p xf[corner[p] + offs[t]] * gyt[p, o]; blocks of 8 taps over the threads."""
-    for blk in prange(-(-gwt.shape[0] // ROWS)):
-        weight_grad_block(xf, offs, corner, gyt, blk * ROWS, gwt)
+    """gwt[t, o] = sum_p xf[corner[p] + offs[t]] * gyt[p, o]; blocks of 8 taps split
+    ``splits`` ways."""
+    n_blocks = -(-gwt.shape[0] // ROWS)
+    for part in prange(splits):
+        lo, hi = part * n_blocks // splits, (part + 1) * n_blocks // splits
+        weight_grad_blocks(xf, offs, corner, gyt, lo, hi, gwt)
 
 
 def _padded(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
@@ -235,8 +244,9 @@ def conv2d_backward(
         offs, corner = _windows(xp.shape, w.shape[2:], stride, (ho, wo), n)
         gwt = np.empty((offs.shape[0], o), dtype=x.dtype)
         run_parallel(
-            direct_weight_grad_kernel, xp.reshape(-1), offs, corner, gyt, gwt, threads=threads
-        )
+            direct_weight_grad_kernel, xp.reshape(-1), offs, corner, gyt, threads, gwt,
+            threads=threads,
+        )  # fmt: skip
         gw = np.ascontiguousarray(gwt.T).reshape(w.shape)
     return gx, gw, gb
 
