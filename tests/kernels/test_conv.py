@@ -81,6 +81,20 @@ def spy_on_paths(monkeypatch, module):
     return calls
 
 
+NEED_FLAG_SETS = [(True, False, False), (False, True, False), (False, False, True),
+                  (False, True, True), (True, False, True), (False, False, False)]  # fmt: skip
+
+
+def assert_need_flags(backward, want, dtype):
+    """backward(*flags) gives the wanted gradients where asked for and None elsewhere."""
+    for flags in NEED_FLAG_SETS:
+        for g, r, need in zip(backward(*flags), want, flags):
+            if need:
+                assert_close(g, r, dtype)
+            else:
+                assert g is None
+
+
 def assert_close(actual, expected, dtype):
     """float64: tight; float32: rtol 1e-4 with an absolute floor at the output's scale."""
     assert actual.dtype == dtype
