@@ -57,6 +57,7 @@ def test_need_flags(dtype):
     x, w, _ = random_conv(rng, (3, 4, 7, 6), (6, 4, 3, 3), dtype)
     gy = rng.standard_normal((3, 6, 7, 6)).astype(dtype)
     want = conv2d_backward_reference(gy, x, w, (1, 1), (1, 1), True, True, True)
+
     def backward(*flags):
         return direct.conv2d_backward(gy, x, w, (1, 1), (1, 1), *flags, 2)
 

@@ -115,6 +115,7 @@ def test_need_flags(dtype):
     x, w, _ = random_conv(rng, (3, 4, 9, 7), (6, 4, 5, 5), dtype)
     gy = rng.standard_normal((3, 6, 9, 7)).astype(dtype)
     want = conv2d_backward_reference(gy, x, w, (1, 1), (2, 2), True, True, True)
+
     def backward(*flags):
         return winograd.conv2d_backward(gy, x, w, (2, 2), *flags, 2)
 
