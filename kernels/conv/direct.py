@@ -38,6 +38,10 @@ ROWS = 8  # gather_rows8's accumulator rows: pixels (forward, input gradient) or
 # checked for wrapping around from the end, and with 32 gathered scalars per pass of a short
 # loop those checks cost (the forward of the tutorial CNN's 32->64 conv: 507 -> 440 us).
 INDEX = np.uint64
+# The weight gradient sums over the pixels in chunks of this many floats of gy (256 KiB of
+# float32, in L2 while all the blocks of taps read it): one pass over all of gy per block of
+# taps fell out of cache at large batches.
+CHUNK_FLOATS = 65536
 
 
 @kernel("conv")
@@ -147,19 +151,25 @@ def weight_grad_blocks(
     xf: np.ndarray, offs: np.ndarray, corner: np.ndarray, gyt: np.ndarray, blk0: int,
     blk1: int, gwt: np.ndarray,
 ) -> None:  # fmt: skip
-    """Rows blk0*8 .. blk1*8 - 1 of gwt: sum_p window(p)[t] * gyt[p, o] over every pixel."""
+    """Rows blk0*8 .. blk1*8 - 1 of gwt: sum_p window(p)[t] * gyt[p, o] over every pixel,
+    in chunks of pixels whose gy stays in cache while every block of taps reads it."""
     n_taps, n_out = gwt.shape
+    n_pix = corner.shape[0]
+    chunk = max(ROWS, CHUNK_FLOATS // n_out)
     rb = np.empty(ROWS, INDEX)
     acc = np.empty((ROWS, n_out), gwt.dtype)
-    for blk in range(blk0, blk1):
-        t0 = blk * ROWS
-        m = min(ROWS, n_taps - t0)
-        block_rows(t0, m, offs, rb)  # eight taps; the sum runs over the pixels' corners
-        acc[:] = 0
-        gather_rows8(xf, rb, corner, corner.shape[0], gyt, n_out, acc)
-        for r in range(m):
-            for o in range(n_out):
-                gwt[t0 + r, o] = acc[r, o]
+    gwt[blk0 * ROWS : min(blk1 * ROWS, n_taps)] = 0
+    for s0 in range(0, n_pix, chunk):
+        s1 = min(n_pix, s0 + chunk)
+        for blk in range(blk0, blk1):
+            t0 = blk * ROWS
+            m = min(ROWS, n_taps - t0)
+            block_rows(t0, m, offs, rb)  # eight taps; the sum runs over the pixels' corners
+            acc[:] = 0
+            gather_rows8(xf, rb, corner[s0:s1], s1 - s0, gyt[s0:s1], n_out, acc)
+            for r in range(m):
+                for o in range(n_out):
+                    gwt[t0 + r, o] += acc[r, o]
 
 
 @kernel("conv", parallel=True)

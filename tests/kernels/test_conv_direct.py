@@ -13,7 +13,8 @@ from .test_conv import assert_close, assert_need_flags, random_conv, spy_on_path
 
 # (x shape, w shape, stride, padding): pixel counts and tap counts that are not multiples of 8
 # or 4 (short last blocks), 1×1 images and kernels, strides 1-3 and unequal, padding 0-3 and
-# unequal, padding wider than the kernel, non-square kernels, O and C of 1, 3, 17, 33
+# unequal, padding wider than the kernel, non-square kernels, O and C of 1, 3, 17, 33; more
+# pixels than one chunk of the weight gradient's sum (direct.CHUNK_FLOATS)
 CASES = [
     ((1, 1, 1, 1), (1, 1, 1, 1), (1, 1), (0, 0)),
     ((3, 5, 6, 7), (7, 5, 3, 3), (1, 1), (0, 0)),
@@ -24,6 +25,7 @@ CASES = [
     ((3, 4, 3, 3), (5, 4, 3, 3), (1, 1), (3, 2)),
     ((5, 1, 8, 8), (3, 1, 5, 5), (2, 1), (2, 0)),
     ((1, 33, 2, 3), (1, 33, 1, 1), (1, 1), (0, 0)),
+    ((9, 3, 20, 20), (64, 3, 3, 3), (1, 1), (1, 1)),  # 3600 pixels: the weight sum's chunks
 ]
 IDS = [f"x{x}-w{w}-s{s}-p{p}" for x, w, s, p in CASES]
 
