@@ -57,12 +57,12 @@ def window_offsets(n_ch: int, h: int, w: int, kh: int, kw: int) -> np.ndarray:
 
 @kernel("conv")
 def window_corners(
-    n_ch: int, h: int, w: int, sh: int, sw: int, ho: int, wo: int, p0: int, m: int
+    n_ch: int, h: int, w: int, sh: int, sw: int, ho: int, wo: int, m: int
 ) -> np.ndarray:  # fmt: skip
-    """corner[r] = the flat index in x of output pixel p0 + r's window (r < m)."""
+    """corner[p] = the flat index in x of output pixel p's window (p < m, flat over images)."""
     corner = np.empty(m, INDEX)
     for r in range(m):
-        k, rem = divmod(p0 + r, ho * wo)
+        k, rem = divmod(r, ho * wo)
         oh, ow = divmod(rem, wo)
         corner[r] = k * n_ch * h * w + oh * sh * w + ow * sw
     return corner
@@ -205,7 +205,7 @@ def _windows(
     _, c, h, w = xp_shape
     (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_hw
     offs = window_offsets(c, h, w, kh, kw)
-    return offs, window_corners(c, h, w, sh, sw, ho, wo, 0, images * ho * wo)
+    return offs, window_corners(c, h, w, sh, sw, ho, wo, images * ho * wo)
 
 
 def conv2d_forward(
