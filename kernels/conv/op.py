@@ -47,8 +47,8 @@ def _layout(
 ) -> tuple[int, int, int]:  # fmt: skip
     """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack.
 
-    Other strides lay the source out by phases (``fast.fill_phases``): rows wo wide, images
-    ``phase_layout``'s vr rows apart.
+    Other strides lay the source out in phase planes (``fast.fill_planes``): rows
+    wo + (kw - 1) // sw wide, images ``phase_layout``'s vr rows apart.
     """
     (sh, sw), (ph, pw) = stride, padding
     if sh == 1 and sw == 1:
@@ -58,7 +58,8 @@ def _layout(
         vp, per_image = h + ph, (h + ph) * pitch
     else:
         vp = phase_layout(h, kh, sh, ph, ho)[0]
-        pitch, per_image = wo, vp * wo
+        pitch = wo + (kw - 1) // sw
+        per_image = vp * pitch
     # stack small images until a tap pass covers ~1024 float32 positions (8 accumulator
     # rows of 32 KiB stay in L1), keeping at least one stack per thread
     stack = min(max(1, 4096 // itemsize // per_image), -(-n // threads))
@@ -113,12 +114,29 @@ def _forward(
     # few stacks: also split each stack's output channels (in blocks of 8) over the threads
     n_stacks = -(-n // stack)
     splits = 1 if n_stacks >= 2 * threads else max(1, min(-(-o // 8), -(-2 * threads // n_stacks)))
+    # tasks: a chunk of stacks per thread, or (few stacks) one stack per chunk, split
+    chunks = threads if splits == 1 else n_stacks
     y = np.empty((n, o, ho, wo), dtype=dtype)
     run_parallel(
-        conv2d_forward_kernel, x, wm, b, kh, kw, sh, sw, ph, pw, pitch, vp, stack, splits, y,
-        threads=threads,
+        conv2d_forward_kernel, x, wm, b, kh, kw, sh, sw, ph, pw, pitch, vp, stack, chunks,
+        splits, y, threads=threads,
     )  # fmt: skip
     return y
+
+
+def _plane_weights(w: np.ndarray, sh: int, sw: int) -> np.ndarray:
+    """wgx[(pi, pj), c, (a * bn + b) * O + o] = w[o, c, sh*a + pi, sw*b + pj]: per phase plane,
+    the weights of the taps that read it (bn of its column groups), zero past them."""
+    o, c, kh, kw = w.shape
+    n_pi, n_pj = min(sh, kh), min(sw, kw)
+    a_n, b_n = (kh - 1) // sh + 1, (kw - 1) // sw + 1
+    wgx = np.zeros((n_pi * n_pj, c, a_n * b_n * o), w.dtype)
+    for pi in range(n_pi):
+        for pj in range(n_pj):
+            taps = w[:, :, pi::sh, pj::sw]  # (O, C, an, bn)
+            an, bn = taps.shape[2], taps.shape[3]
+            wgx[pi * n_pj + pj, :, : an * bn * o] = taps.transpose(1, 2, 3, 0).reshape(c, -1)
+    return wgx
 
 
 def _backward(
@@ -174,13 +192,9 @@ def _backward(
         # the weight gradient reads gy from (kh-1-ph, kw-1-pw) on: start the grid `lead`
         # zeros in so that those reads are 64-byte aligned
         lead = -((kh - 1 - ph) * pb + left) % LANES
-        wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
-    else:  # input grad: the phase-shifted source's, wgx[(pi, c, j), (a, o)] = w[o, c, sh*a + pi, j]
-        n_pi, a_n = min(sh, kh), (kh - 1) // sh + 1
-        wgx = np.zeros((n_pi, c, kw, a_n, o), dtype)
-        for i in range(kh):
-            wgx[i % sh, :, :, i // sh, :] = w[:, :, i, :].transpose(1, 2, 0)
-        wgx = wgx.reshape(n_pi * c * kw, a_n * o)
+        wgx = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(1, c, -1)
+    else:  # input grad: each phase plane's, from the taps that read it (fast.py)
+        wgx = _plane_weights(w, sh, sw)
     n_stacks = -(-n // stack)
     chunks = max(1, min(n_stacks, threads))  # one chunk of stacks per thread
     splits = 1 if n_stacks >= threads else -(-threads // n_stacks)

@@ -178,6 +178,38 @@ def test_conv2d_backward_returns_only_what_is_needed(need, stride):
             assert g is None
 
 
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "stride", "padding"),
+    [
+        ((2, 3, 9, 9), (2, 3, 1, 1), (2, 2), (0, 0)),  # a kernel smaller than the stride
+        ((3, 2, 9, 9), (4, 2, 2, 2), (4, 4), (0, 0)),  # the last row and column unread
+        ((3, 4, 12, 9), (5, 4, 3, 2), (4, 3), (3, 0)),  # rows between windows unread
+        ((5, 9, 10, 10), (6, 9, 3, 3), (2, 2), (1, 1)),  # every pixel read: all assigned
+    ],
+)
+def test_conv2d_input_gradient_is_zero_where_no_tap_reads(
+    monkeypatch, x_shape, w_shape, stride, padding
+):
+    """Pixels that no output window covers get a zero gradient, never what their memory held:
+    every new float array starts as NaN here."""
+    real_empty = np.empty
+
+    def poisoned(*args, **kwargs):
+        out = real_empty(*args, **kwargs)
+        if out.dtype.kind == "f":
+            out.fill(np.nan)
+        return out
+
+    rng = np.random.default_rng(9)
+    x, w, _ = random_conv(rng, x_shape, w_shape, np.float64)
+    gy = rng.standard_normal(conv2d_forward(x, w, None, stride, padding).shape)
+    monkeypatch.setattr(np, "empty", poisoned)
+    gx = conv2d_backward(gy, x, w, stride, padding, True, False, False)[0]
+    monkeypatch.undo()
+    want = conv2d_backward_reference(gy, x, w, stride, padding, True, False, False)[0]
+    assert_close(gx, want, np.float64)
+
+
 @st.composite
 def conv_configs(draw):
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -372,6 +404,11 @@ THREAD_CASES = [  # batches smaller and larger than the thread count, stride 1 a
     # above the grain (parallel), float64 stacks of at most 14 images: 64 images in 5 stacks,
     # which _balanced makes 6 (2 or 3 threads) of 11 (the last 9)
     ((64, 4, 6, 6), (8, 4, 3, 3), (1, 1), (0, 0)),
+    # strided: one image (the input gradient's channel blocks, 8 and a partial 4, split over
+    # the threads), two images, and a partial last stack with pixels no tap reads
+    ((1, 20, 14, 14), (24, 20, 3, 3), (2, 2), (1, 1)),
+    ((2, 20, 14, 14), (24, 20, 3, 3), (2, 2), (1, 1)),
+    ((9, 11, 9, 9), (5, 11, 2, 2), (4, 3), (0, 1)),
 ]
 
 
