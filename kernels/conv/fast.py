@@ -199,24 +199,27 @@ def fill_planes(
     """
     n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
     n_pi, n_pj = min(sh, kh), min(sw, kw)
-    for k in range(nb):
-        for c in range(n_ch):
-            img = x[n0 + k, c]
-            for u in range(h):
-                t, pi = divmod(u + ph, sh)  # padded row u + ph: plane row t of row phase pi
-                if pi >= n_pi or t >= vr:
-                    continue
-                line = img[u]
-                for pj in range(n_pj):
-                    v0, s0, n_s = phase_columns(pj, sw, pw, w, pitch)
-                    plane = (pi * n_pj + pj) * n_ch + c
-                    dst = src[plane * plane_len + (k * vr + t) * pitch + s0 :]
-                    if sw == 2:  # a constant stride: 1.12 ms against 1.40 for (64, 32, 28, 28)
-                        for s in range(n_s):
-                            dst[s] = line[v0 + 2 * s]
-                    else:
-                        for s in range(n_s):
-                            dst[s] = line[v0 + sw * s]
+    # phase by phase, so that the loops over images, channels and rows hold no division (by a
+    # runtime stride each costs tens of cycles): with a division per input row this took 2.90
+    # ms against 0.61 for a 1x1 kernel with stride 2 on (64, 64, 28, 28), 7.32 against 4.17
+    # for 3x3 on (32, 64, 56, 56)
+    for pi in range(n_pi):
+        t_lo = max(0, -((pi - ph) // sh))  # the plane rows that fall inside x
+        t_hi = min(vr, (h - 1 + ph - pi) // sh + 1)
+        for pj in range(n_pj):
+            v0, s0, n_s = phase_columns(pj, sw, pw, w, pitch)
+            for k in range(nb):
+                for c in range(n_ch):
+                    img = x[n0 + k, c]
+                    start = ((pi * n_pj + pj) * n_ch + c) * plane_len + k * vr * pitch + s0
+                    for t in range(t_lo, t_hi):
+                        line, dst = img[sh * t + pi - ph], src[start + t * pitch :]
+                        if sw == 2:  # a constant stride: 1.12 against 1.40 ms (3x3, 28x28)
+                            for s in range(n_s):
+                                dst[s] = line[v0 + 2 * s]
+                        else:
+                            for s in range(n_s):
+                                dst[s] = line[v0 + sw * s]
 
 
 @kernel("conv", fastmath=FMA_REASSOC)
