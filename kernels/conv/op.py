@@ -43,9 +43,10 @@ def _grid_pitch(w: int, kw: int, pw: int) -> int:
 
 def _layout(
     n: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int],
-    padding: tuple[int, int], ho: int, wo: int, itemsize: int, threads: int,
+    padding: tuple[int, int], ho: int, wo: int, itemsize: int, threads: int, span: int = 1,
 ) -> tuple[int, int, int]:  # fmt: skip
-    """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack.
+    """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack
+    (covering ~1024·span float32 positions).
 
     Other strides lay the source out in phase planes (``fast.fill_planes``): rows
     wo + (kw - 1) // sw wide, images ``phase_layout``'s vr rows apart.
@@ -62,7 +63,7 @@ def _layout(
         per_image = vp * pitch
     # stack small images until a tap pass covers ~1024 float32 positions (8 accumulator
     # rows of 32 KiB stay in L1), keeping at least one stack per thread
-    stack = min(max(1, 4096 // itemsize // per_image), -(-n // threads))
+    stack = min(max(1, span * 4096 // itemsize // per_image), -(-n // threads))
     return pitch, vp, max(1, stack)
 
 
@@ -176,8 +177,14 @@ def _backward(
     if winograd.applies((sh, sw), kh, kw, c, o, n * ho * wo):
         flags = (need_input, need_weight, need_bias)
         return winograd.conv2d_backward(gy, x, w, (ph, pw), *flags, threads)
+    # stacks 4x the forward's: the weight gradient's dot products end each pass with 16
+    # horizontal sums, and the input gradient's accumulators still stream from L2. In-process
+    # A/B of the backward, stride 1, 3x3, batch 32, two threads (one): 16->16 on 28x28 -4 %
+    # (-3.5 %), 64->64 -8 % (-4.5 %), 32->32 on 14x14 -14 % (-1.5 %), 16->32 at batch 64 -8 %
+    # (-5 %); 8->8 on 56x56 +7 % (+4.5 %), so not below 16 channels; strides not measured
+    span = 4 if c >= 16 and (sh, sw) == (1, 1) else 1
     pitch, vp, stack = _layout(
-        n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
+        n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads, span
     )
     if direct.applies(c, o, (kh, kw), (sh, sw), (ho, wo), (vp, pitch)):  # as the forward
         flags = (need_input, need_weight, need_bias)
