@@ -177,15 +177,18 @@ def _backward(
     if winograd.applies((sh, sw), kh, kw, c, o, n * ho * wo):
         flags = (need_input, need_weight, need_bias)
         return winograd.conv2d_backward(gy, x, w, (ph, pw), *flags, threads)
-    # stacks 4x the forward's: the weight gradient's dot products end each pass with 16
-    # horizontal sums, and the input gradient's accumulators still stream from L2. In-process
-    # A/B of the backward, stride 1, 3x3, batch 32, two threads (one): 16->16 on 28x28 -4 %
-    # (-3.5 %), 64->64 -8 % (-4.5 %), 32->32 on 14x14 -14 % (-1.5 %), 16->32 at batch 64 -8 %
-    # (-5 %); 8->8 on 56x56 +7 % (+4.5 %), so not below 16 channels; strides not measured
-    span = 4 if c >= 16 and (sh, sw) == (1, 1) else 1
     pitch, vp, stack = _layout(
-        n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads, span
+        n, h, wd, kh, kw, (sh, sw), (ph, pw), ho, wo, dtype.itemsize, threads
     )
+    if c >= 16 and (sh, sw) == (1, 1) and stack <= 4:
+        # images of 14x14 and up: stacks 4x the forward's. The weight gradient's dot products
+        # end each pass with 16 horizontal sums, and the input gradient's accumulators still
+        # stream from L2. In-process A/B of the backward, 3x3, batch 32, two threads (one):
+        # 16->16 on 28x28 -4 % (-3.5 %), 64->64 -8 % (-4.5 %), 32->32 on 14x14 -14 % (-1.5 %),
+        # 16->32 at batch 64 -8 % (-5 %); 8->8 on 56x56 +7 % (+4.5 %), hence 16+ channels.
+        # Smaller images stack enough already, and more would raise the memory a step peaks
+        # at (the CLI's CNN at batch 256: 1.68x its activations, against 1.5 allowed)
+        stack = _layout(n, h, wd, kh, kw, (1, 1), (ph, pw), ho, wo, dtype.itemsize, threads, 4)[2]
     if direct.applies(c, o, (kh, kw), (sh, sw), (ho, wo), (vp, pitch)):  # as the forward
         flags = (need_input, need_weight, need_bias)
         return direct.conv2d_backward(gy, x, w, (sh, sw), (ph, pw), *flags, threads)

@@ -409,9 +409,10 @@ THREAD_CASES = [  # batches smaller and larger than the thread count, stride 1 a
     ((1, 20, 14, 14), (24, 20, 3, 3), (2, 2), (1, 1)),
     ((2, 20, 14, 14), (24, 20, 3, 3), (2, 2), (1, 1)),
     ((9, 11, 9, 9), (5, 11, 2, 2), (4, 3), (0, 1)),
-    # stride 1 with 16+ channels: the backward stacks 4x the forward's images
-    ((10, 16, 6, 7), (12, 16, 3, 3), (1, 1), (1, 1)),
-    ((7, 17, 9, 5), (9, 17, 2, 3), (1, 1), (0, 2)),
+    # stride 1 with 16+ channels and at most 4 images a forward stack (float64): the
+    # backward stacks 4x as many (op._backward), the last stack partial
+    ((9, 16, 12, 11), (12, 16, 3, 3), (1, 1), (1, 1)),
+    ((7, 17, 16, 9), (9, 17, 2, 3), (1, 1), (0, 2)),
 ]
 
 
