@@ -388,7 +388,7 @@ def conv2d_backward_kernel(
         a_n, b_n = (kh - 1) // sh + 1, (kw - 1) // sw + 1
         g_base = round_up((a_n - 1) * pitch + b_n - 1)
         src_row = round_up(((stack - 1) * vp + ho + a_n - 1) * pitch)  # as in stack_layout
-        g_stride, step_x = round_up(g_base + src_row + LANES), vp * pitch
+        g_stride, step_x = round_up(g_base + src_row + LANES), 0  # step_x: stride 1 only
     n_phases = wgx.shape[0]
     n_pj = 1 if stride1 else min(sw, kw)
     offs_gx = np.zeros((n_phases, wgx.shape[2]), np.int64)

@@ -43,10 +43,9 @@ def _grid_pitch(w: int, kw: int, pw: int) -> int:
 
 def _layout(
     n: int, h: int, w: int, kh: int, kw: int, stride: tuple[int, int],
-    padding: tuple[int, int], ho: int, wo: int, itemsize: int, threads: int, span: int = 1,
+    padding: tuple[int, int], ho: int, wo: int, itemsize: int, threads: int,
 ) -> tuple[int, int, int]:  # fmt: skip
-    """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack
-    (covering ~1024·span float32 positions).
+    """(pitch, vp, stack): the grid's row pitch, image-to-image rows, and images per stack.
 
     Other strides lay the source out in phase planes (``fast.fill_planes``): rows
     wo + (kw - 1) // sw wide, images ``phase_layout``'s vr rows apart.
@@ -63,7 +62,7 @@ def _layout(
         per_image = vp * pitch
     # stack small images until a tap pass covers ~1024 float32 positions (8 accumulator
     # rows of 32 KiB stay in L1), keeping at least one stack per thread
-    stack = min(max(1, span * 4096 // itemsize // per_image), -(-n // threads))
+    stack = min(max(1, 4096 // itemsize // per_image), -(-n // threads))
     return pitch, vp, max(1, stack)
 
 
@@ -188,7 +187,7 @@ def _backward(
         # 16->32 at batch 64 -8 % (-5 %); 8->8 on 56x56 +7 % (+4.5 %), hence 16+ channels.
         # Smaller images stack enough already, and more would raise the memory a step peaks
         # at (the CLI's CNN at batch 256: 1.68x its activations, against 1.5 allowed)
-        stack = _layout(n, h, wd, kh, kw, (1, 1), (ph, pw), ho, wo, dtype.itemsize, threads, 4)[2]
+        stack = min(4 * stack, -(-n // threads))  # still one stack per thread at least
     if direct.applies(c, o, (kh, kw), (sh, sw), (ho, wo), (vp, pitch)):  # as the forward
         flags = (need_input, need_weight, need_bias)
         return direct.conv2d_backward(gy, x, w, (sh, sw), (ph, pw), *flags, threads)
