@@ -59,14 +59,22 @@ log = logging.getLogger("chaingrad.kernels")
 QUIET_ENV = "CHAINGRAD_QUIET_COMPILE"
 COMPILE_ENV = "CHAINGRAD_COMPILE"  # "background" (the default) or "inline"
 COMPILE_MODES = ("background", "inline")
-BACKGROUND_GROUPS = ("conv", "pool", "recurrent")  # the groups with a NumPy path to run meanwhile
+# the groups with another path to run meanwhile, and what that path is
+MEANWHILE = {
+    "conv": "NumPy kernels",
+    "pool": "NumPy kernels",
+    "recurrent": "NumPy kernels",
+    "lstm-columns": "the LSTM's one-thread sweeps",
+}
+BACKGROUND_GROUPS = tuple(MEANWHILE)
 
 # Cold-cache compile time of each group's float32 kernels, measured on the 2-core development
 # machine under load (conv 36 s, pooling 8 s, recurrences 5 s); float64 compiles as much again.
 # Issue 16, CPU seconds of everything the background warm-up compiles (kernels/warm.py), quiet
 # machine: conv 21, pool 11 (seven signatures; a CNN's first run uses three or four of them),
-# recurrent 3 (the fused LSTM sweeps). The inline notice quotes the first figures, in wall s.
-COMPILE_SECONDS = {"conv": 30, "pool": 8, "recurrent": 5, "special": 1}
+# recurrent 3 (the fused LSTM sweeps), lstm-columns 8 (three parallel kernels: compiled only
+# once a small-batch LSTM asks for them). The inline notice quotes the first figures, in wall s.
+COMPILE_SECONDS = {"conv": 30, "pool": 8, "recurrent": 5, "lstm-columns": 8, "special": 1}
 
 _group_of: dict[Callable, str] = {}  # py_func -> its group, for the compile notice
 _dispatchers: dict[Callable, Any] = {}  # py_func -> its numba dispatcher (for the cache folder)
@@ -364,9 +372,9 @@ def _decide(group: str) -> _WarmUp:
         _announced.add(group)
     if first and os.environ.get(QUIET_ENV, "") in ("", "0"):
         log.warning(
-            "chaingrad: compiling %s kernels in the background, first run only; "
-            "NumPy kernels meanwhile",
+            "chaingrad: compiling %s kernels in the background, first run only; %s meanwhile",
             group,
+            MEANWHILE[group],
         )
     return state
 

@@ -105,7 +105,36 @@ def warm_recurrent() -> None:
                 rec.gru_backward(g, h0, x, h0, w_ih, w_hh, saved)
 
 
-WARM_UPS = {"conv": warm_conv, "pool": warm_pool, "recurrent": warm_recurrent}
+def warm_lstm_columns() -> None:
+    """The LSTM column sweeps (``recurrent.fast.lstm_forward_columns`` and its backward and
+    weight gradients), called directly: the op takes them only on two or more threads."""
+    from chaingrad.kernels import blas
+    from chaingrad.kernels.recurrent import fast
+
+    gemm = blas.gemm_address(F32)
+    if not gemm:  # no cblas_?gemm to call: the column sweeps never run here
+        return
+    rng = np.random.default_rng(0)
+    steps, batch, n_in, hidden = 2, 1, 3, 8
+    x, w_ih = _rand(rng, steps, batch, n_in), _rand(rng, 4 * hidden, n_in)
+    w_hh, bias = _rand(rng, 4 * hidden, hidden), _rand(rng, 4 * hidden)
+    scale = np.full(4 * hidden, 0.5, F32)
+    gates, da = _rand(rng, steps, batch, 4 * hidden), _rand(rng, steps, batch, 4 * hidden)
+    h, c = _rand(rng, steps + 1, batch, hidden), _rand(rng, steps + 1, batch, hidden)
+    tanh_c, g_out = _rand(rng, steps, batch, hidden), _rand(rng, steps, batch, hidden)
+    fast.lstm_forward_columns(gemm, x, w_ih, gates, bias, scale, w_hh, h, c, tanh_c, 4)
+    dh, dc = _rand(rng, batch, hidden), _rand(rng, batch, hidden)
+    fast.lstm_backward_columns(gemm, g_out, dh, dc, gates, c, tanh_c, w_hh, da, 4)
+    gw_ih, gw_hh, gb = np.empty_like(w_ih), np.empty_like(w_hh), np.empty_like(bias)
+    fast.lstm_weight_grads_columns(gemm, da, x, h[:-1], w_ih, gw_ih, gw_hh, gb, np.empty_like(x), 4)
+
+
+WARM_UPS = {
+    "conv": warm_conv,
+    "pool": warm_pool,
+    "recurrent": warm_recurrent,
+    "lstm-columns": warm_lstm_columns,
+}
 
 
 def warm(group: str) -> str:

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import prange, types
 from numba.extending import intrinsic, overload
 
 from chaingrad.kernels.runtime import kernel
@@ -66,29 +66,31 @@ def _tanh_overload(x):  # numba picks the body by x's type when it compiles the 
 
 
 @intrinsic
-def _gemm(typingctx, fn, m, n, k, a, lda, b, ldb, beta, c, ldc):
-    """c = a @ b + beta·c through cblas_?gemm at address ``fn`` (row-major, no transposes).
+def _gemm(typingctx, fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc):
+    """c = op(a) @ op(b) + beta·c through cblas_?gemm at address ``fn`` (row-major; op(a) = aᵀ
+    if ``trans_a``: a is then k × m; op(b) = bᵀ if ``trans_b``: b is then n × k).
 
     Pointers and the address come in as integers (``arr.ctypes.data``): the address is an
     argument rather than a constant, so the kernels that call it stay cacheable. The BLAS takes
     64-bit integers (NumPy's OpenBLAS is ILP64) and the float type of ``beta``."""
-    sig = types.void(fn, m, n, k, a, lda, b, ldb, beta, c, ldc)
+    sig = types.void(fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc)
 
     def codegen(context, builder, signature, args):
         args = list(args)
-        for i in (1, 2, 3, 5, 7, 10):  # m, n, k and the leading dimensions as 64-bit ints
+        for i in (3, 4, 5, 7, 9, 12):  # m, n, k and the leading dimensions as 64-bit ints
             args[i] = context.cast(builder, args[i], signature.args[i], types.int64)
-        fn, m, n, k, a, lda, b, ldb, beta, c, ldc = args
-        flt = context.get_value_type(signature.args[8])
+        fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc = args
+        flt = context.get_value_type(signature.args[10])
         i32, i64, ptr = ir.IntType(32), ir.IntType(64), flt.as_pointer()
         args_ty = [i32, i32, i32, i64, i64, i64, flt, ptr, i64, ptr, i64, flt, ptr, i64]
         call = builder.inttoptr(fn, ir.FunctionType(ir.VoidType(), args_ty).as_pointer())
-        row_major, no_trans = ir.Constant(i32, 101), ir.Constant(i32, 111)  # CBLAS enums
+        row_major, no_trans, trans = (ir.Constant(i32, v) for v in (101, 111, 112))  # CBLAS
+        flags = (context.cast(builder, v, signature.args[i], types.boolean) for i, v in
+                 ((1, trans_a), (2, trans_b)))  # fmt: skip
+        op_a, op_b = (builder.select(f, trans, no_trans) for f in flags)
         a, b, c = (builder.inttoptr(p, ptr) for p in (a, b, c))
         one = ir.Constant(flt, 1.0)
-        builder.call(
-            call, [row_major, no_trans, no_trans, m, n, k, one, a, lda, b, ldb, beta, c, ldc]
-        )
+        builder.call(call, [row_major, op_a, op_b, m, n, k, one, a, lda, b, ldb, beta, c, ldc])
         return context.get_dummy_value()
 
     return sig, codegen
@@ -158,22 +160,33 @@ def lstm_cell_forward(
     h: np.ndarray,
     start: int,
     stop: int,
+    u0: int,
+    u1: int,
 ) -> None:
-    """lstm_step_forward over the batch rows start:stop, with the recurrent product already
-    added into gates (B, 4H): gates become the activated i, f, g, o of gates + bias; c, tanh_c
-    and h as there."""
+    """lstm_step_forward over the batch rows start:stop and hidden units u0:u1, with the
+    recurrent product already added into gates (B, 4H): those units' columns of the four gates
+    become the activated i, f, g, o of gates + bias; c, tanh_c and h as there.
+
+    Every loop runs over slices from 0: loops over j in u0:u1 directly stayed scalar (11×
+    slower at B 8, H 512)."""
     n = c.shape[1]
     one = c.dtype.type(1)
     for b in range(start, stop):
-        for j in range(4 * n):
-            s = scale[j]
-            gates[b, j] = (one - s) + s * tanh(s * (gates[b, j] + bias[j]))
-        for j in range(n):
-            c[b, j] = gates[b, n + j] * c_prev[b, j] + gates[b, j] * gates[b, 2 * n + j]
-        for j in range(n):
-            tanh_c[b, j] = tanh(c[b, j])
-        for j in range(n):
-            h[b, j] = gates[b, 3 * n + j] * tanh_c[b, j]
+        for k in range(4):
+            lo, hi = k * n + u0, k * n + u1
+            a, bk, sk = gates[b, lo:hi], bias[lo:hi], scale[lo:hi]
+            for j in range(u1 - u0):
+                s = sk[j]
+                a[j] = (one - s) + s * tanh(s * (a[j] + bk[j]))
+        i, f = gates[b, u0:u1], gates[b, n + u0 : n + u1]
+        g, o = gates[b, 2 * n + u0 : 2 * n + u1], gates[b, 3 * n + u0 : 3 * n + u1]
+        cp, cb, tc, hb = c_prev[b, u0:u1], c[b, u0:u1], tanh_c[b, u0:u1], h[b, u0:u1]
+        for j in range(u1 - u0):
+            cb[j] = f[j] * cp[j] + i[j] * g[j]
+        for j in range(u1 - u0):
+            tc[j] = tanh(cb[j])
+        for j in range(u1 - u0):
+            hb[j] = o[j] * tc[j]
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)
@@ -211,13 +224,15 @@ def lstm_forward_sweep(
         if project:
             for r in range(start, stop, in_block):
                 m = min(in_block, stop - r)
-                _gemm(gemm, m, width, n_in, x[t, r:].ctypes.data, n_in, w_in, width, zero,
-                      gates[t, r:].ctypes.data, width)  # fmt: skip
+                _gemm(gemm, False, False, m, width, n_in, x[t, r:].ctypes.data, n_in, w_in,
+                      width, zero, gates[t, r:].ctypes.data, width)  # fmt: skip
         for r in range(start, stop, block):
             m = min(block, stop - r)
-            _gemm(gemm, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
+            _gemm(gemm, False, False, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
                   gates[t, r:].ctypes.data, width)  # fmt: skip
-        lstm_cell_forward(gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], start, stop)
+        lstm_cell_forward(
+            gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], start, stop, 0, n
+        )
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)
@@ -249,16 +264,144 @@ def lstm_backward_sweep(
     zero = da.dtype.type(0)
     w, w_in = w_hh.ctypes.data, w_ih.ctypes.data
     for t in range(steps - 1, -1, -1):
-        lstm_cell_backward_rows(g_out[t], dh, dc, gates[t], c[t], tanh_c[t], da[t], start, stop)
+        lstm_cell_backward_rows(
+            g_out[t], dh, dc, gates[t], c[t], tanh_c[t], da[t], start, stop, 0, n
+        )
         for r in range(start, stop, block):
             m = min(block, stop - r)
-            _gemm(gemm, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
+            _gemm(gemm, False, False, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
                   dh[r:].ctypes.data, n)  # fmt: skip
         if project:
             for r in range(start, stop, in_block):
                 m = min(in_block, stop - r)
-                _gemm(gemm, m, n_in, width, da[t, r:].ctypes.data, width, w_in, n_in, zero,
-                      gx[t, r:].ctypes.data, n_in)  # fmt: skip
+                _gemm(gemm, False, False, m, n_in, width, da[t, r:].ctypes.data, width, w_in,
+                      n_in, zero, gx[t, r:].ctypes.data, n_in)  # fmt: skip
+
+
+@kernel("lstm-columns", error_model="numpy", parallel=True)
+def lstm_forward_columns(
+    gemm: int,
+    x: np.ndarray,
+    w_ih: np.ndarray,
+    gates: np.ndarray,
+    bias: np.ndarray,
+    scale: np.ndarray,
+    w_hh: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    block: int,
+) -> None:
+    """Every step of an LSTM forward for a small batch, each step's hidden units split over
+    the threads in blocks of ``block``: a block writes its columns of gates[t] as
+    x_t @ (its rows of each gate in w_ih)ᵀ + h[t] @ (the same rows of w_hh)ᵀ, two BLAS calls per
+    gate (``gemm``; the weights read as stored, no transposed copies), then runs
+    ``lstm_cell_forward`` on its units.
+
+    The batch is too small for lanes of rows (``lstm_forward_sweep``), so the threads share
+    each step's products instead and meet once a step (the end of the prange), each streaming
+    its blocks' rows of the weights. The input projection is made here too, step by step:
+    a threaded BLAS call before the sweep leaves OpenBLAS's workers spinning on the cores
+    numba's threads need (and numba's workers spin after a parallel region the same way)."""
+    steps, rows, width = gates.shape
+    n, n_in = width // 4, x.shape[2]
+    zero, one = gates.dtype.type(0), gates.dtype.type(1)
+    for t in range(steps):
+        for k in prange((n + block - 1) // block):
+            u0 = k * block
+            u1 = min(u0 + block, n)
+            for q in range(4):
+                col = q * n + u0
+                out = gates[t, :, col:].ctypes.data
+                _gemm(gemm, False, True, rows, u1 - u0, n_in, x[t].ctypes.data, n_in,
+                      w_ih[col:].ctypes.data, n_in, zero, out, width)  # fmt: skip
+                _gemm(gemm, False, True, rows, u1 - u0, n, h[t].ctypes.data, n,
+                      w_hh[col:].ctypes.data, n, one, out, width)  # fmt: skip
+            lstm_cell_forward(
+                gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], 0, rows, u0, u1
+            )
+
+
+@kernel("lstm-columns", error_model="numpy", parallel=True)
+def lstm_backward_columns(
+    gemm: int,
+    g_out: np.ndarray,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    w_hh: np.ndarray,
+    da: np.ndarray,
+    block: int,
+) -> None:
+    """Every step of an LSTM backward for a small batch, last step first, each step's hidden
+    units split over the threads in blocks of ``block`` as in ``lstm_forward_columns``: a block
+    forms its columns of dh = da[t] @ w_hh (one BLAS call per gate's rows, each small enough
+    for OpenBLAS's unpacked kernels), then ``lstm_cell_backward_rows`` on its units for step
+    t - 1, so the threads meet once a step. dh and dc (B, H) hold the upstream state gradients
+    on entry and dL/dh0, dL/dc0 on return."""
+    steps, rows, width = da.shape
+    n = width // 4
+    zero, one = da.dtype.type(0), da.dtype.type(1)
+    for t in range(steps, -1, -1):
+        for k in prange((n + block - 1) // block):
+            u0 = k * block
+            u1 = min(u0 + block, n)
+            if t < steps:  # the gradient reaching h_t through step t's gates
+                for q in range(4):
+                    _gemm(gemm, False, False, rows, u1 - u0, n, da[t, :, q * n :].ctypes.data,
+                          width, w_hh[q * n :, u0:].ctypes.data, n, zero if q == 0 else one,
+                          dh[:, u0:].ctypes.data, n)  # fmt: skip
+            if t > 0:
+                s = t - 1
+                lstm_cell_backward_rows(
+                    g_out[s], dh, dc, gates[s], c[s], tanh_c[s], da[s], 0, rows, u0, u1
+                )
+
+
+@kernel("lstm-columns", error_model="numpy", parallel=True)
+def lstm_weight_grads_columns(
+    gemm: int,
+    da: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    w_ih: np.ndarray,
+    gw_ih: np.ndarray,
+    gw_hh: np.ndarray,
+    gb: np.ndarray,
+    gx: np.ndarray,
+    block: int,
+) -> None:
+    """After ``lstm_backward_columns``, on the same threads: gw_ih = daᵀ x, gw_hh = daᵀ h_prev
+    and gb = the column sums of da over all T·B rows, gate rows in blocks of 4·``block``; then
+    gx = da @ w_ih, rows of T·B split as evenly. (A threaded BLAS call here ran at half speed:
+    numba's workers still spin on the second core after the sweep.)"""
+    steps, rows, width = da.shape
+    total, n, n_in = steps * rows, h_prev.shape[2], x.shape[2]
+    zero = da.dtype.type(0)
+    d2, x2, h2 = da.reshape(total, width), x.reshape(total, n_in), h_prev.reshape(total, n)
+    gx2 = gx.reshape(total, n_in)
+    span = 4 * block
+    parts = (width + span - 1) // span
+    for k in prange(parts):
+        r0 = k * span
+        r1 = min(r0 + span, width)
+        a = d2[:, r0:].ctypes.data  # daᵀ's rows r0:r1 are da's columns
+        _gemm(gemm, True, False, r1 - r0, n_in, total, a, width, x2.ctypes.data, n_in, zero,
+              gw_ih[r0:].ctypes.data, n_in)  # fmt: skip
+        _gemm(gemm, True, False, r1 - r0, n, total, a, width, h2.ctypes.data, n, zero,
+              gw_hh[r0:].ctypes.data, n)  # fmt: skip
+        for j in range(r0, r1):
+            gb[j] = zero
+        for i in range(total):
+            di, gbk = d2[i, r0:r1], gb[r0:r1]
+            for j in range(r1 - r0):
+                gbk[j] += di[j]
+    for k in prange(parts):
+        s0, s1 = k * total // parts, (k + 1) * total // parts
+        _gemm(gemm, False, False, s1 - s0, n_in, width, d2[s0:].ctypes.data, width,
+              w_ih.ctypes.data, n_in, zero, gx2[s0:].ctypes.data, n_in)  # fmt: skip
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)
@@ -272,7 +415,8 @@ def lstm_cell_backward(
     da: np.ndarray,
 ) -> None:
     """One step back: da (B, 4H) = dL/d(pre-activations); dc (B, H) becomes dL/dc_prev in place."""
-    lstm_cell_backward_rows(g_out, dh, dc, gates, c_prev, tanh_c, da, 0, dc.shape[0])
+    rows, n = dc.shape
+    lstm_cell_backward_rows(g_out, dh, dc, gates, c_prev, tanh_c, da, 0, rows, 0, n)
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)
@@ -286,29 +430,34 @@ def lstm_cell_backward_rows(
     da: np.ndarray,
     start: int,
     stop: int,
+    u0: int,
+    u1: int,
 ) -> None:
-    """lstm_cell_backward over the batch rows start:stop only.
+    """lstm_cell_backward over the batch rows start:stop and hidden units u0:u1 only.
 
     Three short loops per row instead of one: with fewer arrays per loop LLVM vectorises them
-    (one loop over all seven arrays stayed scalar, 9.1 µs against 4.8 µs at B 32, H 128)."""
+    (one loop over all seven arrays stayed scalar, 9.1 µs against 4.8 µs at B 32, H 128); the
+    loops run over slices from 0, as in ``lstm_cell_forward``."""
     n = dc.shape[1]
     one = dc.dtype.type(1)
+    m = u1 - u0
     for b in range(start, stop):
-        for j in range(n):
-            o = gates[b, 3 * n + j]
-            tc = tanh_c[b, j]
-            dhj = g_out[b, j] + dh[b, j]
-            da[b, 3 * n + j] = dhj * tc * o * (one - o)  # h = o ⊙ tanh(c); d σ: σ(1 - σ)
-            dc[b, j] += dhj * o * (one - tc * tc)  # d tanh: 1 - tanh²
-        for j in range(n):
-            i = gates[b, j]
-            g = gates[b, 2 * n + j]
-            da[b, j] = dc[b, j] * g * i * (one - i)  # c = f ⊙ c_prev + i ⊙ g
-            da[b, 2 * n + j] = dc[b, j] * i * (one - g * g)
-        for j in range(n):
-            f = gates[b, n + j]
-            da[b, n + j] = dc[b, j] * c_prev[b, j] * f * (one - f)
-            dc[b, j] *= f
+        i, f = gates[b, u0:u1], gates[b, n + u0 : n + u1]
+        g, o = gates[b, 2 * n + u0 : 2 * n + u1], gates[b, 3 * n + u0 : 3 * n + u1]
+        di, df = da[b, u0:u1], da[b, n + u0 : n + u1]
+        dg, do = da[b, 2 * n + u0 : 2 * n + u1], da[b, 3 * n + u0 : 3 * n + u1]
+        go, dhb, dcb = g_out[b, u0:u1], dh[b, u0:u1], dc[b, u0:u1]
+        tc, cp = tanh_c[b, u0:u1], c_prev[b, u0:u1]
+        for j in range(m):
+            dhj = go[j] + dhb[j]
+            do[j] = dhj * tc[j] * o[j] * (one - o[j])  # h = o ⊙ tanh(c); d σ: σ(1 - σ)
+            dcb[j] += dhj * o[j] * (one - tc[j] * tc[j])  # d tanh: 1 - tanh²
+        for j in range(m):
+            di[j] = dcb[j] * g[j] * i[j] * (one - i[j])  # c = f ⊙ c_prev + i ⊙ g
+            dg[j] = dcb[j] * i[j] * (one - g[j] * g[j])
+        for j in range(m):
+            df[j] = dcb[j] * cp[j] * f[j] * (one - f[j])
+            dcb[j] *= f[j]
 
 
 @kernel("recurrent", error_model="numpy")

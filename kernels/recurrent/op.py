@@ -28,6 +28,22 @@ Since the lanes mark chaingrad's threads busy and small products then keep to on
 rule (``CHAINGRAD_LSTM_FUSED_LANES=0`` turns the lanes off to measure again). While numba compiles,
 ``numpy_path``'s twins of the sweeps run (one lane); with another BLAS the per-step sweep below
 runs.
+A batch too small for two lanes of rows (under 16 rows on two threads) with at least
+``MIN_COLUMN_HIDDEN`` hidden units takes the column sweeps instead (``fast.lstm_forward_columns``,
+``fast.lstm_backward_columns``, ``fast.lstm_weight_grads_columns``): each step's hidden units
+are split over numba's threads in blocks of ~``COLUMN_BLOCK``, each block making its own small
+BLAS calls for its rows of W_ih and W_hh (read as stored: no transposed copy, which cost 3.5 ms
+a call at H 512) and running the cell on its units; the threads meet once a step. Everything
+after the sweep, the input projection before it and the weight gradients after it, runs on
+the same numba threads too: a threaded BLAS call next to a parallel region ran at half speed
+(numba's OpenMP workers still spin on the second core after it; with OMP_WAIT_POLICY=passive
+the GEMMs kept their speed but the per-step barriers slowed the sweep 1.5×). Two threads, T 50,
+64 → H, fwd + bwd, medians, interleaved with the version before (settled_times): B 8, H 512
+0.64× (1.61 → 1.03× PyTorch); B 8, H 256 0.73×; B 1, H 512 0.72×; B 4, H 384 0.53×; B 15,
+H 512 0.63×; B 8, H 128 0.94×; B 1, H 128 0.91×; at H 64 it lost (1.05–1.29×), hence the
+128-unit floor. Its kernels are their own compile group (``lstm-columns``, ~9 CPU s, three
+parallel kernels): they compile in the background the first time a run asks for them, the
+row sweeps running meanwhile.
 Work arrays come from a per-thread pool (``buffers.py``) that hands out an array again once
 nothing holds it, so a training loop stops faulting fresh pages in on every call.
 
@@ -81,6 +97,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from chaingrad.kernels import blas
@@ -92,7 +109,7 @@ from chaingrad.kernels.recurrent.checks import (
     expect_shape,
     float_dtype,
 )
-from chaingrad.kernels.runtime import run_lanes, use_numba
+from chaingrad.kernels.runtime import run_lanes, run_parallel, use_numba
 
 
 class RNNSaved(NamedTuple):
@@ -266,6 +283,32 @@ def _block(rows: int, k: int, n: int) -> int:
     return max(_row_blocks(rows, k, n)[0].stop, 1)
 
 
+# A batch too small for lanes of rows (``threads.sweep_lanes``: fewer than 16 rows on two
+# threads) ran every step on one thread: T 50, B 8, 64 -> 512 at 1.6-1.9x PyTorch, B 8 -> 256
+# 1.4-1.6x. The column sweeps split each step's hidden units over the threads instead
+# (``fast.lstm_forward_columns``): blocks of about COLUMN_BLOCK units (64: 32 and 256 measured
+# slower at H 512, B 8), from MIN_COLUMN_HIDDEN units (the module docstring has the A/B).
+COLUMN_BLOCK = 64
+MIN_COLUMN_HIDDEN = 128
+
+
+def _column_block(cell, dtype: np.dtype, batch: int, hidden: int) -> int:
+    """Hidden units per block of a column sweep, or 0 where the sweep does not run: numba's
+    kernels on two or more threads, cblas_?gemm found, one lane of rows, MIN_COLUMN_HIDDEN
+    units, the lstm-columns kernels compiled (the first ask starts their background compile).
+    Blocks are multiples of 8 units, about as many on every thread."""
+    count = numba.get_num_threads()
+    if cell is not fast or count < 2 or len(threads.sweep_lanes(batch)) > 1:
+        return 0
+    if hidden < MIN_COLUMN_HIDDEN or not blas.gemm_address(dtype):
+        return 0
+    if not use_numba("lstm-columns"):  # compiling in the background: the row sweeps meanwhile
+        return 0
+    blocks = count * max(1, round(hidden / (count * COLUMN_BLOCK)))
+    size = -(-hidden // blocks)
+    return size + -size % 8
+
+
 def _check_backward(fn, saved, cls, gates, g_out, states, x, w_ih, w_hh):
     """Check backward's arguments and the forward's record against each other.
 
@@ -408,10 +451,13 @@ def lstm_forward(
         canonical(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     )
     cell = _cell_kernels()  # chosen once per call: one set for every step
+    block = _column_block(cell, dtype, batch, hidden)
     gemm = _fused_gemm(dtype, w_hh)
-    rows = _fused_lanes(cell, batch) if gemm else threads.lanes(batch)
+    rows = _fused_lanes(cell, batch) if gemm or block else threads.lanes(batch)
     w_ih_t = w_ih  # read only by lanes (below); any C-contiguous matrix keeps one signature
-    if len(rows) == 1:  # x_t W_ihᵀ for all steps as one GEMM; the step kernel adds the rest
+    if block:  # lstm_forward_columns projects step by step
+        gates = buffers.empty((steps, batch, 4 * hidden), dtype)
+    elif len(rows) == 1:  # x_t W_ihᵀ for all steps as one GEMM; the step kernel adds the rest
         gates = _input_projection(x, w_ih, None, None)
     else:  # each lane projects its own rows step by step (small, unthreaded GEMMs)
         gates = buffers.empty((steps, batch, 4 * hidden), dtype)
@@ -419,7 +465,6 @@ def lstm_forward(
     bias = _sum_biases(b_ih, b_hh)
     bias = np.zeros(4 * hidden, dtype=dtype) if bias is None else bias
     scale = _gate_scale(dtype, hidden, (0.5, 0.5, 1.0, 0.5))
-    w_hh_t = np.ascontiguousarray(w_hh.T)  # a transposed view made each step's GEMM 1.5× slower
     # one row more than h needs: c_n goes there, right after out (see lstm_forward's docstring)
     h_ext = buffers.empty((steps + 2, batch, hidden), dtype)
     h = h_ext[: steps + 1]
@@ -427,6 +472,16 @@ def lstm_forward(
     tanh_c = buffers.empty((steps, batch, hidden), dtype)
     h[0] = 0.0 if h0 is None else h0
     c[0] = 0.0 if c0 is None else c0
+    saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
+    if block:  # a small batch: each step's hidden units split over the threads
+        address = blas.gemm_address(dtype)
+        with blas.single_threaded():
+            run_parallel(
+                fast.lstm_forward_columns, address, x, w_ih, gates, bias, scale, w_hh, h, c,
+                tanh_c, block,
+            )  # fmt: skip
+        return _lstm_outputs(h_ext, c, saved)
+    w_hh_t = np.ascontiguousarray(w_hh.T)  # a transposed view made each step's GEMM 1.5× slower
     if gemm:  # every step in one numba call per lane, BLAS called from inside it
         project = len(rows) > 1
 
@@ -440,7 +495,6 @@ def lstm_forward(
 
         with blas.single_threaded() if project else nullcontext():
             run_lanes(fused, rows)
-        saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
         return _lstm_outputs(h_ext, c, saved)
     mm = buffers.empty((batch, 4 * hidden), dtype)
 
@@ -458,7 +512,6 @@ def lstm_forward(
 
     with blas.single_threaded() if len(rows) > 1 else nullcontext():
         run_lanes(sweep, rows)
-    saved = LSTMSaved(h, c, tanh_c, gates, (b_ih is not None, b_hh is not None))
     return _lstm_outputs(h_ext, c, saved)
 
 
@@ -485,6 +538,22 @@ def lstm_backward(
     dc = _state_grad(g_cn, (batch, hidden), dtype)
     da = buffers.empty((steps, batch, 4 * hidden), dtype)
     cell = _cell_kernels()  # chosen once per call: one set for every step
+    block = _column_block(cell, dtype, batch, hidden)
+    if block:  # a small batch: each step's hidden units split over the threads
+        address = blas.gemm_address(dtype)
+        with blas.single_threaded():
+            run_parallel(
+                fast.lstm_backward_columns, address, g_out, dh, dc, saved.gates, saved.c,
+                saved.tanh_c, w_hh, da, block,
+            )  # fmt: skip
+            gx = buffers.empty(x.shape, dtype)
+            gw_ih, gw_hh = np.empty(w_ih.shape, dtype), np.empty(w_hh.shape, dtype)
+            gb = np.empty(4 * hidden, dtype)
+            run_parallel(
+                fast.lstm_weight_grads_columns, address, da, x, saved.h[:-1], w_ih, gw_ih,
+                gw_hh, gb, gx, block,
+            )  # fmt: skip
+        return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb, gb.copy())
     gemm = _fused_gemm(dtype, w_hh)
     if gemm:  # every step in one numba call per lane, BLAS called from inside it
         rows = _fused_lanes(cell, batch)

@@ -214,8 +214,13 @@ def test_recurrent_forward_by_one_path_backward_by_the_other(cell, forward_by):
 
 
 def test_every_step_kernel_has_a_numpy_twin():
-    """numpy_path.py has each numba step kernel op.py calls, under the same name."""
+    """numpy_path.py has each numba step kernel op.py calls, under the same name (the
+    lstm-columns group's sweeps have none: until they compile, the row sweeps run instead)."""
     from chaingrad.kernels.recurrent import fast
 
-    kernels = {n for n, f in vars(fast).items() if hasattr(f, "py_func")}
+    kernels = {
+        n
+        for n, f in vars(fast).items()
+        if hasattr(f, "py_func") and runtime._group_of.get(f.py_func) == "recurrent"
+    }
     assert kernels and all(callable(getattr(rec_numpy, n, None)) for n in kernels)

@@ -518,6 +518,73 @@ def test_the_fused_sweeps_run_where_blas_allows(monkeypatch):
     assert calls == ["lstm_forward_sweep", "lstm_backward_sweep"]
 
 
+# ---- column sweeps: a small batch's hidden units split over the threads (issue 16) ----
+
+
+@pytest.fixture
+def two_threads():
+    """numba on two threads with cblas_?gemm found: where small batches take the column sweeps."""
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread: the column sweeps never run")
+    if not blas.gemm_address(np.float32) or not runtime.use_numba("lstm-columns"):
+        pytest.skip("no ILP64 cblas_?gemm in NumPy's BLAS, or numba not in use")
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    yield
+    numba.set_num_threads(before)
+
+
+# H 130, 129 and 200 leave a short last block (72 + 58, 72 + 57, 3 × 56 + 32); B 1 and 15 are
+# the batches that still make one lane of rows; T 1 the shortest sequence
+COLUMN_SHAPES = [(3, 1, 5, 128), (2, 15, 3, 130), (4, 8, 7, 200), (2, 3, 1, 256), (1, 2, 4, 129)]
+
+
+@pytest.mark.parametrize("shape", COLUMN_SHAPES, ids=lambda s: "T{}-B{}-I{}-H{}".format(*s))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+def test_lstm_column_sweeps_match_reference(shape, dtype, bias, two_threads, monkeypatch):
+    from chaingrad.kernels.recurrent import fast
+
+    calls = []
+    for name in ("lstm_forward_columns", "lstm_backward_columns", "lstm_weight_grads_columns"):
+        kernel = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
+    case = make_case("lstm", shape, dtype, bias=bias, final_grads=shape[1] != 3, seed=shape[3])
+    got = run("lstm", case)
+    assert calls == ["lstm_forward_columns", "lstm_backward_columns", "lstm_weight_grads_columns"]
+    wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
+    tol = (1e-4, 1e-5) if dtype == np.float32 else (1e-10, 1e-12)
+    assert_results_close(got, run("lstm", wide, reference=True), *tol, np.dtype(dtype))
+
+
+@pytest.mark.parametrize("hidden", [128, 129, 130, 200, 256, 384, 512, 1000, 1030])
+def test_column_blocks_are_multiples_of_8_and_cover_the_units(hidden, two_threads):
+    from chaingrad.kernels.recurrent import fast
+
+    f32 = np.dtype(np.float32)
+    size = recurrent_op._column_block(fast, f32, 8, hidden)
+    blocks = -(-hidden // size)
+    assert size % 8 == 0 and blocks >= 2 and (blocks - 1) * size < hidden
+    # about COLUMN_BLOCK units a block, the blocks shared evenly (within one) by the threads
+    assert abs(size - recurrent_op.COLUMN_BLOCK) <= recurrent_op.COLUMN_BLOCK // 2 + 8
+    assert blocks % 2 == 0 or hidden % size
+
+
+def test_the_column_sweeps_run_only_for_one_lane_of_rows_and_enough_units(two_threads):
+    import numba
+
+    from chaingrad.kernels.recurrent import fast, numpy_path
+
+    f32 = np.dtype(np.float32)
+    assert recurrent_op._column_block(fast, f32, 15, 128)
+    assert not recurrent_op._column_block(fast, f32, 15, recurrent_op.MIN_COLUMN_HIDDEN - 1)
+    assert not recurrent_op._column_block(fast, f32, 16, 512)  # two lanes of rows instead
+    assert not recurrent_op._column_block(numpy_path, f32, 8, 512)  # numba still compiling
+    numba.set_num_threads(1)
+    assert not recurrent_op._column_block(fast, f32, 8, 512)
+
+
 def test_lstm_out_and_c_n_are_adjacent_and_packed_without_a_copy():
     case = make_case("lstm", (4, 3, 2, 5), np.float32)
     out, c_n, saved = k.lstm_forward(
