@@ -585,6 +585,30 @@ def test_the_column_sweeps_run_only_for_one_lane_of_rows_and_enough_units(two_th
     assert not recurrent_op._column_block(fast, f32, 8, 512)
 
 
+def test_column_sweeps_on_two_threads_at_once_agree_with_one_at_a_time(two_threads):
+    """Two Python threads running small-batch LSTMs at once (each a parallel region of its
+    own, BLAS held to one thread by both): same results, BLAS's thread count restored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numba
+
+    cases = [make_case("lstm", (5, 4, 3, 136), np.float32, seed=s) for s in (1, 2)]
+    want = [run("lstm", c) for c in cases]
+    control = blas.blas_control()
+    before = None if control is None else control[1]()
+
+    def on_two_threads(case):
+        numba.set_num_threads(2)  # per thread in numba: the pool's threads start at the default
+        return run("lstm", case)
+
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(on_two_threads, cases * 3))
+    for g, w in zip(got, want * 3):
+        assert_results_close(g, w, 1e-6, 1e-7)
+    if control is not None:
+        assert control[1]() == before
+
+
 def test_lstm_out_and_c_n_are_adjacent_and_packed_without_a_copy():
     case = make_case("lstm", (4, 3, 2, 5), np.float32)
     out, c_n, saved = k.lstm_forward(
