@@ -29,8 +29,10 @@ rule (``CHAINGRAD_LSTM_FUSED_LANES=0`` turns the lanes off to measure again). Wh
 ``numpy_path``'s twins of the sweeps run (one lane); with another BLAS the per-step sweep below
 runs.
 A batch too small for two lanes of rows (under 16 rows on two threads) with at least
-``MIN_COLUMN_HIDDEN`` hidden units takes the column sweeps instead (``fast.lstm_forward_columns``,
-``fast.lstm_backward_columns``, ``fast.lstm_weight_grads_columns``): each step's hidden units
+``MIN_COLUMN_HIDDEN`` hidden units, or lanes thinner than ``THIN_LANE_ROWS`` rows with
+``WIDE_HIDDEN`` units or more (B 16 on two threads, from H 256), takes the column sweeps
+instead (``fast.lstm_forward_columns``, ``fast.lstm_backward_columns``,
+``fast.lstm_weight_grads_columns``): each step's hidden units
 are split over numba's threads in blocks of ~``COLUMN_BLOCK``, each block making its own small
 BLAS calls for its rows of W_ih and W_hh (read as stored: no transposed copy, which cost 3.5 ms
 a call at H 512) and running the cell on its units; the threads meet once a step. Everything
@@ -288,19 +290,30 @@ def _block(rows: int, k: int, n: int) -> int:
 # 1.4-1.6x. The column sweeps split each step's hidden units over the threads instead
 # (``fast.lstm_forward_columns``): blocks of about COLUMN_BLOCK units (64: 32 and 256 measured
 # slower at H 512, B 8), from MIN_COLUMN_HIDDEN units (the module docstring has the A/B).
+# Lanes of fewer than THIN_LANE_ROWS rows take them too from WIDE_HIDDEN units: forced column
+# sweeps against lanes of rows, T 50, fwd + bwd: B 16 (lanes of 8) H 256 0.73-0.74x, H 512
+# 0.59-0.65x, but H 128 1.23x; lanes of 10 rows or more mixed or worse (B 20 H 256 0.89x then
+# 1.12x; B 24 H 256 0.79x, H 384 1.22x, H 512 1.01x; B 32 H 256 1.04x, H 512 1.08x).
 COLUMN_BLOCK = 64
 MIN_COLUMN_HIDDEN = 128
+THIN_LANE_ROWS = 9
+WIDE_HIDDEN = 256
 
 
 def _column_block(cell, dtype: np.dtype, batch: int, hidden: int) -> int:
     """Hidden units per block of a column sweep, or 0 where the sweep does not run: numba's
-    kernels on two or more threads, cblas_?gemm found, one lane of rows, MIN_COLUMN_HIDDEN
-    units, the lstm-columns kernels compiled (the first ask starts their background compile).
-    Blocks are multiples of 8 units, about as many on every thread."""
+    kernels on two or more threads, cblas_?gemm found, one lane of rows and MIN_COLUMN_HIDDEN
+    units (or lanes under THIN_LANE_ROWS rows and WIDE_HIDDEN units), the lstm-columns kernels
+    compiled (the first ask starts their background compile). Blocks are multiples of 8 units,
+    about as many on every thread."""
     count = numba.get_num_threads()
-    if cell is not fast or count < 2 or len(threads.sweep_lanes(batch)) > 1:
+    if cell is not fast or count < 2 or hidden < MIN_COLUMN_HIDDEN:
         return 0
-    if hidden < MIN_COLUMN_HIDDEN or not blas.gemm_address(dtype):
+    lanes = min(count, batch // threads.MIN_LANE_ROWS)  # as threads.sweep_lanes makes them
+    thin = hidden >= WIDE_HIDDEN and -(-batch // max(lanes, 1)) < THIN_LANE_ROWS
+    if lanes > 1 and not thin:
+        return 0
+    if not blas.gemm_address(dtype):
         return 0
     if not use_numba("lstm-columns"):  # compiling in the background: the row sweeps meanwhile
         return 0

@@ -536,8 +536,9 @@ def two_threads():
 
 
 # H 130, 129 and 200 leave a short last block (72 + 58, 72 + 57, 3 × 56 + 32); B 1 and 15 are
-# the batches that still make one lane of rows; T 1 the shortest sequence
-COLUMN_SHAPES = [(3, 1, 5, 128), (2, 15, 3, 130), (4, 8, 7, 200), (2, 3, 1, 256), (1, 2, 4, 129)]
+# the batches that still make one lane of rows, B 16 at H 264 two thin lanes; T 1 the shortest
+COLUMN_SHAPES = [(3, 1, 5, 128), (2, 15, 3, 130), (4, 8, 7, 200), (2, 3, 1, 256), (1, 2, 4, 129),
+                 (2, 16, 3, 264)]  # fmt: skip
 
 
 @pytest.mark.parametrize("shape", COLUMN_SHAPES, ids=lambda s: "T{}-B{}-I{}-H{}".format(*s))
@@ -571,7 +572,7 @@ def test_column_blocks_are_multiples_of_8_and_cover_the_units(hidden, two_thread
     assert blocks % 2 == 0 or hidden % size
 
 
-def test_the_column_sweeps_run_only_for_one_lane_of_rows_and_enough_units(two_threads):
+def test_the_column_sweeps_run_for_one_lane_or_thin_lanes_and_enough_units(two_threads):
     import numba
 
     from chaingrad.kernels.recurrent import fast, numpy_path
@@ -579,7 +580,9 @@ def test_the_column_sweeps_run_only_for_one_lane_of_rows_and_enough_units(two_th
     f32 = np.dtype(np.float32)
     assert recurrent_op._column_block(fast, f32, 15, 128)
     assert not recurrent_op._column_block(fast, f32, 15, recurrent_op.MIN_COLUMN_HIDDEN - 1)
-    assert not recurrent_op._column_block(fast, f32, 16, 512)  # two lanes of rows instead
+    assert not recurrent_op._column_block(fast, f32, 16, 255)  # two lanes of 8 rows instead
+    assert recurrent_op._column_block(fast, f32, 16, 256)  # lanes that thin: columns from 256
+    assert not recurrent_op._column_block(fast, f32, 17, 512)  # lanes of 9 rows
     assert not recurrent_op._column_block(numpy_path, f32, 8, 512)  # numba still compiling
     numba.set_num_threads(1)
     assert not recurrent_op._column_block(fast, f32, 8, 512)
