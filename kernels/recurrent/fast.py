@@ -298,7 +298,7 @@ def lstm_forward_columns(
     gate (``gemm``; the weights read as stored, no transposed copies), then runs
     ``lstm_cell_forward`` on its units.
 
-    The batch is too small for lanes of rows (``lstm_forward_sweep``), so the threads share
+    The batch is too small for lanes of rows to pay (``lstm_forward_sweep``), so the threads share
     each step's products instead and meet once a step (the end of the prange), each streaming
     its blocks' rows of the weights. The input projection is made here too, step by step:
     a threaded BLAS call before the sweep leaves OpenBLAS's workers spinning on the cores

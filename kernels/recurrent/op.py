@@ -32,14 +32,14 @@ A batch too small for two lanes of rows (under 16 rows on two threads) with at l
 ``MIN_COLUMN_HIDDEN`` hidden units, or lanes thinner than ``THIN_LANE_ROWS`` rows with
 ``WIDE_HIDDEN`` units or more (B 16 on two threads, from H 256), takes the column sweeps
 instead (``fast.lstm_forward_columns``, ``fast.lstm_backward_columns``,
-``fast.lstm_weight_grads_columns``): each step's hidden units
-are split over numba's threads in blocks of ~``COLUMN_BLOCK``, each block making its own small
-BLAS calls for its rows of W_ih and W_hh (read as stored: no transposed copy, which cost 3.5 ms
-a call at H 512) and running the cell on its units; the threads meet once a step. Everything
-after the sweep, the input projection before it and the weight gradients after it, runs on
-the same numba threads too: a threaded BLAS call next to a parallel region ran at half speed
-(numba's OpenMP workers still spin on the second core after it; with OMP_WAIT_POLICY=passive
-the GEMMs kept their speed but the per-step barriers slowed the sweep 1.5×). Two threads, T 50,
+``fast.lstm_weight_grads_columns``): each step's hidden units are split over numba's threads in
+blocks of ~``COLUMN_BLOCK``, each block making its own small BLAS calls for its rows of W_ih
+and W_hh (read as stored: no transposed copy, which cost 3.5 ms a call at H 512) and running
+the cell on its units; the threads meet once a step. The input projection before the sweep
+and the weight gradients after it run on the same numba threads too: a threaded BLAS call
+next to a parallel region ran at half speed (numba's OpenMP workers still spin on the second
+core after it; with OMP_WAIT_POLICY=passive the GEMMs kept their speed but the per-step
+barriers slowed the sweep 1.5×). Two threads, T 50,
 64 → H, fwd + bwd, medians, interleaved with the version before (settled_times): B 8, H 512
 0.64× (1.61 → 1.03× PyTorch); B 8, H 256 0.73×; B 1, H 512 0.72×; B 4, H 384 0.53×; B 15,
 H 512 0.63×; B 8, H 128 0.94×; B 1, H 128 0.91×; at H 64 it lost (1.05–1.29×), hence the
@@ -466,7 +466,7 @@ def lstm_forward(
     cell = _cell_kernels()  # chosen once per call: one set for every step
     block = _column_block(cell, dtype, batch, hidden)
     gemm = _fused_gemm(dtype, w_hh)
-    rows = _fused_lanes(cell, batch) if gemm or block else threads.lanes(batch)
+    rows = _fused_lanes(cell, batch) if gemm else threads.lanes(batch)
     w_ih_t = w_ih  # read only by lanes (below); any C-contiguous matrix keeps one signature
     if block:  # lstm_forward_columns projects step by step
         gates = buffers.empty((steps, batch, 4 * hidden), dtype)
