@@ -17,6 +17,7 @@ Needs torch (``pip install 'chaingrad[export]'``).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import socket
@@ -88,8 +89,13 @@ def _worker(rank: int, port: int, epochs: int, initial: dict[str, Any], out: str
                 optimizer.step()
         if rank == 0:
             torch.save(model.state_dict(), out)
-        # both ranks reach teardown together: gloo aborts ("terminate called without an active
-        # exception") when one rank destroys the group while the other still has work in flight
+        # DDP's reducer holds work on the group: release it before the group goes, so that no
+        # destructor touches a destroyed group at exit (gloo then aborts: "terminate called
+        # without an active exception", seen twice in CI under load)
+        del ddp, optimizer, loader
+        gc.collect()
+        # both ranks reach teardown together: gloo aborts the same way when one rank destroys
+        # the group while the other still has work in flight
         dist.barrier()
     finally:
         dist.destroy_process_group()
