@@ -26,6 +26,9 @@ FMA = {"contract"}
 # For the dot products also "reassoc", so the sum over q can run in vector lanes (the order of
 # the additions changes, as it does in any BLAS).
 FMA_REASSOC = {"contract", "reassoc"}
+# positions per block of ``tap_rows8``: 8 rows of 1024 float32 are 32 KiB, L1 on the machines
+# the loops were tuned on (the forward's stacks aim at this many positions per pass)
+Q_BLOCK = 1024
 
 
 @kernel("conv", fastmath=FMA)
@@ -38,51 +41,59 @@ def tap_rows8(
     n_q: int,
     acc: np.ndarray,
 ) -> None:
-    """acc[r, q] += sum_{t < n_taps} wm[r0 + r, t] * src[offs[t] + q] for r < 8 and q < n_q."""
-    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
-    a4, a5, a6, a7 = acc[4], acc[5], acc[6], acc[7]
+    """acc[r, q] += sum_{t < n_taps} wm[r0 + r, t] * src[offs[t] + q] for r < 8 and q < n_q.
+
+    In blocks of Q_BLOCK positions, every tap of a block before the next, so that a block's 8
+    accumulator rows stay in L1 however long the rows (the input gradient's are 4x the
+    forward's).
+    """
     w0, w1, w2, w3 = wm[r0], wm[r0 + 1], wm[r0 + 2], wm[r0 + 3]
     w4, w5, w6, w7 = wm[r0 + 4], wm[r0 + 5], wm[r0 + 6], wm[r0 + 7]
     t4 = n_taps - n_taps % 4
-    for t in range(0, t4, 4):  # four taps per pass: 4 slice loads feed 32 FMAs
-        s0 = src[offs[t] : offs[t] + n_q]
-        s1 = src[offs[t + 1] : offs[t + 1] + n_q]
-        s2 = src[offs[t + 2] : offs[t + 2] + n_q]
-        s3 = src[offs[t + 3] : offs[t + 3] + n_q]
-        # the 32 weights are loop invariants (held in registers or broadcast from the stack)
-        u00, u01, u02, u03 = w0[t], w0[t + 1], w0[t + 2], w0[t + 3]
-        u10, u11, u12, u13 = w1[t], w1[t + 1], w1[t + 2], w1[t + 3]
-        u20, u21, u22, u23 = w2[t], w2[t + 1], w2[t + 2], w2[t + 3]
-        u30, u31, u32, u33 = w3[t], w3[t + 1], w3[t + 2], w3[t + 3]
-        u40, u41, u42, u43 = w4[t], w4[t + 1], w4[t + 2], w4[t + 3]
-        u50, u51, u52, u53 = w5[t], w5[t + 1], w5[t + 2], w5[t + 3]
-        u60, u61, u62, u63 = w6[t], w6[t + 1], w6[t + 2], w6[t + 3]
-        u70, u71, u72, u73 = w7[t], w7[t + 1], w7[t + 2], w7[t + 3]
-        for q in range(n_q):
-            x0, x1, x2, x3 = s0[q], s1[q], s2[q], s3[q]
-            # written left to right from the accumulator, so each line is a chain of 4 FMAs
-            a0[q] = a0[q] + u00 * x0 + u01 * x1 + u02 * x2 + u03 * x3
-            a1[q] = a1[q] + u10 * x0 + u11 * x1 + u12 * x2 + u13 * x3
-            a2[q] = a2[q] + u20 * x0 + u21 * x1 + u22 * x2 + u23 * x3
-            a3[q] = a3[q] + u30 * x0 + u31 * x1 + u32 * x2 + u33 * x3
-            a4[q] = a4[q] + u40 * x0 + u41 * x1 + u42 * x2 + u43 * x3
-            a5[q] = a5[q] + u50 * x0 + u51 * x1 + u52 * x2 + u53 * x3
-            a6[q] = a6[q] + u60 * x0 + u61 * x1 + u62 * x2 + u63 * x3
-            a7[q] = a7[q] + u70 * x0 + u71 * x1 + u72 * x2 + u73 * x3
-    for t in range(t4, n_taps):  # the last n_taps % 4 taps, one at a time
-        s0 = src[offs[t] : offs[t] + n_q]
-        u0, u1, u2, u3 = w0[t], w1[t], w2[t], w3[t]
-        u4, u5, u6, u7 = w4[t], w5[t], w6[t], w7[t]
-        for q in range(n_q):
-            x0 = s0[q]
-            a0[q] += u0 * x0
-            a1[q] += u1 * x0
-            a2[q] += u2 * x0
-            a3[q] += u3 * x0
-            a4[q] += u4 * x0
-            a5[q] += u5 * x0
-            a6[q] += u6 * x0
-            a7[q] += u7 * x0
+    for q0 in range(0, n_q, Q_BLOCK):
+        q1 = min(q0 + Q_BLOCK, n_q)
+        nb = q1 - q0
+        a0, a1, a2, a3 = acc[0, q0:q1], acc[1, q0:q1], acc[2, q0:q1], acc[3, q0:q1]
+        a4, a5, a6, a7 = acc[4, q0:q1], acc[5, q0:q1], acc[6, q0:q1], acc[7, q0:q1]
+        for t in range(0, t4, 4):  # four taps per pass: 4 slice loads feed 32 FMAs
+            s0 = src[offs[t] + q0 : offs[t] + q1]
+            s1 = src[offs[t + 1] + q0 : offs[t + 1] + q1]
+            s2 = src[offs[t + 2] + q0 : offs[t + 2] + q1]
+            s3 = src[offs[t + 3] + q0 : offs[t + 3] + q1]
+            # the 32 weights are loop invariants (held in registers or broadcast from the stack)
+            u00, u01, u02, u03 = w0[t], w0[t + 1], w0[t + 2], w0[t + 3]
+            u10, u11, u12, u13 = w1[t], w1[t + 1], w1[t + 2], w1[t + 3]
+            u20, u21, u22, u23 = w2[t], w2[t + 1], w2[t + 2], w2[t + 3]
+            u30, u31, u32, u33 = w3[t], w3[t + 1], w3[t + 2], w3[t + 3]
+            u40, u41, u42, u43 = w4[t], w4[t + 1], w4[t + 2], w4[t + 3]
+            u50, u51, u52, u53 = w5[t], w5[t + 1], w5[t + 2], w5[t + 3]
+            u60, u61, u62, u63 = w6[t], w6[t + 1], w6[t + 2], w6[t + 3]
+            u70, u71, u72, u73 = w7[t], w7[t + 1], w7[t + 2], w7[t + 3]
+            for q in range(nb):
+                x0, x1, x2, x3 = s0[q], s1[q], s2[q], s3[q]
+                # written left to right from the accumulator: each line a chain of 4 FMAs
+                a0[q] = a0[q] + u00 * x0 + u01 * x1 + u02 * x2 + u03 * x3
+                a1[q] = a1[q] + u10 * x0 + u11 * x1 + u12 * x2 + u13 * x3
+                a2[q] = a2[q] + u20 * x0 + u21 * x1 + u22 * x2 + u23 * x3
+                a3[q] = a3[q] + u30 * x0 + u31 * x1 + u32 * x2 + u33 * x3
+                a4[q] = a4[q] + u40 * x0 + u41 * x1 + u42 * x2 + u43 * x3
+                a5[q] = a5[q] + u50 * x0 + u51 * x1 + u52 * x2 + u53 * x3
+                a6[q] = a6[q] + u60 * x0 + u61 * x1 + u62 * x2 + u63 * x3
+                a7[q] = a7[q] + u70 * x0 + u71 * x1 + u72 * x2 + u73 * x3
+        for t in range(t4, n_taps):  # the last n_taps % 4 taps, one at a time
+            s0 = src[offs[t] + q0 : offs[t] + q1]
+            u0, u1, u2, u3 = w0[t], w1[t], w2[t], w3[t]
+            u4, u5, u6, u7 = w4[t], w5[t], w6[t], w7[t]
+            for q in range(nb):
+                x0 = s0[q]
+                a0[q] += u0 * x0
+                a1[q] += u1 * x0
+                a2[q] += u2 * x0
+                a3[q] += u3 * x0
+                a4[q] += u4 * x0
+                a5[q] += u5 * x0
+                a6[q] += u6 * x0
+                a7[q] += u7 * x0
 
 
 @kernel("conv", fastmath=FMA)
