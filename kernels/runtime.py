@@ -527,12 +527,37 @@ def warm_key(group: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def write_marker(group: str) -> str:
-    """Record that ``group``'s float32 kernels are in the cache (the warm-up's last step)."""
+def flush_cache(group: str) -> int:
+    """Empty numba's cache index of each of ``group``'s kernels; return how many were emptied.
+
+    numba checks a cached kernel against its own source file only: a kernel that calls one
+    from another file (conv's tap loops live in ``taps.py``, their callers in ``fast.py``)
+    keeps loading the old callee's machine code after that file changes. The warm-up runs
+    exactly when the group's sources changed (its marker is keyed by all of them), so it
+    empties the group's entries first and compiles everything afresh.
+    """
+    emptied = 0
+    for fn, g in list(_group_of.items()):
+        cache = getattr(_dispatchers.get(fn), "_cache", None)
+        if g == group and cache is not None:
+            cache.flush()
+            emptied += 1
+    return emptied
+
+
+def marker_path(group: str) -> str | None:
+    """Where ``group``'s marker for its current sources lives (None: no cache folder)."""
     folder = cache_folder(group)
     if folder is None:
+        return None
+    return os.path.join(folder, WARM_MARKER.format(group=group, key=warm_key(group)))
+
+
+def write_marker(group: str) -> str:
+    """Record that ``group``'s float32 kernels are in the cache (the warm-up's last step)."""
+    path = marker_path(group)
+    if path is None:
         raise RuntimeError(f"write_marker: the {group} kernels have no cache folder")
-    path = os.path.join(folder, WARM_MARKER.format(group=group, key=warm_key(group)))
     with open(path, "w") as f:
         f.write(f"{numba.__version__}\n")
     return path
