@@ -348,6 +348,8 @@ except ImportError:  # a numba without it
 # --- compiling in the background ------------------------------------------------------------
 
 WARM_MARKER = "chaingrad-warm-{group}-{key}.ok"  # in the group's numba cache folder
+# beside it: this process or another has emptied the group's cache entries for these sources
+SOURCES_STAMP = "chaingrad-sources-{group}-{key}.ok"
 _LOCK_STALE_SECONDS = (
     900  # untouched this long: left by a warm-up that died (they touch it each minute)
 )
@@ -398,6 +400,7 @@ def _decide(group: str) -> _WarmUp:
     """The first call of a group in this process: warm cache, inline, or start a warm-up."""
     state = _WarmUp()
     state.ready = True
+    fresh_cache(group)  # before anything of the group compiles or loads in this process
     if group not in BACKGROUND_GROUPS or numba.config.DISABLE_JIT or compile_mode() == "inline":
         return state
     folder = cache_folder(group)
@@ -532,9 +535,8 @@ def flush_cache(group: str) -> int:
 
     numba checks a cached kernel against its own source file only: a kernel that calls one
     from another file (conv's tap loops live in ``taps.py``, their callers in ``fast.py``)
-    keeps loading the old callee's machine code after that file changes. The warm-up runs
-    exactly when the group's sources changed (its marker is keyed by all of them), so it
-    empties the group's entries first and compiles everything afresh.
+    keeps loading the old callee's machine code after that file changes. ``fresh_cache``
+    empties the group's entries once its sources (all of them, as in ``warm_key``) change.
     """
     emptied = 0
     for fn, g in list(_group_of.items()):
@@ -543,6 +545,29 @@ def flush_cache(group: str) -> int:
             cache.flush()
             emptied += 1
     return emptied
+
+
+def fresh_cache(group: str) -> bool:
+    """Empty ``group``'s cache entries (``flush_cache``) the first time any process meets its
+    current sources; True if it did. A stamp file keyed like the warm marker says it is done,
+    so a background warm-up, a later run or ``CHAINGRAD_COMPILE=inline`` do not empty again."""
+    folder = None if numba.config.DISABLE_JIT else cache_folder(group)
+    if folder is None:
+        return False
+    key = warm_key(group)
+    stamp = os.path.join(folder, SOURCES_STAMP.format(group=group, key=key))
+    # a warm marker for these sources: a warm-up compiled them into the cache already
+    if os.path.exists(stamp) or os.path.exists(
+        os.path.join(folder, WARM_MARKER.format(group=group, key=key))
+    ):
+        return False
+    flush_cache(group)
+    try:
+        with open(stamp, "w") as f:
+            f.write(f"{numba.__version__}\n")
+    except OSError:  # a folder numba can write but we cannot: empty again next time
+        pass
+    return True
 
 
 def marker_path(group: str) -> str | None:

@@ -145,9 +145,7 @@ def warm(group: str) -> str:
         raise RuntimeError(
             f"warm: run with {runtime.COMPILE_ENV}=inline (the ops would not compile)"
         )
-    marker = runtime.marker_path(group)
-    if marker is not None and not os.path.exists(marker):  # new sources: no stale callee code
-        runtime.flush_cache(group)
+    runtime.fresh_cache(group)  # new sources: no stale callee code from numba's cache
     WARM_UPS[group]()
     return runtime.write_marker(group)
 

@@ -1,7 +1,7 @@
 """A kernel calling one from another file: numba's cache checks the caller's own file only, so
-after the callee's file changes the caller loads stale machine code until the warm-up empties
-the group's cache entries (``runtime.flush_cache``, run by ``kernels/warm.py`` when the group's
-sources changed)."""
+after the callee's file changes the caller loads stale machine code until the group's cache
+entries are emptied (``runtime.flush_cache``, run by ``runtime.fresh_cache`` once per version
+of the group's sources: at the group's first use in a process and in the warm-up)."""
 
 from __future__ import annotations
 
@@ -66,19 +66,34 @@ def test_the_warm_ups_flush_recompiles_a_caller_whose_callee_changed(tmp_path):
     assert _run(folder, cache, flush=False) == 6  # and cached afresh
 
 
-def test_warm_empties_the_group_only_when_its_sources_changed(monkeypatch, tmp_path):
-    """No marker for the current sources: flush first; a marker present: keep the cache."""
-    from chaingrad.kernels import runtime, warm
+def test_fresh_cache_empties_once_per_version_of_the_sources(monkeypatch, tmp_path):
+    """New sources: flush and stamp; the same sources again, or a warm marker for them: not."""
+    from chaingrad.kernels import runtime
 
     flushed: list[str] = []
-    monkeypatch.setenv(runtime.COMPILE_ENV, "inline")
+    key = ["k1"]
     monkeypatch.setattr(runtime, "flush_cache", flushed.append)
+    monkeypatch.setattr(runtime, "cache_folder", lambda group: str(tmp_path))
+    monkeypatch.setattr(runtime, "warm_key", lambda group: key[0])
+    assert runtime.fresh_cache("pool") and flushed == ["pool"]
+    assert (tmp_path / "chaingrad-sources-pool-k1.ok").exists()
+    assert not runtime.fresh_cache("pool") and flushed == ["pool"]  # stamped: not again
+    key[0] = "k2"  # the sources changed
+    assert runtime.fresh_cache("pool") and flushed == ["pool", "pool"]
+    key[0] = "k3"
+    (tmp_path / "chaingrad-warm-pool-k3.ok").write_text("")  # a warm-up compiled these
+    assert not runtime.fresh_cache("pool") and flushed == ["pool", "pool"]
+
+
+def test_first_use_and_the_warm_up_both_ask_for_a_fresh_cache(monkeypatch):
+    """Every mode passes through it: a group's first use in a process, and the warm-up."""
+    from chaingrad.kernels import runtime, warm
+
+    asked: list[str] = []
+    monkeypatch.setattr(runtime, "fresh_cache", asked.append)
+    monkeypatch.setenv(runtime.COMPILE_ENV, "inline")
+    runtime._decide("special")
     monkeypatch.setitem(warm.WARM_UPS, "pool", lambda: None)  # nothing to compile here
     monkeypatch.setattr(runtime, "write_marker", lambda group: "marker")
-    marker = tmp_path / "chaingrad-warm-pool-key.ok"
-    monkeypatch.setattr(runtime, "marker_path", lambda group: str(marker))
     warm.warm("pool")
-    assert flushed == ["pool"]
-    marker.write_text("")
-    warm.warm("pool")
-    assert flushed == ["pool"]  # not again
+    assert asked == ["special", "pool"]
