@@ -642,6 +642,9 @@ def _log_path(lock: str) -> str:
 def _start_warm_up(group: str, lock: str) -> subprocess.Popen:
     """Start ``python -m chaingrad.kernels.warm GROUP`` detached, its output to a log file."""
     env = {**os.environ, COMPILE_ENV: "inline", QUIET_ENV: "1"}
+    # the same vector width as this process's code (numba-first here means 256 bits there
+    # too): else its marker's key would never be this process's
+    env[WIDE_VECTORS_ENV] = "1" if _wide_features else "0"
     with open(_log_path(lock), "w") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "chaingrad.kernels.warm", group, "--lock", lock],

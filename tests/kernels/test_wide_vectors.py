@@ -107,3 +107,20 @@ def test_numba_compiling_before_chaingrad_is_imported_is_left_alone():
     assert got["chosen"] is None
     assert "prefer-256-bit" not in got["codegen"]
     assert got["key_features"] == ""  # the marker's key says what the code was built with
+
+
+def test_the_background_warm_up_compiles_as_wide_as_this_process(monkeypatch, tmp_path):
+    """The warm-up's marker key holds the vector width: the child mirrors the parent's."""
+    from chaingrad.kernels import runtime
+
+    seen: list[str] = []
+
+    def fake_popen(cmd, env, **kwargs):
+        seen.append(env[runtime.WIDE_VECTORS_ENV])
+
+    monkeypatch.setattr(runtime.subprocess, "Popen", fake_popen)
+    lock = str(tmp_path / "x.lock")
+    for chosen, flag in (("features,-prefer-256-bit", "1"), (None, "0")):
+        monkeypatch.setattr(runtime, "_wide_features", chosen)
+        runtime._start_warm_up("conv", lock)
+        assert seen[-1] == flag
