@@ -562,11 +562,8 @@ def fresh_cache(group: str) -> bool:
     ):
         return False
     flush_cache(group)
-    try:
-        with open(stamp, "w") as f:
-            f.write(f"{numba.__version__}\n")
-    except OSError:  # a folder numba can write but we cannot: empty again next time
-        pass
+    with contextlib.suppress(OSError):  # a folder numba writes but we cannot: again next time
+        _write_flag(stamp)
     return True
 
 
@@ -583,9 +580,23 @@ def write_marker(group: str) -> str:
     path = marker_path(group)
     if path is None:
         raise RuntimeError(f"write_marker: the {group} kernels have no cache folder")
-    with open(path, "w") as f:
-        f.write(f"{numba.__version__}\n")
+    _write_flag(path)
     return path
+
+
+def _write_flag(path: str) -> None:
+    """Write a marker or stamp file whole or not at all: a temporary beside it, renamed over.
+
+    (``autograd.files.atomic_write`` does this for the package's other files; the kernels
+    layer does not import the engine.)"""
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    try:
+        with open(tmp, "w") as f:
+            f.write(f"{numba.__version__}\n")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)  # left only if the write or the rename failed
 
 
 def _covered_by_warm_up(arg_types: object) -> bool:
