@@ -348,8 +348,8 @@ except ImportError:  # a numba without it
 # --- compiling in the background ------------------------------------------------------------
 
 WARM_MARKER = "chaingrad-warm-{group}-{key}.ok"  # in the group's numba cache folder
-# beside it: this process or another has emptied the group's cache entries for these sources
-SOURCES_STAMP = "chaingrad-sources-{group}-{key}.ok"
+# beside it: the sources' key the group's cache entries were last emptied for (fresh_cache)
+SOURCES_FILE = "chaingrad-sources-{group}.key"
 _LOCK_STALE_SECONDS = (
     900  # untouched this long: left by a warm-up that died (they touch it each minute)
 )
@@ -548,23 +548,33 @@ def flush_cache(group: str) -> int:
 
 
 def fresh_cache(group: str) -> bool:
-    """Empty ``group``'s cache entries (``flush_cache``) the first time any process meets its
-    current sources; True if it did. A stamp file keyed like the warm marker says it is done,
-    so a background warm-up, a later run or ``CHAINGRAD_COMPILE=inline`` do not empty again."""
+    """Empty ``group``'s cache entries (``flush_cache``) when its sources differ from those they
+    were last emptied for; True if it did.
+
+    ``SOURCES_FILE`` beside the cache holds that key, so a background warm-up, a later run or
+    ``CHAINGRAD_COMPILE=inline`` do not empty again, and a checkout switched to other sources
+    and back empties both times. Where the file is missing (a cache older than it) a warm
+    marker for the current sources vouches for the entries.
+    """
     folder = None if numba.config.DISABLE_JIT else cache_folder(group)
     if folder is None:
         return False
     key = warm_key(group)
-    stamp = os.path.join(folder, SOURCES_STAMP.format(group=group, key=key))
-    # a warm marker for these sources: a warm-up compiled them into the cache already
-    if os.path.exists(stamp) or os.path.exists(
-        os.path.join(folder, WARM_MARKER.format(group=group, key=key))
-    ):
+    path = os.path.join(folder, SOURCES_FILE.format(group=group))
+    try:
+        with open(path) as f:
+            last: str | None = f.read(64).strip()  # a key is 16 hex digits: read no more
+    except OSError:
+        last = None
+    if last == key:
         return False
-    flush_cache(group)
+    marker = os.path.join(folder, WARM_MARKER.format(group=group, key=key))
+    stale = last is not None or not os.path.exists(marker)
+    if stale:
+        flush_cache(group)
     with contextlib.suppress(OSError):  # a folder numba writes but we cannot: again next time
-        _write_flag(stamp)
-    return True
+        _write_flag(path, key)
+    return stale
 
 
 def marker_path(group: str) -> str | None:
@@ -580,19 +590,20 @@ def write_marker(group: str) -> str:
     path = marker_path(group)
     if path is None:
         raise RuntimeError(f"write_marker: the {group} kernels have no cache folder")
-    _write_flag(path)
+    _write_flag(path, numba.__version__)
     return path
 
 
-def _write_flag(path: str) -> None:
-    """Write a marker or stamp file whole or not at all: a temporary beside it, renamed over.
+def _write_flag(path: str, text: str) -> None:
+    """Write a marker's (or the sources file's) one line whole or not at all: a temporary
+    beside it, renamed over.
 
     (``autograd.files.atomic_write`` does this for the package's other files; the kernels
     layer does not import the engine.)"""
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
         with open(tmp, "w") as f:
-            f.write(f"{numba.__version__}\n")
+            f.write(f"{text}\n")
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(OSError):

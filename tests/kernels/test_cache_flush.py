@@ -66,8 +66,11 @@ def test_the_warm_ups_flush_recompiles_a_caller_whose_callee_changed(tmp_path):
     assert _run(folder, cache, flush=False) == 6  # and cached afresh
 
 
-def test_fresh_cache_empties_once_per_version_of_the_sources(monkeypatch, tmp_path):
-    """New sources: flush and stamp; the same sources again, or a warm marker for them: not."""
+def test_fresh_cache_empties_whenever_the_sources_differ_from_the_last_emptied(
+    monkeypatch, tmp_path
+):
+    """New sources: flush and record their key; the same again: not; switched to other
+    sources and back: flush both times; an older cache with a warm marker: trusted."""
     from chaingrad.kernels import runtime
 
     flushed: list[str] = []
@@ -75,14 +78,19 @@ def test_fresh_cache_empties_once_per_version_of_the_sources(monkeypatch, tmp_pa
     monkeypatch.setattr(runtime, "flush_cache", flushed.append)
     monkeypatch.setattr(runtime, "cache_folder", lambda group: str(tmp_path))
     monkeypatch.setattr(runtime, "warm_key", lambda group: key[0])
-    assert runtime.fresh_cache("pool") and flushed == ["pool"]
-    assert (tmp_path / "chaingrad-sources-pool-k1.ok").exists()
-    assert not runtime.fresh_cache("pool") and flushed == ["pool"]  # stamped: not again
+    record = tmp_path / "chaingrad-sources-pool.key"
+    (tmp_path / "chaingrad-warm-pool-k1.ok").write_text("")  # warmed before the record existed
+    assert not runtime.fresh_cache("pool") and flushed == []  # the marker vouches
+    assert record.read_text().strip() == "k1"
+    assert not runtime.fresh_cache("pool")  # the same sources: nothing to do
     key[0] = "k2"  # the sources changed
+    assert runtime.fresh_cache("pool") and flushed == ["pool"]
+    assert record.read_text().strip() == "k2"
+    key[0] = "k1"  # and back (a checkout switched): k1's old entries may hold k2's callees
     assert runtime.fresh_cache("pool") and flushed == ["pool", "pool"]
-    key[0] = "k3"
-    (tmp_path / "chaingrad-warm-pool-k3.ok").write_text("")  # a warm-up compiled these
-    assert not runtime.fresh_cache("pool") and flushed == ["pool", "pool"]
+    record.unlink()
+    key[0] = "k3"  # no record, no marker: a new cache
+    assert runtime.fresh_cache("pool") and flushed == ["pool"] * 3
 
 
 def test_first_use_and_the_warm_up_both_ask_for_a_fresh_cache(monkeypatch):
