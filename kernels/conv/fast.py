@@ -39,7 +39,14 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from chaingrad.kernels.conv.taps import FMA_REASSOC, tap_dot4x4, tap_row1, tap_rows8
+from chaingrad.kernels.conv.taps import (
+    FMA_REASSOC,
+    TILE,
+    tap_dot4x4,
+    tap_row1,
+    tap_rows8,
+    tap_tile8,
+)
 from chaingrad.kernels.runtime import kernel
 
 LANES = 16  # one 64-byte vector of float32; a multiple of the float64 vector too
@@ -239,12 +246,21 @@ def accumulate_rows(
     """Zero ``acc`` and sum the first n_taps taps of up to 8 rows from r0; return how many
     rows it did."""
     rows = min(8, wm.shape[0] - r0)
-    acc[:rows, :n_q] = 0
-    if rows == 8:
-        tap_rows8(src, offs, wm, r0, n_taps, n_q, acc)
-    else:  # fewer than 8 output rows left: one at a time, 8 taps per pass
+    if rows < 8:  # fewer than 8 output rows left: one at a time, 8 taps per pass
+        acc[:rows, :n_q] = 0
         for r in range(rows):
             tap_row1(src, offs, wm, r0 + r, n_taps, n_q, acc[r])
+        return rows
+    if n_q < TILE:  # too few positions for one tile
+        acc[:, :n_q] = 0
+        tap_rows8(src, offs, wm, r0, n_taps, n_q, acc)
+        return rows
+    # tiles of TILE positions summed in registers. The last tile ends at n_q, overlapping the
+    # one before: it writes the same sums, bit for bit, where they overlap (the same FMAs in
+    # the same order), and costs less than tap_rows8 over the rest (0.25 of 4.2 ms here)
+    for q0 in range(0, n_q - TILE, TILE):
+        tap_tile8(src, offs, wm, r0, n_taps, q0, acc)
+    tap_tile8(src, offs, wm, r0, n_taps, n_q - TILE, acc)
     return rows
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from chaingrad.kernels.runtime import kernel
+from chaingrad.kernels.scratch import scratch
 
 # "contract" lets LLVM fuse a * b + c into one FMA; nothing else about the arithmetic changes.
 FMA = {"contract"}
@@ -29,6 +30,56 @@ FMA_REASSOC = {"contract", "reassoc"}
 # positions per block of ``tap_rows8``: 8 rows of 1024 float32 are 32 KiB, L1 on the machines
 # the loops were tuned on (the forward's stacks aim at this many positions per pass)
 Q_BLOCK = 1024
+# positions per tile of ``tap_tile8``: 8 rows of 3 vectors of 16 float32 are 24 of the 32 vector
+# registers of AVX-512, the rest hold the slice and the weights
+TILE = 48
+TILE_SUMS = 384  # 8 * TILE, written out: the scratch array's size must be a constant
+
+
+@kernel("conv", fastmath=FMA)
+def tap_tile8(
+    src: np.ndarray,
+    offs: np.ndarray,
+    wm: np.ndarray,
+    r0: int,
+    n_taps: int,
+    q0: int,
+    acc: np.ndarray,
+) -> None:
+    """acc[r, q0 + l] = sum_{t < n_taps} wm[r0 + r, t] * src[offs[t] + q0 + l] for r < 8 and
+    l < TILE: one tile of ``tap_rows8``'s sums, every tap added in registers, stored once.
+
+    ``tap_rows8`` loads and stores its accumulators every 4 taps (they are rows of a heap
+    array, which LLVM must assume may overlap ``src``); here they are a ``scratch`` array on
+    the stack, which LLVM keeps in 24 vector registers across the whole loop over taps: per
+    tap, 3 slice loads and 8 weight broadcasts feed 24 FMAs and nothing is stored. Measured on
+    the 2-core Sapphire Rapids, one thread, 16 -> 48 channels on a 28x28 grid (144 taps, 864
+    positions): 145 GFLOP/s against 85 for ``tap_rows8``; tiles of 8 x 32 ran at 122, 6 x 64
+    at 148, 4 x 96 at 144, 12 x 32 at 97 (spills). 8 rows keep the channel counts people use
+    free of a remainder. Reads src[offs[t] + q0 : offs[t] + q0 + TILE]: the caller keeps that
+    inside ``src``.
+    """
+    sums = scratch(acc, 384)  # TILE_SUMS
+    for i in range(TILE_SUMS):
+        sums[i] = 0
+    for t in range(n_taps):
+        s = src[offs[t] + q0 : offs[t] + q0 + TILE]
+        u0, u1, u2, u3 = wm[r0, t], wm[r0 + 1, t], wm[r0 + 2, t], wm[r0 + 3, t]
+        u4, u5, u6, u7 = wm[r0 + 4, t], wm[r0 + 5, t], wm[r0 + 6, t], wm[r0 + 7, t]
+        for q in range(TILE):  # one tap into all 8 rows: sums[r * TILE + q] += w[r, t] * x[q]
+            x = s[q]
+            sums[q] += u0 * x
+            sums[TILE + q] += u1 * x
+            sums[2 * TILE + q] += u2 * x
+            sums[3 * TILE + q] += u3 * x
+            sums[4 * TILE + q] += u4 * x
+            sums[5 * TILE + q] += u5 * x
+            sums[6 * TILE + q] += u6 * x
+            sums[7 * TILE + q] += u7 * x
+    for r in range(8):
+        out = acc[r, q0 : q0 + TILE]
+        for q in range(TILE):
+            out[q] = sums[r * TILE + q]
 
 
 @kernel("conv", fastmath=FMA)

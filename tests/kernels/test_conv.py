@@ -489,3 +489,29 @@ def test_tap_rows8_sums_every_tap_across_its_blocks_of_positions(n_q, n_taps):
     want = acc + wm[2:10] @ shifted
     tap_rows8(src, offs, wm, 2, n_taps, n_q, acc)
     np.testing.assert_allclose(acc, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_q", [16, 32, 48, 64, 96, 112, 848])
+@pytest.mark.parametrize("rows", [8, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_accumulate_rows_tiles_match_the_sums_of_taps(n_q, rows, dtype):
+    """accumulate_rows overwrites acc with the taps' sums: 8 rows in register tiles of TILE
+    positions (fewer than TILE, a multiple of it, a last tile overlapping the one before), fewer
+    rows one at a time; positions past n_q are left alone."""
+    from chaingrad.kernels.conv.fast import accumulate_rows
+    from chaingrad.kernels.conv.taps import TILE
+
+    assert TILE == 48  # the parameters straddle it
+    rng = np.random.default_rng(n_q * 7 + rows)
+    n_taps = 13
+    src = rng.standard_normal(n_q + 60).astype(dtype)
+    offs = rng.integers(0, 60, n_taps)
+    wm = rng.standard_normal((3 + rows, n_taps)).astype(dtype)
+    acc = rng.standard_normal((8, n_q + 16)).astype(dtype)  # stale values: overwritten
+    past = acc[:, n_q:].copy()
+    shifted = np.stack([src[o : o + n_q] for o in offs]).astype(np.float64)
+    want = wm[3:].astype(np.float64) @ shifted
+    assert accumulate_rows(src, offs, wm, 3, n_taps, n_q, acc) == rows
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(acc[:rows, :n_q], want, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(acc[:, n_q:], past)
