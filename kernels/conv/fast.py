@@ -43,6 +43,7 @@ from chaingrad.kernels.conv.taps import (
     FMA_REASSOC,
     TILE,
     tap_dot4x4,
+    tap_dot4x6,
     tap_row1,
     tap_rows8,
     tap_tile8,
@@ -475,8 +476,13 @@ def conv2d_backward_kernel(
                     for k in range(nb):
                         place(gy[n0 + k], pitch, k * vp, 0, g1, 0)
                     g, g_row, start = g1.reshape(g1.size), g1.shape[1], 0
+                # taps in blocks of 6 while a multiple of 12 remains, so that the rest (t4 is
+                # a multiple of 4) is whole blocks of 4
+                t12 = t4 - t4 % 12
                 for o0 in range(4 * part, o4, 4 * splits):
-                    for t0 in range(0, t4, 4):
+                    for t0 in range(0, t12, 6):
+                        tap_dot4x6(g, start, g_row, o0, src, offs, t0, n_q, gw_parts[chunk])
+                    for t0 in range(t12, t4, 4):
                         tap_dot4x4(g, start, g_row, o0, src, offs, t0, n_q, gw_parts[chunk])
             if need_input:  # this part's blocks of 8 input channels, every phase of each
                 for c0 in range(8 * part, n_ch, 8 * splits):
