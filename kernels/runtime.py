@@ -81,6 +81,14 @@ BACKGROUND_GROUPS = tuple(MEANWHILE)
 # once a small-batch LSTM asks for them). The inline notice quotes the first figures, in wall s.
 COMPILE_SECONDS = {"conv": 30, "pool": 8, "recurrent": 5, "lstm-columns": 8, "special": 1}
 
+# Compiled helpers with no kernel of their own (intrinsics, overloads): their code is inlined into
+# the kernels that use them, so every group's cache key covers them (numba's own cache checks a
+# kernel's file only)
+SHARED_SOURCES = tuple(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    for name in ("cblas.py", "scratch.py")
+)
+
 _group_of: dict[Callable, str] = {}  # py_func -> its group, for the compile notice
 _dispatchers: dict[Callable, Any] = {}  # py_func -> its numba dispatcher (for the cache folder)
 _announced: set[str] = set()
@@ -518,7 +526,8 @@ def warm_key(group: str) -> str:
     import llvmlite.binding as ll
 
     digest = hashlib.sha256()
-    files = sorted({inspect.getsourcefile(fn) or "" for fn, g in _group_of.items() if g == group})
+    files = {inspect.getsourcefile(fn) or "" for fn, g in _group_of.items() if g == group}
+    files = sorted(files | set(SHARED_SOURCES))  # the compiled helpers kernels inline
     for path in files:
         with open(path, "rb") as f:
             digest.update(f.read())

@@ -24,8 +24,11 @@ kernels: ``tiles_in`` (tiles of an NCHW image, transformed from both sides, out 
 crop, out as NCHW), their inner loops over (tiles of a row × channels), contiguous. The images
 are processed in chunks of about ``CHUNK_TILES`` tiles, so a chunk's V and M stay in cache and
 OpenBLAS uses its unthreaded small-matrix path; the threads are lanes of images (Python threads,
-the kernels release the GIL, BLAS set to one thread for the call: no hand-over between numba's
-and OpenBLAS's thread pools).
+BLAS set to one thread for the call: no hand-over between numba's and OpenBLAS's thread pools).
+Each lane is one compiled call (``forward_lane``, ``backward_lane``) that runs its chunks'
+transforms and calls NumPy's ``cblas_?gemm`` by address for the 36 products, without the GIL:
+32 -> 64 channels on 14x14 at batch 64, two threads, forward 5.3 -> 4.1 ms and backward 10.4 ->
+8.3 against the same loop in Python between calls (kept where no such gemm is found).
 
 ``op.py`` takes this path where ``applies`` says so: stride 1, 5×5, C·O / (C + O) at least
 ``MIN_BALANCE``, ``MIN_PIXELS`` outputs and ``MIN_WORK`` direct multiply-adds (the A/B is by
@@ -39,7 +42,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from chaingrad.kernels.blas import single_threaded
+from chaingrad.kernels.blas import gemm_address, single_threaded
+from chaingrad.kernels.cblas import call_gemm
 from chaingrad.kernels.conv.taps import FMA
 from chaingrad.kernels.runtime import kernel, run_lanes
 
@@ -282,6 +286,69 @@ def tiles_out(
                     line[v] = srow[col_at[v]] + bk
 
 
+@kernel("conv", nogil=True)  # lanes run it on several threads
+def forward_lane(
+    gemm: int, x: np.ndarray, u: np.ndarray, bt: np.ndarray, q_bt: int, at: np.ndarray,
+    q_at: int, ph: int, pw: int, nty: int, ntx: int, bias: np.ndarray, step: int, n0: int,
+    n1: int, v_buf: np.ndarray, m_buf: np.ndarray, y: np.ndarray,
+) -> None:  # fmt: skip
+    """Images n0 .. n1 - 1 of y = conv2d(x, w) + bias, ``step`` images at a time: V = Bᵀ d B,
+    M[ξν] = V[ξν] @ U[ξν] (cblas_?gemm at ``gemm``), Y = Aᵀ M A + bias.
+
+    ``conv2d_forward``'s chunk loop without Python between the steps: no interpreter, no GIL
+    and no allocations per chunk, so two lanes run side by side (the Python loop measured 1.6x
+    on two threads against 1.9x for the tap loops)."""
+    c, o = x.shape[1], u.shape[2]
+    zero = x.dtype.type(0)
+    for s in range(n0, n1, step):
+        e = min(s + step, n1)
+        k = (e - s) * nty * ntx
+        v = v_buf[: ALPHA * ALPHA * k * c].reshape((ALPHA * ALPHA, k, c))
+        mm = m_buf[: ALPHA * ALPHA * k * o].reshape((ALPHA * ALPHA, k, o))
+        tiles_in(x[s:e], ph, pw, bt, q_bt, M, nty, ntx, v)  # V = Bᵀ d B, with padding
+        for p in range(ALPHA * ALPHA):  # M[ξν] = V[ξν] @ U[ξν]: (T × C) @ (C × O)
+            call_gemm(
+                gemm, False, False, k, o, c, v[p].ctypes.data, c, u[p].ctypes.data, o, zero,
+                mm[p].ctypes.data, o,
+            )  # fmt: skip
+        tiles_out(mm, at, q_at, M, nty, ntx, 0, 0, bias, y[s:e])  # Y = Aᵀ M A, + b
+
+
+@kernel("conv", nogil=True)  # lanes run it on several threads
+def backward_lane(
+    gemm: int, gy: np.ndarray, x: np.ndarray, ut: np.ndarray, a: np.ndarray, q_a: int,
+    bt: np.ndarray, q_bt: int, b: np.ndarray, q_b: int, ph: int, pw: int, nty: int, ntx: int,
+    step: int, n0: int, n1: int, need_input: bool, need_weight: bool, dm_buf: np.ndarray,
+    v_buf: np.ndarray, du: np.ndarray, gx: np.ndarray,
+) -> None:  # fmt: skip
+    """``conv2d_backward``'s chunk loop over images n0 .. n1 - 1 (as ``forward_lane``): dM = A dY
+    Aᵀ; dU[ξν] += V[ξν]ᵀ @ dM[ξν] into ``du`` (need_weight); dV[ξν] = dM[ξν] @ Uᵀ[ξν] (``ut``)
+    and gx = B dV Bᵀ over the tiles, cropped (need_input). Arrays not needed may be empty."""
+    c, o = x.shape[1], gy.shape[1]
+    zero, one = x.dtype.type(0), x.dtype.type(1)
+    no_bias = np.zeros(c, dtype=x.dtype)
+    for s in range(n0, n1, step):
+        e = min(s + step, n1)
+        k = (e - s) * nty * ntx
+        dm = dm_buf[: ALPHA * ALPHA * k * o].reshape((ALPHA * ALPHA, k, o))
+        v = v_buf[: ALPHA * ALPHA * k * c].reshape((ALPHA * ALPHA, k, c))  # V, then dV
+        tiles_in(gy[s:e], 0, 0, a, q_a, M, nty, ntx, dm)  # gy is 0 past ho, wo
+        if need_weight:  # dU[ξν] += V[ξν]ᵀ @ dM[ξν]: (C × T) @ (T × O), summed over chunks
+            tiles_in(x[s:e], ph, pw, bt, q_bt, M, nty, ntx, v)
+            for p in range(ALPHA * ALPHA):
+                call_gemm(
+                    gemm, True, False, c, o, k, v[p].ctypes.data, c, dm[p].ctypes.data, o, one,
+                    du[p].ctypes.data, o,
+                )  # fmt: skip
+        if need_input:  # dV[ξν] = dM[ξν] @ Uᵀ[ξν]: (T × O) @ (O × C), then B dV Bᵀ
+            for p in range(ALPHA * ALPHA):
+                call_gemm(
+                    gemm, False, False, k, c, o, dm[p].ctypes.data, o, ut[p].ctypes.data, c,
+                    zero, v[p].ctypes.data, c,
+                )  # fmt: skip
+            tiles_out(v, b, q_b, M, nty, ntx, ph, pw, no_bias, gx[s:e])  # crops the padding
+
+
 def _padded(mat: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``mat`` (at most 6 × 6) in the top-left corner of a 6 × 6 of zeros, in ``dtype``."""
     out = np.zeros((6, 6), dtype)
@@ -358,10 +425,17 @@ def conv2d_forward(
     u = _weights(w)
     y = np.empty((n, o, ho, wo), dtype=x.dtype)
     step = _chunk(n, nty * ntx)
+    gemm = gemm_address(x.dtype)
 
     def lane(images: slice) -> None:
         v_buf = np.empty(ALPHA * ALPHA * step * nty * ntx * c, dtype=x.dtype)
         m_buf = np.empty(ALPHA * ALPHA * step * nty * ntx * o, dtype=x.dtype)
+        if gemm:  # the whole lane in one compiled call
+            forward_lane(
+                gemm, x, u, *mats["BT"], *mats["AT"], ph, pw, nty, ntx, b, step, images.start,
+                images.stop, v_buf, m_buf, y,
+            )  # fmt: skip
+            return
         for n0 in range(images.start, images.stop, step):  # V and M stay in cache
             n1 = min(n0 + step, images.stop)
             v, mm = _view(v_buf, (n1 - n0) * nty * ntx, c), _view(m_buf, (n1 - n0) * nty * ntx, o)
@@ -401,11 +475,21 @@ def conv2d_backward(
     lanes = _lanes(n, threads)
     du_parts = np.zeros((len(lanes), ALPHA * ALPHA, c, o), dtype=x.dtype)
 
+    gemm = gemm_address(x.dtype)
+
     def lane(images: slice) -> None:
         width = step * nty * ntx
         dm_buf = np.empty(ALPHA * ALPHA * width * o, dtype=x.dtype)
         v_buf = np.empty(ALPHA * ALPHA * width * c, dtype=x.dtype)  # V, then dV
         du = du_parts[lanes.index(images)]
+        if gemm:  # the whole lane in one compiled call
+            backward_lane(
+                gemm, gy, x, np.empty((0, 0, 0), x.dtype) if ut is None else ut,
+                *mats["A"], *mats["BT"], *mats["B"], ph, pw, nty, ntx, step, images.start,
+                images.stop, need_input, need_weight, dm_buf, v_buf, du,
+                np.empty((0, *x.shape[1:]), x.dtype) if gx is None else gx,
+            )  # fmt: skip
+            return
         part = np.empty_like(du)
         for n0 in range(images.start, images.stop, step):
             n1 = min(n0 + step, images.stop)

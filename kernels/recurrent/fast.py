@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
 from numba import prange, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
+from chaingrad.kernels.cblas import call_gemm
 from chaingrad.kernels.runtime import kernel
 
 # Eigen's float32 tanh (also XLA's and onnxruntime's MLAS): an odd rational minimax p(x)/q(x) of
@@ -63,37 +63,6 @@ def _tanh_overload(x):  # numba picks the body by x's type when it compiles the 
 
         return rational
     return lambda x: math.tanh(x)
-
-
-@intrinsic
-def _gemm(typingctx, fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc):
-    """c = op(a) @ op(b) + beta·c through cblas_?gemm at address ``fn`` (row-major; op(a) = aᵀ
-    if ``trans_a``: a is then k × m; op(b) = bᵀ if ``trans_b``: b is then n × k).
-
-    Pointers and the address come in as integers (``arr.ctypes.data``): the address is an
-    argument rather than a constant, so the kernels that call it stay cacheable. The BLAS takes
-    64-bit integers (NumPy's OpenBLAS is ILP64) and the float type of ``beta``."""
-    sig = types.void(fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc)
-
-    def codegen(context, builder, signature, args):
-        args = list(args)
-        for i in (3, 4, 5, 7, 9, 12):  # m, n, k and the leading dimensions as 64-bit ints
-            args[i] = context.cast(builder, args[i], signature.args[i], types.int64)
-        fn, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc = args
-        flt = context.get_value_type(signature.args[10])
-        i32, i64, ptr = ir.IntType(32), ir.IntType(64), flt.as_pointer()
-        args_ty = [i32, i32, i32, i64, i64, i64, flt, ptr, i64, ptr, i64, flt, ptr, i64]
-        call = builder.inttoptr(fn, ir.FunctionType(ir.VoidType(), args_ty).as_pointer())
-        row_major, no_trans, trans = (ir.Constant(i32, v) for v in (101, 111, 112))  # CBLAS
-        flags = (context.cast(builder, v, signature.args[i], types.boolean) for i, v in
-                 ((1, trans_a), (2, trans_b)))  # fmt: skip
-        op_a, op_b = (builder.select(f, trans, no_trans) for f in flags)
-        a, b, c = (builder.inttoptr(p, ptr) for p in (a, b, c))
-        one = ir.Constant(flt, 1.0)
-        builder.call(call, [row_major, op_a, op_b, m, n, k, one, a, lda, b, ldb, beta, c, ldc])
-        return context.get_dummy_value()
-
-    return sig, codegen
 
 
 @kernel("recurrent", error_model="numpy")
@@ -224,11 +193,11 @@ def lstm_forward_sweep(
         if project:
             for r in range(start, stop, in_block):
                 m = min(in_block, stop - r)
-                _gemm(gemm, False, False, m, width, n_in, x[t, r:].ctypes.data, n_in, w_in,
+                call_gemm(gemm, False, False, m, width, n_in, x[t, r:].ctypes.data, n_in, w_in,
                       width, zero, gates[t, r:].ctypes.data, width)  # fmt: skip
         for r in range(start, stop, block):
             m = min(block, stop - r)
-            _gemm(gemm, False, False, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
+            call_gemm(gemm, False, False, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
                   gates[t, r:].ctypes.data, width)  # fmt: skip
         lstm_cell_forward(
             gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], start, stop, 0, n
@@ -269,12 +238,12 @@ def lstm_backward_sweep(
         )
         for r in range(start, stop, block):
             m = min(block, stop - r)
-            _gemm(gemm, False, False, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
+            call_gemm(gemm, False, False, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
                   dh[r:].ctypes.data, n)  # fmt: skip
         if project:
             for r in range(start, stop, in_block):
                 m = min(in_block, stop - r)
-                _gemm(gemm, False, False, m, n_in, width, da[t, r:].ctypes.data, width, w_in,
+                call_gemm(gemm, False, False, m, n_in, width, da[t, r:].ctypes.data, width, w_in,
                       n_in, zero, gx[t, r:].ctypes.data, n_in)  # fmt: skip
 
 
@@ -313,9 +282,9 @@ def lstm_forward_columns(
             for q in range(4):
                 col = q * n + u0
                 out = gates[t, :, col:].ctypes.data
-                _gemm(gemm, False, True, rows, u1 - u0, n_in, x[t].ctypes.data, n_in,
+                call_gemm(gemm, False, True, rows, u1 - u0, n_in, x[t].ctypes.data, n_in,
                       w_ih[col:].ctypes.data, n_in, zero, out, width)  # fmt: skip
-                _gemm(gemm, False, True, rows, u1 - u0, n, h[t].ctypes.data, n,
+                call_gemm(gemm, False, True, rows, u1 - u0, n, h[t].ctypes.data, n,
                       w_hh[col:].ctypes.data, n, one, out, width)  # fmt: skip
             lstm_cell_forward(
                 gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], 0, rows, u0, u1
@@ -350,7 +319,7 @@ def lstm_backward_columns(
             u1 = min(u0 + block, n)
             if t < steps:  # the gradient reaching h_t through step t's gates
                 for q in range(4):
-                    _gemm(gemm, False, False, rows, u1 - u0, n, da[t, :, q * n :].ctypes.data,
+                    call_gemm(gemm, False, False, rows, u1 - u0, n, da[t, :, q * n :].ctypes.data,
                           width, w_hh[q * n :, u0:].ctypes.data, n, zero if q == 0 else one,
                           dh[:, u0:].ctypes.data, n)  # fmt: skip
             if t > 0:
@@ -388,9 +357,9 @@ def lstm_weight_grads_columns(
         r0 = k * span
         r1 = min(r0 + span, width)
         a = d2[:, r0:].ctypes.data  # daᵀ's rows r0:r1 are da's columns
-        _gemm(gemm, True, False, r1 - r0, n_in, total, a, width, x2.ctypes.data, n_in, zero,
+        call_gemm(gemm, True, False, r1 - r0, n_in, total, a, width, x2.ctypes.data, n_in, zero,
               gw_ih[r0:].ctypes.data, n_in)  # fmt: skip
-        _gemm(gemm, True, False, r1 - r0, n, total, a, width, h2.ctypes.data, n, zero,
+        call_gemm(gemm, True, False, r1 - r0, n, total, a, width, h2.ctypes.data, n, zero,
               gw_hh[r0:].ctypes.data, n)  # fmt: skip
         for j in range(r0, r1):
             gb[j] = zero
@@ -400,7 +369,7 @@ def lstm_weight_grads_columns(
                 gbk[j] += di[j]
     for k in prange(parts):
         s0, s1 = k * total // parts, (k + 1) * total // parts
-        _gemm(gemm, False, False, s1 - s0, n_in, width, d2[s0:].ctypes.data, width,
+        call_gemm(gemm, False, False, s1 - s0, n_in, width, d2[s0:].ctypes.data, width,
               w_ih.ctypes.data, n_in, zero, gx2[s0:].ctypes.data, n_in)  # fmt: skip
 
 

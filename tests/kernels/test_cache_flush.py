@@ -105,3 +105,19 @@ def test_first_use_and_the_warm_up_both_ask_for_a_fresh_cache(monkeypatch):
     monkeypatch.setattr(runtime, "write_marker", lambda group: "marker")
     warm.warm("pool")
     assert asked == ["special", "pool"]
+
+
+def test_every_group_key_covers_the_shared_compiled_helpers(tmp_path, monkeypatch):
+    """An intrinsic or overload is inlined into the kernels that use it (``scratch``,
+    ``call_gemm``): changing its file changes every group's key, so their caches are emptied."""
+    from chaingrad.kernels import runtime
+
+    assert {Path(p).name for p in runtime.SHARED_SOURCES} == {"cblas.py", "scratch.py"}
+    assert all(Path(p).is_file() for p in runtime.SHARED_SOURCES)
+    helper = tmp_path / "helper.py"
+    helper.write_text("A = 1\n")
+    monkeypatch.setattr(runtime, "SHARED_SOURCES", (str(helper),))
+    before = {group: runtime.warm_key(group) for group in ("conv", "pool", "recurrent")}
+    helper.write_text("A = 2\n")
+    after = {group: runtime.warm_key(group) for group in before}
+    assert all(before[group] != after[group] for group in before)

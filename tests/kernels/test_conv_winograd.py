@@ -94,10 +94,19 @@ DIRECT_CASES = [
 DIRECT_IDS = [f"x{x}-w{w}-p{p}" for x, w, p in DIRECT_CASES]
 
 
+@pytest.fixture(params=["compiled lanes", "python lanes"])
+def lanes(request, monkeypatch):
+    """Each lane's chunks in one compiled call (BLAS by address), or in Python between calls
+    (where NumPy's BLAS is not an OpenBLAS whose cblas_?gemm can be found)."""
+    if request.param == "python lanes":
+        monkeypatch.setattr(winograd, "gemm_address", lambda dtype: 0)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(("x_shape", "w_shape", "padding"), DIRECT_CASES, ids=DIRECT_IDS)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_winograd_matches_reference(x_shape, w_shape, padding, dtype, threads):
+def test_winograd_matches_reference(x_shape, w_shape, padding, dtype, threads, lanes):
     rng = np.random.default_rng(sum(x_shape) + sum(w_shape))
     x, w, b = random_conv(rng, x_shape, w_shape, dtype)
     y = winograd.conv2d_forward(x, w, b, padding, threads)
@@ -110,7 +119,7 @@ def test_winograd_matches_reference(x_shape, w_shape, padding, dtype, threads):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_need_flags(dtype):
+def test_need_flags(dtype, lanes):
     rng = np.random.default_rng(5)
     x, w, _ = random_conv(rng, (3, 4, 9, 7), (6, 4, 5, 5), dtype)
     gy = rng.standard_normal((3, 6, 9, 7)).astype(dtype)
