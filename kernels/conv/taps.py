@@ -1,18 +1,18 @@
-"""The two inner loops every convolution kernel is built from: sums of shifted slices ("taps").
+"""The inner loops every convolution kernel is built from: sums of shifted slices ("taps").
 
 A convolution of one image is, on a flat buffer ``src``, a weighted sum of shifted slices:
 ``acc[r, q] = sum over t of wm[r, t] * src[offs[t] + q]`` — the tap offset ``offs[t]`` says
 where input channel c, kernel row i and kernel column j start. The forward pass and the input
-gradient are this sum (``tap_rows8``, ``tap_row1``); the weight gradient is its adjoint, a dot
-product of each output row with each shifted slice (``tap_dot4x4``).
+gradient are this sum (``tap_tile8``: 8 rows × 48 positions summed over every tap in
+registers; ``tap_row1`` for the rows left over); the weight gradient is its adjoint, a dot
+product of each output row with each shifted slice (``tap_dot4x6``, ``tap_dot4x4``).
 
-``gather_rows8`` is ``tap_rows8`` turned around for small images (``direct.py``): the source
+``gather_rows8`` is the same sum turned around for small images (``direct.py``): the source
 rows are the rows of a 2-D array (weights, or the upstream gradient per pixel) and the scalars
 are gathered by index, ``a[rb[r] + sb[s]]`` (a pixel's window, read where it lies).
 
-The loops keep the contiguous axis q innermost and fuse several taps and output rows per
-pass, so every load of ``src`` feeds several FMAs and the accumulators stay in L1: 8 rows × 4
-taps measured fastest here (32 FMAs per 12 loads). Their callers are in ``fast.py``.
+The loops keep the contiguous axis q innermost and fuse several taps or output rows per
+pass, so that every load feeds several FMAs. Their callers are in ``fast.py``.
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ FMA = {"contract"}
 # For the dot products also "reassoc", so the sum over q can run in vector lanes (the order of
 # the additions changes, as it does in any BLAS).
 FMA_REASSOC = {"contract", "reassoc"}
-# positions per block of ``tap_rows8``: 8 rows of 1024 float32 are 32 KiB, L1 on the machines
-# the loops were tuned on (the forward's stacks aim at this many positions per pass)
-Q_BLOCK = 1024
 # positions per tile of ``tap_tile8``: 8 rows of 3 vectors of 16 float32 are 24 of the 32 vector
 # registers of AVX-512, the rest hold the slice and the weights
 TILE = 48
@@ -47,17 +44,17 @@ def tap_tile8(
     acc: np.ndarray,
 ) -> None:
     """acc[r, q0 + l] = sum_{t < n_taps} wm[r0 + r, t] * src[offs[t] + q0 + l] for r < 8 and
-    l < TILE: one tile of ``tap_rows8``'s sums, every tap added in registers, stored once.
+    l < TILE: every tap added in registers, the sums stored once.
 
-    ``tap_rows8`` loads and stores its accumulators every 4 taps (they are rows of a heap
-    array, which LLVM must assume may overlap ``src``); here they are a ``scratch`` array on
-    the stack, which LLVM keeps in 24 vector registers across the whole loop over taps: per
-    tap, 3 slice loads and 8 weight broadcasts feed 24 FMAs and nothing is stored. Measured on
-    the 2-core Sapphire Rapids, one thread, 16 -> 48 channels on a 28x28 grid (144 taps, 864
-    positions): 145 GFLOP/s against 85 for ``tap_rows8``; tiles of 8 x 32 ran at 122, 6 x 64
-    at 148, 4 x 96 at 144, 12 x 32 at 97 (spills). 8 rows keep the channel counts people use
-    free of a remainder. Reads src[offs[t] + q0 : offs[t] + q0 + TILE]: the caller keeps that
-    inside ``src``.
+    The loop it replaced (8 rows × 4 taps a pass over whole rows) loaded and stored its
+    accumulators every 4 taps: rows of a heap array, which LLVM must assume may overlap
+    ``src``. Here they are a ``scratch`` array on the stack, which LLVM keeps in 24 vector
+    registers across the whole loop over taps: per tap, 3 slice loads and 8 weight broadcasts
+    feed 24 FMAs and nothing is stored. Measured on the 2-core Sapphire Rapids, one thread,
+    16 -> 48 channels on a 28x28 grid (144 taps, 864 positions): 145 GFLOP/s against 85 for
+    that loop; tiles of 8 x 32 ran at 122, 6 x 64 at 148, 4 x 96 at 144, 12 x 32 at 97
+    (spills). 8 rows keep the channel counts people use free of a remainder. Reads
+    src[offs[t] + q0 : offs[t] + q0 + TILE]: the caller keeps that inside ``src``.
     """
     sums = scratch(acc, 384)  # TILE_SUMS
     for i in range(TILE_SUMS):
@@ -80,71 +77,6 @@ def tap_tile8(
         out = acc[r, q0 : q0 + TILE]
         for q in range(TILE):
             out[q] = sums[r * TILE + q]
-
-
-@kernel("conv", fastmath=FMA)
-def tap_rows8(
-    src: np.ndarray,
-    offs: np.ndarray,
-    wm: np.ndarray,
-    r0: int,
-    n_taps: int,
-    n_q: int,
-    acc: np.ndarray,
-) -> None:
-    """acc[r, q] += sum_{t < n_taps} wm[r0 + r, t] * src[offs[t] + q] for r < 8 and q < n_q.
-
-    In blocks of Q_BLOCK positions, every tap of a block before the next, so that a block's 8
-    accumulator rows stay in L1 however long the rows (the input gradient's are 4x the
-    forward's).
-    """
-    w0, w1, w2, w3 = wm[r0], wm[r0 + 1], wm[r0 + 2], wm[r0 + 3]
-    w4, w5, w6, w7 = wm[r0 + 4], wm[r0 + 5], wm[r0 + 6], wm[r0 + 7]
-    t4 = n_taps - n_taps % 4
-    for q0 in range(0, n_q, Q_BLOCK):
-        q1 = min(q0 + Q_BLOCK, n_q)
-        nb = q1 - q0
-        a0, a1, a2, a3 = acc[0, q0:q1], acc[1, q0:q1], acc[2, q0:q1], acc[3, q0:q1]
-        a4, a5, a6, a7 = acc[4, q0:q1], acc[5, q0:q1], acc[6, q0:q1], acc[7, q0:q1]
-        for t in range(0, t4, 4):  # four taps per pass: 4 slice loads feed 32 FMAs
-            s0 = src[offs[t] + q0 : offs[t] + q1]
-            s1 = src[offs[t + 1] + q0 : offs[t + 1] + q1]
-            s2 = src[offs[t + 2] + q0 : offs[t + 2] + q1]
-            s3 = src[offs[t + 3] + q0 : offs[t + 3] + q1]
-            # the 32 weights are loop invariants (held in registers or broadcast from the stack)
-            u00, u01, u02, u03 = w0[t], w0[t + 1], w0[t + 2], w0[t + 3]
-            u10, u11, u12, u13 = w1[t], w1[t + 1], w1[t + 2], w1[t + 3]
-            u20, u21, u22, u23 = w2[t], w2[t + 1], w2[t + 2], w2[t + 3]
-            u30, u31, u32, u33 = w3[t], w3[t + 1], w3[t + 2], w3[t + 3]
-            u40, u41, u42, u43 = w4[t], w4[t + 1], w4[t + 2], w4[t + 3]
-            u50, u51, u52, u53 = w5[t], w5[t + 1], w5[t + 2], w5[t + 3]
-            u60, u61, u62, u63 = w6[t], w6[t + 1], w6[t + 2], w6[t + 3]
-            u70, u71, u72, u73 = w7[t], w7[t + 1], w7[t + 2], w7[t + 3]
-            for q in range(nb):
-                x0, x1, x2, x3 = s0[q], s1[q], s2[q], s3[q]
-                # written left to right from the accumulator: each line a chain of 4 FMAs
-                a0[q] = a0[q] + u00 * x0 + u01 * x1 + u02 * x2 + u03 * x3
-                a1[q] = a1[q] + u10 * x0 + u11 * x1 + u12 * x2 + u13 * x3
-                a2[q] = a2[q] + u20 * x0 + u21 * x1 + u22 * x2 + u23 * x3
-                a3[q] = a3[q] + u30 * x0 + u31 * x1 + u32 * x2 + u33 * x3
-                a4[q] = a4[q] + u40 * x0 + u41 * x1 + u42 * x2 + u43 * x3
-                a5[q] = a5[q] + u50 * x0 + u51 * x1 + u52 * x2 + u53 * x3
-                a6[q] = a6[q] + u60 * x0 + u61 * x1 + u62 * x2 + u63 * x3
-                a7[q] = a7[q] + u70 * x0 + u71 * x1 + u72 * x2 + u73 * x3
-        for t in range(t4, n_taps):  # the last n_taps % 4 taps, one at a time
-            s0 = src[offs[t] + q0 : offs[t] + q1]
-            u0, u1, u2, u3 = w0[t], w1[t], w2[t], w3[t]
-            u4, u5, u6, u7 = w4[t], w5[t], w6[t], w7[t]
-            for q in range(nb):
-                x0 = s0[q]
-                a0[q] += u0 * x0
-                a1[q] += u1 * x0
-                a2[q] += u2 * x0
-                a3[q] += u3 * x0
-                a4[q] += u4 * x0
-                a5[q] += u5 * x0
-                a6[q] += u6 * x0
-                a7[q] += u7 * x0
 
 
 @kernel("conv", fastmath=FMA)
@@ -357,10 +289,10 @@ def gather_rows8(
 ) -> None:
     """acc[r, q] += sum_{s < n_s} a[rb[r] + sb[s]] * rows[s, q] for r < 8 and q < n_q.
 
-    The same 8 × 4 register block as ``tap_rows8``; the source rows are a 2-D array's rows
+    8 rows × 4 source rows a pass, the accumulators in memory; the source rows are a 2-D array's
     (not shifted slices of one buffer) and the scalars are gathered by index. On the direct
     forward of a (64, 32, 6, 6) input (q: 64 output channels) this ran in 0.48 ms where
-    gathering the windows first and calling ``tap_rows8`` took 0.77 (0.16 of it the gather) and
+    gathering the windows first and calling a tap loop took 0.77 (0.16 of it the gather) and
     slices of a flat source 0.87: with so short a q loop, each pass's set-up counts.
     """
     a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]

@@ -300,6 +300,7 @@ def forward_lane(
     on two threads against 1.9x for the tap loops)."""
     c, o = x.shape[1], u.shape[2]
     zero = x.dtype.type(0)
+    origin = np.int64(0)  # not a literal 0: that would compile tiles_out a second time
     for s in range(n0, n1, step):
         e = min(s + step, n1)
         k = (e - s) * nty * ntx
@@ -311,7 +312,7 @@ def forward_lane(
                 gemm, False, False, k, o, c, v[p].ctypes.data, c, u[p].ctypes.data, o, zero,
                 mm[p].ctypes.data, o,
             )  # fmt: skip
-        tiles_out(mm, at, q_at, M, nty, ntx, 0, 0, bias, y[s:e])  # Y = Aᵀ M A, + b
+        tiles_out(mm, at, q_at, M, nty, ntx, origin, origin, bias, y[s:e])  # Y = Aᵀ M A, + b
 
 
 @kernel("conv", nogil=True)  # lanes run it on several threads
@@ -326,13 +327,14 @@ def backward_lane(
     and gx = B dV Bᵀ over the tiles, cropped (need_input). Arrays not needed may be empty."""
     c, o = x.shape[1], gy.shape[1]
     zero, one = x.dtype.type(0), x.dtype.type(1)
+    origin = np.int64(0)  # not a literal 0: that would compile tiles_in a second time
     no_bias = np.zeros(c, dtype=x.dtype)
     for s in range(n0, n1, step):
         e = min(s + step, n1)
         k = (e - s) * nty * ntx
         dm = dm_buf[: ALPHA * ALPHA * k * o].reshape((ALPHA * ALPHA, k, o))
         v = v_buf[: ALPHA * ALPHA * k * c].reshape((ALPHA * ALPHA, k, c))  # V, then dV
-        tiles_in(gy[s:e], 0, 0, a, q_a, M, nty, ntx, dm)  # gy is 0 past ho, wo
+        tiles_in(gy[s:e], origin, origin, a, q_a, M, nty, ntx, dm)  # gy is 0 past ho, wo
         if need_weight:  # dU[ξν] += V[ξν]ᵀ @ dM[ξν]: (C × T) @ (T × O), summed over chunks
             tiles_in(x[s:e], ph, pw, bt, q_bt, M, nty, ntx, v)
             for p in range(ALPHA * ALPHA):

@@ -471,26 +471,6 @@ def test_three_threads_in_a_fresh_process():
     assert out.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize("n_q", [1, 7, 1023, 1024, 1025, 2 * 1024 + 5])
-@pytest.mark.parametrize("n_taps", [1, 4, 6, 13])
-def test_tap_rows8_sums_every_tap_across_its_blocks_of_positions(n_q, n_taps):
-    """acc[r, q] += sum_t wm[r0 + r, t] src[offs[t] + q]: rows longer than a block (Q_BLOCK
-    positions, summed block by block), a partial last block, taps with and without a
-    remainder of 4."""
-    from chaingrad.kernels.conv.taps import Q_BLOCK, tap_rows8
-
-    assert Q_BLOCK == 1024  # the parameters straddle it
-    rng = np.random.default_rng(n_q * 31 + n_taps)
-    src = rng.standard_normal(n_q + 60)
-    offs = rng.integers(0, 60, n_taps)
-    wm = rng.standard_normal((10, n_taps))
-    acc = rng.standard_normal((8, n_q))
-    shifted = np.stack([src[o : o + n_q] for o in offs])  # (taps, n_q)
-    want = acc + wm[2:10] @ shifted
-    tap_rows8(src, offs, wm, 2, n_taps, n_q, acc)
-    np.testing.assert_allclose(acc, want, rtol=1e-12, atol=1e-12)
-
-
 @pytest.mark.parametrize("n_q", [16, 32, 48, 64, 96, 112, 848])
 @pytest.mark.parametrize("rows", [8, 5])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
