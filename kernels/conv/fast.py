@@ -431,8 +431,10 @@ def conv2d_backward_kernel(
     for task in prange(n_chunks * splits):
         chunk, part = task // splits, task % splits
         gbuf = aligned_rows(o4, g_stride, x)
+        gbuf[:] = 0  # once: every full stack writes gy to the same places, the rest stays 0
         flat = gbuf.reshape(gbuf.size)
         g1 = aligned_rows(o4 if need_weight and not shared else 0, g1_len, x)
+        g1[:] = 0  # as gbuf
         acc = aligned_rows(8, g_stride, x)
         zero = x.dtype.type(0)
         src_len = stack_layout(
@@ -449,7 +451,8 @@ def conv2d_backward_kernel(
                         gb_parts[chunk, o] += total(planes[o])
             if not (need_weight or need_input):
                 continue
-            gbuf[:] = 0
+            if nb < stack:  # the last, partial stack: clear the full one's images past it
+                gbuf[:] = 0
             if stride1:
                 for k in range(nb):
                     place(gy[n0 + k], pb, k * vp + top, left, gbuf, lead)
@@ -467,7 +470,8 @@ def conv2d_backward_kernel(
                 fill_source(x, n0, nb, stack, kh, kw, sh, sw, ph, pw, pitch, vp, src)
                 g, g_row, start = flat, g_stride, g_base
                 if not shared:
-                    g1[:] = 0
+                    if nb < stack:
+                        g1[:] = 0
                     for k in range(nb):
                         place(gy[n0 + k], pitch, k * vp, 0, g1, 0)
                     g, g_row, start = g1.reshape(g1.size), g1.shape[1], 0
