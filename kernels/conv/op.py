@@ -3,13 +3,13 @@
 Forward, input gradient, weight and bias gradients, stride and zero padding, float32/float64.
 The oracle is ``reference.py``. With numba, three paths:
 
-- stride-1 5×5 convolutions with enough channels (C·O / (C + O) >= 8), outputs (N·Ho·Wo >=
-  2048) and work (50M multiply-adds) go to Winograd F(2×2, 5×5) (``winograd.py``). Why: the
-  tap loops are FMA-bound (~100 GFLOP/s a thread) and 25 taps are many multiplies; Winograd
-  does 2.8× fewer, in BLAS, plus transforms. A/B in one process, single-thread CPU, fwd + bwd:
-  32 -> 64 channels on 14×14 at batch 64 (the benchmark's conv2d-5x5) 0.47-0.52×, 16 -> 32
-  0.68×, 16 -> 16 0.89×; with fewer channels (8 -> 32: 1.01×) or small batches (64 -> 64 at
-  batch 4: 1.98×; fixed costs) it lost: those stay on the tap loops (winograd.py lists them).
+- stride-1 5×5 convolutions with enough channels (C·O / (C + O) >= 14), outputs (N·Ho·Wo >=
+  2048) and work (100M multiply-adds) go to Winograd F(2×2, 5×5) (``winograd.py``). Why: 25
+  taps are many multiplies; Winograd does 2.8× fewer, in BLAS, plus transforms. A/B in one
+  process, two threads, fwd + bwd, against the register-tiled tap loops: 32 -> 64 channels on
+  14×14 at batch 64 (the benchmark's conv2d-5x5) 0.63×, 32 -> 32 0.76×; with fewer channels
+  (16 -> 16: 1.30×, 24 -> 24: 1.06×) or less work (32 -> 32 at batch 16: 1.12×; fixed costs) it
+  lost: those stay on the tap loops (winograd.py lists the measurements).
 - small images, where the tap loops' grid would compute 2× the outputs or more, go to the
   direct kernels (``direct.py``; the rule and its measurements in ``direct.applies``): the
   tutorial CNN's 32 -> 64 conv on 6×6 fwd + bwd in 0.60-0.67× the tap loops' time.

@@ -67,9 +67,16 @@ CHUNK_TILES = 128  # tiles per chunk of images (see _chunk)
 # 14x14 at batch 8 (1568 outputs) 1.04x; 64 -> 64 at batch 4 on 14x14 1.98x, at batch 2 on 28x28
 # 1.38x. Conservative: 32 -> 64 on 7x7 at batch 16-32 (784-1568 outputs) measured 0.51-0.82x.
 # float64 the same: 0.48x on the benchmark's shape, 0.88x for 16 -> 16 at batch 40-64.
-MIN_BALANCE = 8
+# Measured again once the tap loops summed in registers (tap_tile8) and each lane ran as one
+# compiled call, 2-core Sapphire Rapids, two threads, fwd + bwd, Winograd's time / the tap
+# loops': balance 8 lost (16 -> 16 on 28x28 at batch 64 1.30x, 12 -> 24 on 14x14 1.04x), 10.7
+# broke even (16 -> 32 0.95x, 32 -> 16 1.06x on 14x14), 12 lost (24 -> 24 1.06x), 16 won at
+# batch 64 on 14x14 (0.76x) and 32 on 28x28 (0.97x) but lost with 80M multiply-adds (batch 16
+# on 14x14, 1.12x) and at batch 8 on 28x28 (1.12x), 21.3 won (32 -> 64: 0.63x at batch 64,
+# 0.93x at batch 16). Hence balance 14 and 100M multiply-adds.
+MIN_BALANCE = 14
 MIN_PIXELS = 2048
-MIN_WORK = 50_000_000
+MIN_WORK = 100_000_000
 
 
 def _poly_times_root(coeffs: list[Fraction], a: Fraction) -> list[Fraction]:

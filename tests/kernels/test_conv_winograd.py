@@ -176,10 +176,11 @@ def test_rule():
     assert not winograd.applies((1, 2), 5, 5, 32, 64, big)
     assert not winograd.applies((1, 1), 5, 3, 32, 64, big)
     assert not winograd.applies((1, 1), 3, 3, 32, 64, big)
-    assert winograd.applies((1, 1), 5, 5, 16, 16, big)  # 16 * 16 / 32 = 8
-    assert not winograd.applies((1, 1), 5, 5, 8, 32, 4 * big)  # 8 * 32 / 40 < 8
+    assert winograd.applies((1, 1), 5, 5, 32, 32, big)  # 32 * 32 / 64 = 16
+    assert not winograd.applies((1, 1), 5, 5, 24, 24, 4 * big)  # 24 * 24 / 48 = 12 < 14
+    assert not winograd.applies((1, 1), 5, 5, 16, 16, 4 * big)  # 8
     assert not winograd.applies((1, 1), 5, 5, 64, 64, 4 * 14 * 14)  # few outputs
-    assert not winograd.applies((1, 1), 5, 5, 16, 16, 8 * 28 * 28)  # 40M multiply-adds
+    assert not winograd.applies((1, 1), 5, 5, 32, 32, 16 * 14 * 14)  # 80M multiply-adds
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
