@@ -193,12 +193,16 @@ def lstm_forward_sweep(
         if project:
             for r in range(start, stop, in_block):
                 m = min(in_block, stop - r)
-                call_gemm(gemm, False, False, m, width, n_in, x[t, r:].ctypes.data, n_in, w_in,
-                      width, zero, gates[t, r:].ctypes.data, width)  # fmt: skip
+                call_gemm(
+                    gemm, False, False, m, width, n_in, x[t, r:].ctypes.data, n_in, w_in, width,
+                    zero, gates[t, r:].ctypes.data, width,
+                )  # fmt: skip
         for r in range(start, stop, block):
             m = min(block, stop - r)
-            call_gemm(gemm, False, False, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
-                  gates[t, r:].ctypes.data, width)  # fmt: skip
+            call_gemm(
+                gemm, False, False, m, width, n, h[t, r:].ctypes.data, n, w, width, one,
+                gates[t, r:].ctypes.data, width,
+            )  # fmt: skip
         lstm_cell_forward(
             gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], start, stop, 0, n
         )
@@ -238,13 +242,17 @@ def lstm_backward_sweep(
         )
         for r in range(start, stop, block):
             m = min(block, stop - r)
-            call_gemm(gemm, False, False, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
-                  dh[r:].ctypes.data, n)  # fmt: skip
+            call_gemm(
+                gemm, False, False, m, n, width, da[t, r:].ctypes.data, width, w, n, zero,
+                dh[r:].ctypes.data, n,
+            )  # fmt: skip
         if project:
             for r in range(start, stop, in_block):
                 m = min(in_block, stop - r)
-                call_gemm(gemm, False, False, m, n_in, width, da[t, r:].ctypes.data, width, w_in,
-                      n_in, zero, gx[t, r:].ctypes.data, n_in)  # fmt: skip
+                call_gemm(
+                    gemm, False, False, m, n_in, width, da[t, r:].ctypes.data, width, w_in, n_in,
+                    zero, gx[t, r:].ctypes.data, n_in,
+                )  # fmt: skip
 
 
 @kernel("lstm-columns", error_model="numpy", parallel=True)
@@ -282,10 +290,14 @@ def lstm_forward_columns(
             for q in range(4):
                 col = q * n + u0
                 out = gates[t, :, col:].ctypes.data
-                call_gemm(gemm, False, True, rows, u1 - u0, n_in, x[t].ctypes.data, n_in,
-                      w_ih[col:].ctypes.data, n_in, zero, out, width)  # fmt: skip
-                call_gemm(gemm, False, True, rows, u1 - u0, n, h[t].ctypes.data, n,
-                      w_hh[col:].ctypes.data, n, one, out, width)  # fmt: skip
+                call_gemm(
+                    gemm, False, True, rows, u1 - u0, n_in, x[t].ctypes.data, n_in,
+                    w_ih[col:].ctypes.data, n_in, zero, out, width,
+                )  # fmt: skip
+                call_gemm(
+                    gemm, False, True, rows, u1 - u0, n, h[t].ctypes.data, n,
+                    w_hh[col:].ctypes.data, n, one, out, width,
+                )  # fmt: skip
             lstm_cell_forward(
                 gates[t], bias, scale, c[t], c[t + 1], tanh_c[t], h[t + 1], 0, rows, u0, u1
             )
@@ -319,9 +331,11 @@ def lstm_backward_columns(
             u1 = min(u0 + block, n)
             if t < steps:  # the gradient reaching h_t through step t's gates
                 for q in range(4):
-                    call_gemm(gemm, False, False, rows, u1 - u0, n, da[t, :, q * n :].ctypes.data,
-                          width, w_hh[q * n :, u0:].ctypes.data, n, zero if q == 0 else one,
-                          dh[:, u0:].ctypes.data, n)  # fmt: skip
+                    call_gemm(
+                        gemm, False, False, rows, u1 - u0, n, da[t, :, q * n :].ctypes.data, width,
+                        w_hh[q * n :, u0:].ctypes.data, n, zero if q == 0 else one,
+                        dh[:, u0:].ctypes.data, n,
+                    )  # fmt: skip
             if t > 0:
                 s = t - 1
                 lstm_cell_backward_rows(
@@ -357,10 +371,14 @@ def lstm_weight_grads_columns(
         r0 = k * span
         r1 = min(r0 + span, width)
         a = d2[:, r0:].ctypes.data  # daᵀ's rows r0:r1 are da's columns
-        call_gemm(gemm, True, False, r1 - r0, n_in, total, a, width, x2.ctypes.data, n_in, zero,
-              gw_ih[r0:].ctypes.data, n_in)  # fmt: skip
-        call_gemm(gemm, True, False, r1 - r0, n, total, a, width, h2.ctypes.data, n, zero,
-              gw_hh[r0:].ctypes.data, n)  # fmt: skip
+        call_gemm(
+            gemm, True, False, r1 - r0, n_in, total, a, width, x2.ctypes.data, n_in, zero,
+            gw_ih[r0:].ctypes.data, n_in,
+        )  # fmt: skip
+        call_gemm(
+            gemm, True, False, r1 - r0, n, total, a, width, h2.ctypes.data, n, zero,
+            gw_hh[r0:].ctypes.data, n,
+        )  # fmt: skip
         for j in range(r0, r1):
             gb[j] = zero
         for i in range(total):
@@ -369,8 +387,10 @@ def lstm_weight_grads_columns(
                 gbk[j] += di[j]
     for k in prange(parts):
         s0, s1 = k * total // parts, (k + 1) * total // parts
-        call_gemm(gemm, False, False, s1 - s0, n_in, width, d2[s0:].ctypes.data, width,
-              w_ih.ctypes.data, n_in, zero, gx2[s0:].ctypes.data, n_in)  # fmt: skip
+        call_gemm(
+            gemm, False, False, s1 - s0, n_in, width, d2[s0:].ctypes.data, width, w_ih.ctypes.data,
+            n_in, zero, gx2[s0:].ctypes.data, n_in,
+        )  # fmt: skip
 
 
 @kernel("recurrent", error_model="numpy", nogil=True)
