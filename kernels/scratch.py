@@ -7,9 +7,10 @@ overlap anything, so LLVM keeps it in vector registers for the whole loop and wr
 the end: ``taps.tap_tile8`` adds 8 × 48 sums over every tap that way (145 against 85 GFLOP/s for
 the same sums kept in a heap array, one thread; the numbers are in its docstring).
 
-In compiled code ``size`` must be a constant (an integer literal at the call): the array is
-reserved once, on entry to the function it is inlined into, and lives as long as that call.
-Do not return it or keep it past the call. Under ``NUMBA_DISABLE_JIT`` it is ``np.empty``.
+In compiled code ``size`` must be a constant (an integer literal or a module-level int): the
+array is reserved once, on entry to the function it is inlined into, and lives as long as that
+call. Do not return it or keep it past the call. Under ``NUMBA_DISABLE_JIT`` it is
+``np.empty``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ FMA_REASSOC = {"contract", "reassoc"}
 # positions per tile of ``tap_tile8``: 8 rows of 3 vectors of 16 float32 are 24 of the 32 vector
 # registers of AVX-512, the rest hold the slice and the weights
 TILE = 48
-TILE_SUMS = 384  # 8 * TILE, written out: the scratch array's size must be a constant
+TILE_SUMS = 8 * TILE  # the scratch array: a module-level int, so numba sees a constant
 
 
 @kernel("conv", fastmath=FMA)
@@ -56,7 +56,7 @@ def tap_tile8(
     (spills). 8 rows keep the channel counts people use free of a remainder. Reads
     src[offs[t] + q0 : offs[t] + q0 + TILE]: the caller keeps that inside ``src``.
     """
-    sums = scratch(acc, 384)  # TILE_SUMS
+    sums = scratch(acc, TILE_SUMS)
     for i in range(TILE_SUMS):
         sums[i] = 0
     for t in range(n_taps):
