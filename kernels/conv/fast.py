@@ -42,7 +42,6 @@ from numba import prange
 from chaingrad.kernels.conv.taps import (
     FMA_REASSOC,
     TILE,
-    tap_dot4x4,
     tap_dot4x6,
     tap_row1,
     tap_tile8,
@@ -243,8 +242,8 @@ def accumulate_rows(
     src: np.ndarray, offs: np.ndarray, wm: np.ndarray, r0: int, n_taps: int, n_q: int,
     acc: np.ndarray,
 ) -> int:  # fmt: skip
-    """Zero ``acc`` and sum the first n_taps taps of up to 8 rows from r0; return how many
-    rows it did."""
+    """acc[r, :n_q] = the sum of the first n_taps taps of row r0 + r, for up to 8 rows;
+    return how many rows it did."""
     rows = min(8, wm.shape[0] - r0)
     if rows < 8 or n_q < TILE:  # rows left over, or too few positions for a tile: one row at
         acc[:rows, :n_q] = 0  # a time, 8 taps per pass
@@ -377,14 +376,14 @@ def conv2d_backward_kernel(
       written back to their pixels. The weight gradient reads the same buffer.
 
     ``wgx`` is (phases, C, taps): one phase for stride 1.
-    ``gw_parts`` (chunks, O4, T4) is padded to multiples of 4 rows and taps; there is one
+    ``gw_parts`` (chunks, O4, T6) is padded to multiples of 4 rows and 6 taps; there is one
     chunk per ``gb_parts`` row. With fewer stacks than threads, each stack's channel blocks
     are split ``splits`` ways.
     """
     n_img, n_out, ho, wo = gy.shape
     n_ch, h, w = x.shape[1], x.shape[2], x.shape[3]
     n_chunks = gb_parts.shape[0]
-    o4, t4 = gw_parts.shape[1], gw_parts.shape[2]
+    o4, t6 = gw_parts.shape[1], gw_parts.shape[2]
     stride1 = sh == 1 and sw == 1
     n_pix = ho * wo
     top, left = (kh - 1 - ph, kw - 1 - pw) if stride1 else (0, 0)
@@ -438,7 +437,7 @@ def conv2d_backward_kernel(
         acc = aligned_rows(8, g_stride, x)
         zero = x.dtype.type(0)
         src_len = stack_layout(
-            n_ch, h, kh, kw, sh, sw, ph, pw, ho, wo, pitch, vp, stack, stack, t4
+            n_ch, h, kh, kw, sh, sw, ph, pw, ho, wo, pitch, vp, stack, stack, t6
         )[1]
         src = np.zeros(src_len if need_weight else 0, dtype=x.dtype)  # as in the forward
         for s in range(chunk * n_stacks // n_chunks, (chunk + 1) * n_stacks // n_chunks):
@@ -463,7 +462,7 @@ def conv2d_backward_kernel(
                 n_qx = round_up(((nb - 1) * vp + ho + (kh - 1) // sh) * pitch)
             if need_weight:  # this part's blocks of 4 output channels
                 offs, _, n_q, _, _ = stack_layout(
-                    n_ch, h, kh, kw, sh, sw, ph, pw, ho, wo, pitch, vp, stack, nb, t4
+                    n_ch, h, kh, kw, sh, sw, ph, pw, ho, wo, pitch, vp, stack, nb, t6
                 )
                 if nb < stack:  # as in the forward
                     src[:] = 0
@@ -475,14 +474,9 @@ def conv2d_backward_kernel(
                     for k in range(nb):
                         place(gy[n0 + k], pitch, k * vp, 0, g1, 0)
                     g, g_row, start = g1.reshape(g1.size), g1.shape[1], 0
-                # taps in blocks of 6 while a multiple of 12 remains, so that the rest (t4 is
-                # a multiple of 4) is whole blocks of 4
-                t12 = t4 - t4 % 12
                 for o0 in range(4 * part, o4, 4 * splits):
-                    for t0 in range(0, t12, 6):
+                    for t0 in range(0, t6, 6):
                         tap_dot4x6(g, start, g_row, o0, src, offs, t0, n_q, gw_parts[chunk])
-                    for t0 in range(t12, t4, 4):
-                        tap_dot4x4(g, start, g_row, o0, src, offs, t0, n_q, gw_parts[chunk])
             if need_input:  # this part's blocks of 8 input channels, every phase of each
                 for c0 in range(8 * part, n_ch, 8 * splits):
                     if not covered:

@@ -208,9 +208,9 @@ def _backward(
     chunks = max(1, min(n_stacks, threads))  # one chunk of stacks per thread
     splits = 1 if n_stacks >= threads else -(-threads // n_stacks)
     n_taps = c * kh * kw
-    o4, t4 = -(-o // 4) * 4, -(-n_taps // 4) * 4  # the weight-gradient blocks are 4 x 4
+    o4, t6 = -(-o // 4) * 4, -(-n_taps // 6) * 6  # the weight-gradient blocks are 4 x 6
     gx = np.empty((n, c, h, wd) if need_input else (0, 0, 0, 0), dtype=dtype)
-    gw_parts = np.zeros((chunks, o4, t4), dtype=dtype)
+    gw_parts = np.zeros((chunks, o4, t6), dtype=dtype)
     gb_parts = np.zeros((chunks, o), dtype=dtype)
     run_parallel(
         conv2d_backward_kernel,
