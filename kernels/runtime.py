@@ -103,11 +103,11 @@ def prefer_wide_vectors() -> str | None:
     vectorise loops 256 bits wide, AMD's Zen 4 and 5 512 wide. The tap loops were tuned on a
     Zen 4: a pass of the tap loop of the time (8 rows × 4 taps) was 12 vector loads, 8 stores
     and 32 FMAs, bound by the FMAs, so at 256 bits each FMA did half the work. Measured on a
-    2-core Sapphire
-    Rapids (Xeon, numba 0.68 / LLVM 22), separate processes, medians of 7: that loop alone
-    89 -> 119 GFLOP/s on one thread; conv2d 16->32 on 28x28 at batch 64, two threads, forward
-    3.8 -> 3.0-3.2 ms and weight gradient 3.4-3.6 -> 3.1, 64->64 forward 11.6-12.3 -> 9.4-9.6;
-    the input gradient unchanged. On Zen 4 the setting is what LLVM does already.
+    2-core Sapphire Rapids (Xeon, numba 0.68 / LLVM 22), separate processes, medians of 7: that
+    loop alone 89 -> 119 GFLOP/s on one thread; conv2d 16->32 on 28x28 at batch 64, two
+    threads, forward 3.8 -> 3.0-3.2 ms and weight gradient 3.4-3.6 -> 3.1, 64->64 forward
+    11.6-12.3 -> 9.4-9.6; the input gradient unchanged. On Zen 4 the setting is what LLVM does
+    already.
 
     The features are numba's own (the host's) plus ``-prefer-256-bit``, set before numba's CPU
     target is first built (the first kernel this module decorates), so that the code, numba's
