@@ -61,6 +61,55 @@ def test_cross_entropy_2d_path_matches_the_nd_path_bit_for_bit(dtype, reduction)
     np.testing.assert_array_equal(flat.grad, deep.grad[:, :, 0])
 
 
+def _cross_entropy_reference(x, target):
+    """Per-row logsumexp(x) - x[t] and softmax - one-hot, row by row in float64."""
+    x = x.astype(np.float64)
+    loss, local = np.empty(len(x)), np.empty_like(x)
+    for i, (row, t) in enumerate(zip(x, target)):
+        e = np.exp(row - row.max())
+        loss[i] = np.log(e.sum()) - (row[t] - row.max())
+        local[i] = e / e.sum()
+        local[i, t] -= 1
+    return loss, local
+
+
+# (rows, classes) and the logits' scale: one class, one row, a large vocabulary, ±1e4 logits
+@pytest.mark.parametrize(
+    ("shape", "scale"), [((1024, 65), 1.0), ((5, 1), 3.0), ((1, 7), 1.0), ((3, 5000), 4.0),
+                         ((8, 3), 1e4), ((17, 10), 30.0)], ids=str)  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=str)
+def test_cross_entropy_per_row_matches_a_row_by_row_reference(shape, scale, dtype):
+    rng = np.random.default_rng(shape[0])
+    x = Tensor((rng.standard_normal(shape) * scale).astype(dtype), requires_grad=True)
+    target = rng.integers(0, shape[1], shape[0])
+    loss = F.cross_entropy(x, target, reduction="none")
+    loss.sum().backward()
+    want_loss, want_local = _cross_entropy_reference(x.numpy(), target)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(loss.numpy(), want_loss, rtol=tol, atol=tol * max(1.0, scale))
+    np.testing.assert_allclose(x.grad, want_local, rtol=tol, atol=tol)
+
+
+def test_cross_entropy_shifts_a_row_far_below_the_others_on_its_own():
+    # shifted by the largest logit of all, row 1's exponentials would all underflow to 0
+    x = np.array([[0.0, 1.0, 2.0], [-300.0, -301.0, -299.0]], np.float32)
+    logits = Tensor(x, requires_grad=True)
+    loss = F.cross_entropy(logits, np.array([2, 0]), reduction="none")
+    loss.sum().backward()
+    want_loss, want_local = _cross_entropy_reference(x, [2, 0])
+    np.testing.assert_allclose(loss.numpy(), want_loss, rtol=1e-6)
+    np.testing.assert_allclose(logits.grad, want_local, atol=1e-6)
+
+
+def test_cross_entropy_a_non_finite_logit_spoils_its_own_row_only():
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    x[1, 2], x[3, 0] = np.nan, np.inf
+    loss = F.cross_entropy(Tensor(x), np.array([0, 1, 2, 3]), reduction="none").numpy()
+    assert np.isnan(loss[[1, 3]]).all()
+    np.testing.assert_allclose(loss[[0, 2]], _cross_entropy_reference(x[[0, 2]], [0, 2])[0],
+                               rtol=1e-6)  # fmt: skip
+
+
 def test_losses_are_finite_for_huge_logits_and_saturated_probabilities():
     logits = Tensor(np.array([[1e4, -1e4], [-1e4, 1e4]], np.float32), requires_grad=True)
     loss = F.cross_entropy(logits, np.array([1, 1]))
