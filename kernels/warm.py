@@ -129,11 +129,31 @@ def warm_lstm_columns() -> None:
     fast.lstm_weight_grads_columns(gemm, da, x, h[:-1], w_ih, gw_ih, gw_hh, gb, np.empty_like(x), 4)
 
 
+def warm_lstm_lanes() -> None:
+    """The LSTM's lanes as parallel kernels (``recurrent.fast.lstm_forward_lanes`` and
+    ``lstm_backward_lanes``), through the ops: a batch of two lanes, on two threads or more."""
+    from chaingrad.kernels import recurrent as rec
+    from chaingrad.kernels.recurrent import threads
+
+    batch = 2 * threads.MIN_LANE_ROWS
+    if len(threads.sweep_lanes(batch)) < 2:  # one thread: the lanes never run here
+        return
+    rng = np.random.default_rng(0)
+    steps, n_in, hidden = 2, 3, 8
+    x, g = _rand(rng, steps, batch, n_in), _rand(rng, steps, batch, hidden)
+    h0, c0 = _rand(rng, batch, hidden), _rand(rng, batch, hidden)
+    w_ih, w_hh = _rand(rng, 4 * hidden, n_in), _rand(rng, 4 * hidden, hidden)
+    b = _rand(rng, 4 * hidden)
+    _, _, saved = rec.lstm_forward(x, h0, c0, w_ih, w_hh, b, b)
+    rec.lstm_backward(g, h0, c0, x, h0, c0, w_ih, w_hh, saved)
+
+
 WARM_UPS = {
     "conv": warm_conv,
     "pool": warm_pool,
     "recurrent": warm_recurrent,
     "lstm-columns": warm_lstm_columns,
+    "lstm-lanes": warm_lstm_lanes,
 }
 
 

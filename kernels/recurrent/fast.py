@@ -255,6 +255,74 @@ def lstm_backward_sweep(
                 )  # fmt: skip
 
 
+@kernel("lstm-lanes", error_model="numpy", parallel=True, nogil=True)
+def lstm_forward_lanes(
+    gemm: int,
+    x: np.ndarray,
+    w_ih_t: np.ndarray,
+    gates: np.ndarray,
+    bias: np.ndarray,
+    scale: np.ndarray,
+    w_hh_t: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    in_blocks: np.ndarray,
+    blocks: np.ndarray,
+    bounds: np.ndarray,
+) -> None:
+    """``lstm_forward_sweep`` over every lane of rows at once, on numba's threads: lane k
+    sweeps rows bounds[k]:bounds[k + 1], projecting x itself, in_blocks[k] and blocks[k] rows
+    a BLAS call. One parallel region instead of Python-thread lanes (``runtime.run_lanes``),
+    which paid ~110 µs a call to wake a thread and hand the GIL back (2 lanes of a 300 µs
+    nogil loop: 424 µs through run_lanes, 318 µs as a prange on OpenMP's threads)."""
+    for k in prange(bounds.shape[0] - 1):
+        lstm_forward_sweep(
+            gemm, x, w_ih_t, gates, bias, scale, w_hh_t, h, c, tanh_c, True, in_blocks[k],
+            blocks[k], bounds[k], bounds[k + 1],
+        )  # fmt: skip
+
+
+@kernel("lstm-lanes", error_model="numpy", parallel=True, nogil=True)
+def lstm_backward_lanes(
+    gemm: int,
+    g_out: np.ndarray,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    gates: np.ndarray,
+    c: np.ndarray,
+    tanh_c: np.ndarray,
+    w_hh: np.ndarray,
+    da: np.ndarray,
+    w_ih: np.ndarray,
+    gx: np.ndarray,
+    in_blocks: np.ndarray,
+    blocks: np.ndarray,
+    bounds: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    gw_ih: np.ndarray,
+    gw_hh: np.ndarray,
+    gb: np.ndarray,
+) -> None:
+    """``lstm_backward_sweep`` over every lane of rows at once (as ``lstm_forward_lanes``), the
+    input gradient gx formed step by step; then, on the same threads, the weight gradients,
+    the gate rows split evenly over the lanes (``gate_grads``)."""
+    lanes = bounds.shape[0] - 1
+    for k in prange(lanes):
+        lstm_backward_sweep(
+            gemm, g_out, dh, dc, gates, c, tanh_c, w_hh, da, w_ih, gx, True, in_blocks[k],
+            blocks[k], bounds[k], bounds[k + 1],
+        )  # fmt: skip
+    steps, rows, width = da.shape
+    total = steps * rows
+    d2 = da.reshape(total, width)
+    x2, h2 = x.reshape(total, x.shape[2]), h_prev.reshape(total, h_prev.shape[2])
+    span = (width + lanes - 1) // lanes
+    for k in prange(lanes):
+        gate_grads(gemm, d2, x2, h2, gw_ih, gw_hh, gb, k * span, min(k * span + span, width))
+
+
 @kernel("lstm-columns", error_model="numpy", parallel=True)
 def lstm_forward_columns(
     gemm: int,
@@ -343,6 +411,40 @@ def lstm_backward_columns(
                 )
 
 
+@kernel("lstm-columns", error_model="numpy", nogil=True)
+def gate_grads(
+    gemm: int,
+    d2: np.ndarray,
+    x2: np.ndarray,
+    h2: np.ndarray,
+    gw_ih: np.ndarray,
+    gw_hh: np.ndarray,
+    gb: np.ndarray,
+    r0: int,
+    r1: int,
+) -> None:
+    """The weight gradients' gate rows r0:r1 over all T·B rows d2 (T·B, 4H) of da:
+    gw_ih = d2ᵀ x2, gw_hh = d2ᵀ h2 (BLAS, ``gemm``) and gb = d2's column sums."""
+    total, width = d2.shape
+    n, n_in = h2.shape[1], x2.shape[1]
+    zero = d2.dtype.type(0)
+    a = d2[:, r0:].ctypes.data  # d2ᵀ's rows r0:r1 are d2's columns
+    call_gemm(
+        gemm, True, False, r1 - r0, n_in, total, a, width, x2.ctypes.data, n_in, zero,
+        gw_ih[r0:].ctypes.data, n_in,
+    )  # fmt: skip
+    call_gemm(
+        gemm, True, False, r1 - r0, n, total, a, width, h2.ctypes.data, n, zero,
+        gw_hh[r0:].ctypes.data, n,
+    )  # fmt: skip
+    for j in range(r0, r1):
+        gb[j] = zero
+    for i in range(total):
+        di, gbk = d2[i, r0:r1], gb[r0:r1]
+        for j in range(r1 - r0):
+            gbk[j] += di[j]
+
+
 @kernel("lstm-columns", error_model="numpy", parallel=True)
 def lstm_weight_grads_columns(
     gemm: int,
@@ -368,23 +470,7 @@ def lstm_weight_grads_columns(
     span = 4 * block
     parts = (width + span - 1) // span
     for k in prange(parts):
-        r0 = k * span
-        r1 = min(r0 + span, width)
-        a = d2[:, r0:].ctypes.data  # daᵀ's rows r0:r1 are da's columns
-        call_gemm(
-            gemm, True, False, r1 - r0, n_in, total, a, width, x2.ctypes.data, n_in, zero,
-            gw_ih[r0:].ctypes.data, n_in,
-        )  # fmt: skip
-        call_gemm(
-            gemm, True, False, r1 - r0, n, total, a, width, h2.ctypes.data, n, zero,
-            gw_hh[r0:].ctypes.data, n,
-        )  # fmt: skip
-        for j in range(r0, r1):
-            gb[j] = zero
-        for i in range(total):
-            di, gbk = d2[i, r0:r1], gb[r0:r1]
-            for j in range(r1 - r0):
-                gbk[j] += di[j]
+        gate_grads(gemm, d2, x2, h2, gw_ih, gw_hh, gb, k * span, min(k * span + span, width))
     for k in prange(parts):
         s0, s1 = k * total // parts, (k + 1) * total // parts
         call_gemm(

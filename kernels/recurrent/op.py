@@ -28,6 +28,18 @@ Since the lanes mark chaingrad's threads busy and small products then keep to on
 rule (``CHAINGRAD_LSTM_FUSED_LANES=0`` turns the lanes off to measure again). While numba compiles,
 ``numpy_path``'s twins of the sweeps run (one lane); with another BLAS the per-step sweep below
 runs.
+Where numba's threading layer is OpenMP or TBB, the lanes run as one parallel numba call each
+way (``fast.lstm_forward_lanes``, ``fast.lstm_backward_lanes``; the backward forms the weight
+gradients in the same call, their gate rows split over the same threads). Python-thread lanes
+(``runtime.run_lanes``) paid ~110 µs a call on the 2-vCPU development VM to wake a thread and
+hand the GIL back, three calls a training step. Two threads, T 50, input 64, fwd + bwd,
+interleaved in one process against the Python-thread lanes, as ratios to PyTorch: H 64 B 16
+1.12 → 0.80, H 128 B 16 1.05 → 0.87, H 128 B 32 1.13 → 1.01, H 256 B 32 1.44 → 1.38, H 512
+B 128 1.19 → 1.17; the char-LSTM training step 0.97–1.00 → 0.88–0.91. They are a compile group
+of their own (``lstm-lanes``, ~4 CPU s), compiled in the background the first time lanes run,
+the Python-thread lanes meanwhile. Under numba's ``workqueue`` layer (no OpenMP or TBB), whose
+threads sleep between regions (two lanes of a 300 µs loop: 806 µs), the Python-thread lanes
+stay.
 A batch too small for two lanes of rows (under 16 rows on two threads) with at least
 ``MIN_COLUMN_HIDDEN`` hidden units, or lanes thinner than ``THIN_LANE_ROWS`` rows with
 ``WIDE_HIDDEN`` units or more (B 16 on two threads, from H 256), takes the column sweeps
@@ -112,7 +124,7 @@ from chaingrad.kernels.recurrent.checks import (
     expect_shape,
     float_dtype,
 )
-from chaingrad.kernels.runtime import run_lanes, run_parallel, use_numba
+from chaingrad.kernels.runtime import run_lanes, run_parallel, threading_layer, use_numba
 
 
 class RNNSaved(NamedTuple):
@@ -279,6 +291,28 @@ def _fused_lanes(cell, batch: int) -> list[slice]:
     """The lanes of a fused sweep: threads.sweep_lanes with numba's kernels; one lane on the
     NumPy path (its sweep calls back into Python every step and would hold the GIL)."""
     return threads.sweep_lanes(batch) if cell is fast else [slice(0, batch)]
+
+
+def _parallel_lanes() -> bool:
+    """Whether the fused sweeps' lanes run as one parallel numba call (``fast.lstm_*_lanes``)
+    rather than on Python threads: their kernels compiled, and numba's threading layer not
+    ``workqueue`` (whose threads sleep between regions: 2 lanes of a 300 µs loop took 806 µs
+    there, 318 µs on OpenMP's, 424 µs on Python threads). Unknown until a first parallel
+    kernel has run: the first call tries."""
+    return use_numba("lstm-lanes") and threading_layer() in (None, "omp", "tbb")
+
+
+def _lane_plan(
+    rows: list[slice], inner: tuple[int, int], recurrent: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per lane, the rows of each input-side and each recurrent BLAS call (``_block`` of the
+    (k, n) products ``inner`` and ``recurrent``), and the lanes' row bounds, as the arrays
+    ``fast.lstm_*_lanes`` take."""
+    counts = [r.stop - r.start for r in rows]
+    in_blocks = np.array([_block(m, *inner) for m in counts], dtype=np.int64)
+    blocks = np.array([_block(m, *recurrent) for m in counts], dtype=np.int64)
+    bounds = np.array([r.start for r in rows] + [rows[-1].stop], dtype=np.int64)
+    return in_blocks, blocks, bounds
 
 
 def _block(rows: int, k: int, n: int) -> int:
@@ -498,6 +532,14 @@ def lstm_forward(
     w_hh_t = transposed(w_hh)  # a transposed view made each step's GEMM 1.5× slower
     if gemm:  # every step in one numba call per lane, BLAS called from inside it
         project = len(rows) > 1
+        if project and _parallel_lanes():  # the lanes as one parallel region on numba's threads
+            plan = _lane_plan(rows, (x.shape[2], 4 * hidden), (hidden, 4 * hidden))
+            with blas.single_threaded():
+                run_parallel(
+                    fast.lstm_forward_lanes, gemm, x, w_ih_t, gates, bias, scale, w_hh_t, h, c,
+                    tanh_c, *plan, threads=len(rows),
+                )  # fmt: skip
+            return _lstm_outputs(h_ext, c, saved)
 
         def fused(r: slice) -> None:
             count, n_in = r.stop - r.start, x.shape[2]
@@ -586,6 +628,17 @@ def lstm_backward(
             fused(rows[0])
             gx, gw_ih, gw_hh, gb_ih, gb_hh = _weight_grads(da, da, x, saved.h[:-1], w_ih)
             return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb_ih, gb_hh)
+        if _parallel_lanes():  # the lanes and the weight gradients in one parallel call
+            plan = _lane_plan(rows, (4 * hidden, x.shape[2]), (4 * hidden, hidden))
+            gw_ih, gw_hh = np.empty(w_ih.shape, dtype), np.empty(w_hh.shape, dtype)
+            gb = np.empty(4 * hidden, dtype)
+            with blas.single_threaded():
+                run_parallel(
+                    fast.lstm_backward_lanes, gemm, g_out, dh, dc, saved.gates, saved.c,
+                    saved.tanh_c, w_hh, da, w_ih, gx, *plan, x, saved.h[:-1], gw_ih, gw_hh, gb,
+                    threads=len(rows),
+                )  # fmt: skip
+            return gx, dh, dc, gw_ih, gw_hh, *_bias_grads(saved.has_bias, gb, gb.copy())
         with blas.single_threaded():
             run_lanes(fused, rows)
             gw_ih, gw_hh, gb_ih = _lane_weight_grads(da, x, saved.h[:-1], len(rows))

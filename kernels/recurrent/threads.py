@@ -13,7 +13,9 @@ through the ``openblas_set_num_threads`` of the OpenBLAS that NumPy bundles; whe
 or symbol is not found (another BLAS), there are no lanes and the sweep runs as one. The number
 of lanes follows numba's thread count (``NUMBA_NUM_THREADS``), never more than the batch
 allows at ``MIN_LANE_ROWS`` rows a lane. The fused LSTM sweeps (one nogil numba call per lane,
-BLAS called from inside, ``kernels.blas.gemm_address``) always run in lanes (``sweep_lanes``);
+BLAS called from inside, ``kernels.blas.gemm_address``) always run in lanes (``sweep_lanes``):
+all lanes in one parallel numba call where numba's threading layer allows (``op.py``), else on
+Python threads;
 the per-step lanes of the other path are off unless ``CHAINGRAD_LSTM_LANES=1`` (``ENABLED``):
 with a Python call per step on each thread they measured slower in wall time on two threads.
 Running lanes marks chaingrad's threads busy (``runtime.note_parallel``), so that products

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.kernels.test_runtime import _installed_copy
@@ -197,3 +198,44 @@ def test_warm_up_keeps_its_lock_fresh(tmp_path):
     while lock.stat().st_mtime == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert lock.stat().st_mtime > 0
+
+
+# a char-LSTM-like layer (two lanes of 8 rows on two threads) through the public layer, after
+# the recurrent and lstm-lanes warm-ups filled a fresh cache: nothing may compile in this process
+LSTM_LANES_STEP = """
+import numpy as np
+import chaingrad as cg
+from chaingrad import nn
+from chaingrad.kernels import runtime
+from chaingrad.kernels.recurrent import op
+cg.set_num_threads(2)
+layer = nn.LSTM(32, 128)
+x = cg.Tensor(np.random.default_rng(0).standard_normal((6, 16, 32)).astype(np.float32),
+              requires_grad=True)
+out, _ = layer(x)
+out.sum().backward()
+print("lanes in one call:", op._parallel_lanes(), runtime.threading_layer())
+print("compiled here: %.1f s" % runtime._compile_seconds)
+"""
+
+
+@pytest.mark.slow
+def test_the_lstm_lanes_warm_up_covers_what_a_layer_runs(tmp_path):
+    import numba
+
+    from chaingrad.kernels import blas
+
+    if numba.config.NUMBA_NUM_THREADS < 2 or not blas.gemm_address(np.float32):
+        pytest.skip("one thread, or no ILP64 cblas_?gemm: no lanes here")
+    env = _env(tmp_path)
+    warm = [sys.executable, "-m", "chaingrad.kernels.warm", "recurrent", "lstm-lanes"]
+    warm += ["--priority", "normal"]
+    done = subprocess.run(warm, env=env, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = _run(LSTM_LANES_STEP, env)
+    layer = run.stdout.splitlines()[0]
+    if layer.endswith("workqueue"):
+        pytest.skip("numba's workqueue layer: the lanes stay on Python threads")
+    assert run.stdout.splitlines() == [f"lanes in one call: True {layer.split()[-1]}",
+                                       "compiled here: 0.0 s"], run.stdout  # fmt: skip
+    assert "compiling" not in run.stderr, run.stderr

@@ -466,18 +466,21 @@ def test_lanes_are_off_by_default(monkeypatch):
 # ---- fused sweeps: every LSTM step in one numba call that calls BLAS itself (issue 16) ----
 
 
-@pytest.fixture(params=["fused-1thread", "fused-2threads", "per_step"])
+@pytest.fixture(params=["fused-1thread", "fused-2threads", "fused-2python-threads", "per_step"])
 def sweep_path(request, monkeypatch):
-    """Run a test on the fused sweep (BLAS called from numba) in one lane and in lanes of rows
-    on two threads, and on the per-step sweep."""
+    """Run a test on the fused sweep (BLAS called from numba) in one lane, in lanes of rows on
+    two threads (one parallel kernel, ``fast.lstm_*_lanes``, or Python threads, as while that
+    kernel compiles or under numba's workqueue layer), and on the per-step sweep."""
     numba = pytest.importorskip("numba")
-    lanes = {"fused-1thread": 1, "fused-2threads": 2, "per_step": 1}[request.param]
+    lanes = 1 if request.param in ("fused-1thread", "per_step") else 2
     if request.param != "per_step" and not blas.gemm_address(np.float32):
         pytest.skip("NumPy's BLAS has no ILP64 cblas_?gemm: the fused sweep never runs")
     if lanes > numba.config.NUMBA_NUM_THREADS:
         pytest.skip("numba has fewer threads")
     if request.param == "per_step":
         monkeypatch.setattr(blas, "_gemm", {})
+    if request.param == "fused-2python-threads":
+        monkeypatch.setattr(recurrent_op, "_parallel_lanes", lambda: False)
     before = numba.get_num_threads()
     numba.set_num_threads(lanes)
     yield lanes
@@ -516,6 +519,38 @@ def test_the_fused_sweeps_run_where_blas_allows(monkeypatch):
         monkeypatch.setattr(fast, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
     run("lstm", make_case("lstm", (2, 3, 2, 4)))
     assert calls == ["lstm_forward_sweep", "lstm_backward_sweep"]
+
+
+@pytest.mark.parametrize("parallel", [True, False], ids=["numba-threads", "python-threads"])
+def test_lstm_lanes_run_as_one_parallel_kernel_where_the_layer_allows(parallel, monkeypatch):
+    import numba
+
+    from chaingrad.kernels.recurrent import fast
+
+    if numba.config.NUMBA_NUM_THREADS < 2 or not blas.gemm_address(np.float32):
+        pytest.skip("one thread, or no ILP64 cblas_?gemm: no lanes here")
+    if not runtime.use_numba("lstm-lanes") or runtime.threading_layer() == "workqueue":
+        pytest.skip("the lane kernels are not in use here (compiling, or numba's workqueue)")
+    monkeypatch.setattr(recurrent_op, "_parallel_lanes", lambda: parallel)
+    calls = []
+    names = ("lstm_forward_lanes", "lstm_backward_lanes", "lstm_forward_sweep",
+             "lstm_backward_sweep")  # fmt: skip
+    for name in names:
+        kernel = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        case = make_case("lstm", (3, 24, 5, 16), np.float32, seed=4)  # lanes of 12 rows
+        got = run("lstm", case)
+    finally:
+        numba.set_num_threads(before)
+    if parallel:
+        assert calls == ["lstm_forward_lanes", "lstm_backward_lanes"]
+    else:  # one sweep call per lane and direction
+        assert sorted(calls) == ["lstm_backward_sweep"] * 2 + ["lstm_forward_sweep"] * 2
+    wide = {name: None if a is None else a.astype(np.float64) for name, a in case.items()}
+    assert_results_close(got, run("lstm", wide, reference=True), 1e-4, 1e-5, np.dtype(np.float32))
 
 
 # ---- column sweeps: a small batch's hidden units split over the threads (issue 16) ----
