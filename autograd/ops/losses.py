@@ -80,58 +80,24 @@ def _one_hot(t: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
     return hot
 
 
-def _underflow_floor(dtype: np.dtype, classes: int) -> float:
-    """The least row sum of e = exp(x - shift) whose terms keep full precision: C·tiny/eps (the
-    row's largest term is then at least tiny/eps, its terms that matter far from subnormal)."""
-    info = np.finfo(dtype)
-    return float(classes * info.tiny / info.eps)
-
-
-def _exp_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | np.floating]:
-    """For (R, C) logits: e = exp(x - shift), e's row sums (R,) and the shift (a scalar or (R, 1)).
-
-    The shift is the largest logit of all when every row's sum stays far above underflow with it
-    (``_underflow_floor``: its e-values then lose no precision), else each row's own maximum.
-    One scalar and a product with a vector of ones for the row sums measured 3× faster than
-    NumPy's per-row max and sum over short rows (1,024 × 65 logits: 218 → 132 µs the loss).
-    """
-    peak = x.max() if x.size else None
-    if peak is not None and np.isfinite(peak):
-        e = np.exp(x - peak)
-        sums = e @ np.ones(x.shape[1], x.dtype)
-        if sums.min() >= _underflow_floor(x.dtype, x.shape[1]):
-            return e, sums, peak
-    shift = x.max(axis=1, keepdims=True)  # a row far below the others: shifted on its own
-    with np.errstate(invalid="ignore"):  # inf - inf: that row's loss is NaN, as PyTorch's
-        e = np.exp(x - shift)
-    return e, e.sum(axis=1), shift
-
-
-def _softmax_cross_entropy_rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of (R, C) logits: logsumexp(x) - x[t], and the local gradient ŷ - y."""
-    e, sums, shift = _exp_rows(x)
-    rows = np.arange(x.shape[0])
-    picked = x[rows, t] - (shift if np.ndim(shift) == 0 else shift[rows, 0])
-    loss = np.log(sums) - picked  # logsumexp(x) - x[target], both shifted alike
-    local = np.divide(e, sums[:, None], out=e)  # ŷ, in the buffer of e^x (its last use)
-    local[rows, t] -= 1  # ŷ - y: y is one-hot, so only the target column changes
-    return loss.astype(x.dtype, copy=False), local
-
-
 def cross_entropy(logits: Tensor, target: object, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of (N, C, ...) logits against integer class targets."""
     _check_reduction("cross_entropy", reduction)
     t = _class_targets("cross_entropy", logits, target)
     x = logits._data
-    classes = x.shape[1]
-    # one routine for every shape: the class axis last, every other position a row
-    rows2 = x if x.ndim == 2 else np.moveaxis(x, 1, -1).reshape(-1, classes)
-    flat_t = t.reshape(-1)
-    # per row: logsumexp(x) - x[target], and the famous local gradient ŷ - y
-    per_element, local = _softmax_cross_entropy_rows(rows2, flat_t)
-    if x.ndim > 2:
-        per_element = per_element.reshape(t.shape)
-        local = np.moveaxis(local.reshape(*t.shape, classes), -1, 1)
+    with np.errstate(invalid="ignore"):  # inf - inf: that row's loss is NaN, as PyTorch's
+        shifted = x - x.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    if x.ndim == 2:  # (N, C): plain indexing, several times cheaper than the along-axis calls
+        rows = np.arange(x.shape[0])
+        per_element = np.log(total[:, 0]) - shifted[rows, t]  # logsumexp(x) - x[target]
+        local = np.divide(exp, total, out=exp)  # ŷ, in the buffer of e^x (its last use)
+        local[rows, t] -= 1  # ŷ - y: y is one-hot, so only the target column changes
+    else:
+        picked = np.take_along_axis(shifted, np.expand_dims(t, 1), axis=1)
+        per_element = (np.log(total) - picked).squeeze(1)  # logsumexp(x) - x[target]
+        local = exp / total - _one_hot(t, x.shape[1], x.dtype)  # ŷ - y
     return _reduced("cross_entropy", per_element, local, logits, reduction)
 
 
