@@ -83,20 +83,24 @@ SETTLE = 0.15  # seconds: NumPy's BLAS threads spin ~0.1 s after a call, PyTorch
 def settled_times(
     fns: list[Callable[[], object]], repeats: int = 7, inner: int = 1, settle: float = SETTLE
 ) -> list[Timing]:
-    """Time ``fns`` in rotation (A B, B A, ... for two): each block a pause, one untimed call,
-    then ``inner`` timed calls.
+    """Time ``fns`` in rotation (A B, B A, ... for two): each block a garbage collection, a
+    pause, one untimed call, then ``inner`` timed calls.
 
     On a 2-core machine one library's idle worker threads keep spinning after its call and
     slow whatever runs next; the pause lets them sleep, and the untimed call wakes this side's
-    own threads, so each side is timed on its own terms.
+    own threads and warms its caches, so each side is timed on its own terms. The collection
+    comes first: run between the untimed and the timed calls (as it did until session 13) it
+    let the threads fall asleep again and walked every Python object through the caches, and
+    it cost PyTorch's conv2d more than ours (the many-channel row read 0.94x that way, 1.06-1.24x
+    this way and 1.04-1.05x in back-to-back loops).
     """
     timings = [Timing() for _ in fns]
     for rep in range(repeats):
         for k in range(len(fns)):
             i = (rep + k) % len(fns)
+            gc.collect()  # earlier blocks' garbage is not these timed calls' cost
             time.sleep(settle)
             fns[i]()
-            gc.collect()  # the untimed call's garbage is not the timed calls' cost
             start = time.perf_counter()
             for _ in range(inner):
                 fns[i]()

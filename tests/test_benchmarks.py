@@ -38,6 +38,19 @@ def test_compare_settles_and_interleaves_and_reports_the_ratio():
     assert result.ratio == result.ours.median / result.anchor.median
 
 
+def test_settled_blocks_collect_garbage_before_the_pause_not_between_warm_and_timed_calls(
+    monkeypatch,
+):
+    from benchmarks import harness
+
+    events = []
+    monkeypatch.setattr(harness.gc, "collect", lambda: events.append("gc"))
+    monkeypatch.setattr(harness.time, "sleep", lambda s: events.append("sleep"))
+    harness.settled_times([lambda: events.append("a")], repeats=2, inner=2, settle=0.1)
+    # the untimed call warms threads and caches; nothing may cool them before the timed calls
+    assert events == ["gc", "sleep", "a", "a", "a"] * 2
+
+
 def test_reports_show_targets_flops_and_errors():
     good = Comparison(
         "conv", Timing([2.0, 1.0, 3.0]), Timing([4.0]), "torch", flops=4e9, target=1.0
