@@ -212,6 +212,9 @@ def fill_planes(
     for pi in range(n_pi):
         t_lo = max(0, -((pi - ph) // sh))  # the plane rows that fall inside x
         t_hi = min(vr, (h - 1 + ph - pi) // sh + 1)
+        if sw == 2 and n_pj == 2:
+            fill_column_pairs(x, n0, nb, pi, sh, ph, pw, pitch, vr, plane_len, t_lo, t_hi, src)
+            continue
         for pj in range(n_pj):
             v0, s0, n_s = phase_columns(pj, sw, pw, w, pitch)
             for k in range(nb):
@@ -226,6 +229,41 @@ def fill_planes(
                         else:
                             for s in range(n_s):
                                 dst[s] = line[v0 + sw * s]
+
+
+@kernel("conv")
+def fill_column_pairs(
+    x: np.ndarray, n0: int, nb: int, pi: int, sh: int, ph: int, pw: int, pitch: int, vr: int,
+    plane_len: int, t_lo: int, t_hi: int, src: np.ndarray,
+) -> None:  # fmt: skip
+    """``fill_planes`` for row phase pi and a column stride of 2: both column phases from one
+    pass over each row of x, its even columns to one plane and its odd ones to the other.
+
+    One phase at a time read every other value of a row twice over; the pair of loads is
+    LLVM's interleaved access. The 64 images of (64, 32, 28, 28) for a 3x3 kernel, stride 2,
+    padding 1, one thread: 0.98 -> 0.65 ms.
+    """
+    n_ch, w = x.shape[1], x.shape[3]
+    pe, po = pw % 2, (1 + pw) % 2  # the column phases of x's even and odd columns
+    _, se, n_e = phase_columns(pe, 2, pw, w, pitch)
+    _, so, n_o = phase_columns(po, 2, pw, w, pitch)
+    m = min(n_e, n_o)
+    for k in range(nb):
+        for c in range(n_ch):
+            img = x[n0 + k, c]
+            base_e = ((pi * 2 + pe) * n_ch + c) * plane_len + k * vr * pitch + se
+            base_o = ((pi * 2 + po) * n_ch + c) * plane_len + k * vr * pitch + so
+            for t in range(t_lo, t_hi):
+                line = img[sh * t + pi - ph]
+                de = src[base_e + t * pitch : base_e + t * pitch + n_e]
+                do = src[base_o + t * pitch : base_o + t * pitch + n_o]
+                for s in range(m):
+                    de[s] = line[2 * s]
+                    do[s] = line[2 * s + 1]
+                for s in range(m, n_e):  # an odd width: one more even column
+                    de[s] = line[2 * s]
+                for s in range(m, n_o):  # a plane whose pitch holds fewer even columns
+                    do[s] = line[2 * s + 1]
 
 
 @kernel("conv", fastmath=FMA_REASSOC)

@@ -516,3 +516,50 @@ def test_tap_dot4x6_adds_the_dot_products_of_rows_and_taps(n_q):
     want[o0 : o0 + 4, t0 : t0 + taps] += rows @ shifted.T
     tap_dot4x6(g, start, row, o0, src, offs, t0, n_q, out)
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+
+
+def _phase_planes_expected(x, kh, kw, sh, sw, ph, pw, pitch, vr, plane_len):
+    """The phase planes as the tap loops read them, built pixel by pixel (fill_planes' contract)."""
+    n, c, h, w = x.shape
+    n_pi, n_pj = min(sh, kh), min(sw, kw)
+    src = np.zeros(n_pi * n_pj * c * plane_len, x.dtype)
+    for pi in range(n_pi):
+        for pj in range(n_pj):
+            for ch in range(c):
+                for k in range(n):
+                    for t in range(vr):
+                        for s in range(pitch):
+                            u, v = sh * t + pi - ph, sw * s + pj - pw
+                            if 0 <= u < h and 0 <= v < w:
+                                at = ((pi * n_pj + pj) * c + ch) * plane_len + (k * vr + t) * pitch
+                                src[at + s] = x[k, ch, u, v]
+    return src
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 3),
+    sw=st.integers(2, 3),
+    ph=st.integers(0, 2),
+    pw=st.integers(0, 2),
+    n=st.integers(1, 3),
+)
+def test_fill_planes_puts_every_pixel_in_its_phase_plane(h, w, kh, kw, sh, sw, ph, pw, n):
+    # stride 2 columns take a pass that splits each row into both column phases at once
+    from chaingrad.kernels.conv.fast import fill_planes, plane_length
+
+    if h + 2 * ph < kh or w + 2 * pw < kw:
+        return
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    pitch = wo + (kw - 1) // sw
+    vr = phase_layout(h, kh, sh, ph, ho)[0]
+    plane_len = plane_length(n, vr, ho, kh, kw, sh, sw, pitch)
+    x = np.random.default_rng(h * 100 + w).standard_normal((n, 2, h, w)).astype(np.float32)
+    src = np.zeros(min(sh, kh) * min(sw, kw) * 2 * plane_len, np.float32)
+    fill_planes(x, 0, n, kh, kw, sh, sw, ph, pw, pitch, vr, plane_len, src)
+    expected = _phase_planes_expected(x, kh, kw, sh, sw, ph, pw, pitch, vr, plane_len)
+    np.testing.assert_array_equal(src, expected)
