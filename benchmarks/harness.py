@@ -89,7 +89,7 @@ def settled_times(
     On a 2-core machine one library's idle worker threads keep spinning after its call and
     slow whatever runs next; the pause lets them sleep, and the untimed call wakes this side's
     own threads and warms its caches, so each side is timed on its own terms. The collection
-    comes first: run between the untimed and the timed calls (as it did until session 13) it
+    comes first: run between the untimed and the timed calls (as it did until 2026-12-07) it
     let the threads fall asleep again and walked every Python object through the caches, and
     it cost PyTorch's conv2d more than ours (the many-channel row read 0.94x that way, 1.06-1.24x
     this way and 1.04-1.05x in back-to-back loops).
