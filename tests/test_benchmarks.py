@@ -94,3 +94,26 @@ def test_the_readme_table_is_replaced_between_its_markers():
     assert new == "intro\n<!-- benchmarks:start -->\n| new |\n<!-- benchmarks:end -->\noutro\n"
     with pytest.raises(ValueError, match="no <!-- benchmarks:start -->"):
         suite.replace_between_markers("no markers", "| t |")
+
+
+def test_compile_timer_matches_nested_compiles_of_the_same_name(monkeypatch):
+    from types import SimpleNamespace
+
+    from benchmarks import compile_timer
+
+    clock = iter([0.0, 1.0, 3.0, 10.0, 20.0, 21.0])
+    monkeypatch.setattr(compile_timer.time, "perf_counter", lambda: next(clock))
+    timer = compile_timer.CompileTimer()
+
+    def ev(name):
+        return SimpleNamespace(
+            data={"dispatcher": SimpleNamespace(py_func=SimpleNamespace(__name__=name))}
+        )
+
+    timer.on_start(ev("impl"))  # 0
+    timer.on_start(ev("impl"))  # 1: an inner compile of another function named impl
+    timer.on_end(ev("impl"))  # 3
+    timer.on_end(ev("impl"))  # 10
+    timer.on_start(ev("kernel"))  # 20
+    timer.on_end(ev("kernel"))  # 21
+    assert timer.seconds == {"impl": [2.0, 10.0], "kernel": [1.0]}
