@@ -92,7 +92,7 @@ def settled_times(
     comes first: run between the untimed and the timed calls (as it did until 2026-12-07) it
     let the threads fall asleep again and walked every Python object through the caches, and
     it cost PyTorch's conv2d more than ours (the many-channel row read 0.94x that way, 1.06-1.24x
-    this way and 1.04-1.05x in back-to-back loops).
+    this way and 1.04-1.08x in back-to-back loops).
     """
     timings = [Timing() for _ in fns]
     for rep in range(repeats):
